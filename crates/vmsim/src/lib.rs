@@ -1,0 +1,15 @@
+//! An executable model of Linux virtual memory.
+//!
+//! | Module      | Models                                 | Source                                 |
+//! |-------------|----------------------------------------|----------------------------------------|
+//! | [`addr`]    | addresses, page and frame numbers      | LINUX-VM-SPEC §1                       |
+//! | [`arch`]    | PTE formats, one file per architecture | SDM Vol 3A §4.5; SPEC §2               |
+//! | [`swap`]    | swap entries and devices               | mm/swapfile.c; SPEC §3, §6             |
+#![forbid(unsafe_code)]
+
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("vmsim requires a 64-bit host: frame numbers are used as indices");
+
+pub mod addr;
+pub mod arch;
+pub mod swap;

@@ -1,0 +1,3 @@
+//! Swap: entries, devices (SWAPSPACE2), the swap cache and readahead (LINUX-VM-SPEC §3, §6).
+
+pub mod entry;
