@@ -174,7 +174,7 @@ impl Pfn {
         }
     }
     /// Construction from a value already known to fit (an index into a frame array of a valid machine).
-    pub(crate) const fn from_index(index: usize) -> Self {
+    pub const fn from_index(index: usize) -> Self {
         Self(index as u64)
     }
     /// Construction from a PTE's masked address field (at most 40 bits by construction of the mask).

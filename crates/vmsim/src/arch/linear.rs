@@ -66,7 +66,9 @@ impl Pte for LinearPte {
             return Perms::empty();
         }
         let mut p = Perms::empty();
-        for (bit, perm) in [(W, Perms::WRITE), (U, Perms::USER), (X, Perms::EXEC), (A, Perms::ACCESSED), (D, Perms::DIRTY)] {
+        for (bit, perm) in
+            [(W, Perms::WRITE), (U, Perms::USER), (X, Perms::EXEC), (A, Perms::ACCESSED), (D, Perms::DIRTY)]
+        {
             if self.0 & bit != 0 {
                 p |= perm;
             }
@@ -78,7 +80,9 @@ impl Pte for LinearPte {
     }
     fn leaf(pfn: Pfn, perms: Perms, _size: PageSizeKind) -> Self {
         let mut v = (pfn.raw() << 12) & PFN_MASK;
-        for (bit, perm) in [(W, Perms::WRITE), (U, Perms::USER), (X, Perms::EXEC), (A, Perms::ACCESSED), (D, Perms::DIRTY)] {
+        for (bit, perm) in
+            [(W, Perms::WRITE), (U, Perms::USER), (X, Perms::EXEC), (A, Perms::ACCESSED), (D, Perms::DIRTY)]
+        {
             if perms.contains(perm) {
                 v |= bit;
             }
