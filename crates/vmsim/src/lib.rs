@@ -12,4 +12,9 @@ compile_error!("vmsim requires a 64-bit host: frame numbers are used as indices"
 
 pub mod addr;
 pub mod arch;
+pub mod mmu;
+pub mod phys;
 pub mod swap;
+
+pub use addr::{Asid, Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
+pub mod kernel;

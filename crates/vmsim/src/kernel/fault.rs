@@ -1,0 +1,247 @@
+//! The page-fault handler: `do_user_addr_fault` (arch/x86/mm/fault.c), `handle_mm_fault`/`handle_pte_fault`,
+//! `do_anonymous_page`, `do_wp_page` (mm/memory.c), `expand_stack` (mm/mmap.c). LINUX-VM-SPEC §4.1–§4.2.
+//!
+//! Simplifies: no fault-around (anonymous memory has none), no THP, no userfaultfd, no protection keys.
+//! Swap-in (`do_swap_page`) arrives with the swap subsystem.
+
+use super::process::{Pid, ProcState};
+use super::signal::{SegvCode, SegvInfo};
+use super::vma::VmFlags;
+use super::{pgtable, Event, Kernel};
+use crate::addr::{Pfn, VirtAddr};
+use crate::arch::{PageSizeKind, PagingMode, Perms, Pte};
+use crate::mmu::flush::TlbFlush;
+use crate::mmu::{Access, Fault};
+use crate::phys::rmap::{self, RmapEntry};
+use crate::phys::PageFlags;
+
+/// What the fault handler did (`vm_fault_t` as `mm_account_fault` sees it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultOutcome {
+    /// Resolved without I/O (`min_flt`).
+    Minor,
+    /// Resolved with I/O (`maj_flt`).
+    Major,
+    /// SIGSEGV: the process was killed.
+    Segv(SegvInfo),
+    /// `VM_FAULT_OOM`: no frame could be found; the process was killed.
+    Oom,
+}
+
+impl<M: PagingMode> Kernel<M> {
+    /// Handle a fault raised by the MMU for a user access by `pid` (`exc_page_fault` → `do_user_addr_fault`).
+    pub fn handle_fault(&mut self, pid: Pid, fault: Fault, access: Access) -> FaultOutcome {
+        let va = fault.va();
+        let segv = |code| SegvInfo { addr: va, code, access };
+        if let Fault::NonCanonical { .. } = fault {
+            // #GP in user mode is delivered as SIGSEGV with SI_KERNEL (arch/x86/kernel/traps.c).
+            return self.segv(pid, segv(SegvCode::Kernel));
+        }
+        // SPEC §4.1 step 1: find the VMA; below a growsdown VMA, try to grow the stack.
+        let Some(mm) = self.mm(pid) else { return FaultOutcome::Segv(segv(SegvCode::MapErr)) };
+        let vma_flags = match mm.vmas.find(va) {
+            Some(v) => v.flags,
+            None => match self.try_expand_stack(pid, va) {
+                Some(flags) => flags,
+                // No VMA, no growsdown neighbour: SEGV_MAPERR; pgfault is not counted.
+                None => return self.segv(pid, segv(SegvCode::MapErr)),
+            },
+        };
+        // SPEC §4.1 step 2: x86 access_error(), in the kernel's order.
+        if access_error(fault, access, vma_flags) {
+            return self.segv(pid, segv(SegvCode::AccErr));
+        }
+        // SPEC §4.1 step 3: handle_mm_fault counts pgfault before resolving.
+        self.events.pgfault += 1;
+        let result = self.handle_pte_fault(pid, va, access, vma_flags);
+        // SPEC §4.1 step 4: mm_account_fault — errors are not counted in min/maj.
+        match result {
+            FaultOutcome::Minor => {
+                self.events.min_flt += 1;
+                if let Some(mm) = self.mm_mut(pid) {
+                    mm.counters.min_flt += 1;
+                }
+            }
+            FaultOutcome::Major => {
+                self.events.maj_flt += 1;
+                if let Some(mm) = self.mm_mut(pid) {
+                    mm.counters.maj_flt += 1;
+                }
+            }
+            FaultOutcome::Oom => self.kill(pid, ProcState::OutOfMemory),
+            FaultOutcome::Segv(_) => {}
+        }
+        result
+    }
+
+    fn segv(&mut self, pid: Pid, info: SegvInfo) -> FaultOutcome {
+        self.kill(pid, ProcState::Segv(info));
+        FaultOutcome::Segv(info)
+    }
+
+    /// `expand_stack()` / `expand_downwards()` (mm/mmap.c; SPEC §4.1 "Stack growth"): grow the growsdown VMA
+    /// above `va` down to the page containing it, unless that exceeds RLIMIT_STACK or comes closer than
+    /// `stack_guard_gap` to the previous VMA (unless that one is growsdown itself or inaccessible).
+    fn try_expand_stack(&mut self, pid: Pid, va: VirtAddr) -> Option<VmFlags> {
+        let gap = self.cfg.stack_guard_gap;
+        let mm = self.mm(pid)?;
+        let next = mm.vmas.find_vma(va)?;
+        if !next.flags.contains(VmFlags::GROWSDOWN) {
+            return None;
+        }
+        let new_start = va.page_align_down();
+        if next.end.raw() - new_start.raw() > mm.stack_limit {
+            return None;
+        }
+        if let Some(prev) = mm.vmas.prev(new_start.checked_add(1)?) {
+            if !prev.flags.contains(VmFlags::GROWSDOWN)
+                && prev.flags.is_accessible()
+                && new_start.raw() - prev.end.raw() < gap
+            {
+                return None;
+            }
+        }
+        let (old_start, flags) = (next.start, next.flags);
+        self.mm_mut(pid)?.vmas.move_start(old_start, new_start);
+        self.events.stack_grow += 1;
+        Some(flags)
+    }
+
+    /// `handle_pte_fault()` for anonymous private memory (SPEC §4.1 table).
+    fn handle_pte_fault(&mut self, pid: Pid, va: VirtAddr, access: Access, vma_flags: VmFlags) -> FaultOutcome {
+        let Some(mm) = self.mm(pid) else { return FaultOutcome::Oom };
+        let (root, mm_id, asid) = (mm.space.root, mm.id, mm.space.asid);
+        let mut tables = 0;
+        let slot = match pgtable::pte_alloc::<M>(&mut self.mem, &mut self.frames, root, va, &mut tables) {
+            Ok(s) => s,
+            Err(_) => {
+                self.add_tables(pid, tables);
+                self.events.oom += 1;
+                return FaultOutcome::Oom;
+            }
+        };
+        self.add_tables(pid, tables);
+        let pte = pgtable::read::<M>(&self.mem, slot);
+        let prot = vma_flags.page_prot();
+        let rmap_entry = RmapEntry { mm: mm_id, vpn: va.vpn() };
+
+        if pte.is_none() {
+            // do_anonymous_page(): a read maps the shared zero page read-only (no RSS, no allocation) …
+            if access != Access::Write && self.cfg.zero_page {
+                let zero = M::Pte::leaf(self.zero_pfn(), prot, PageSizeKind::Size4K);
+                pgtable::write::<M>(&mut self.mem, slot, zero);
+                self.events.zero_page_maps += 1;
+                return FaultOutcome::Minor;
+            }
+            // … a write (or any access without the zero page) gets a zeroed page, writable+dirty+young.
+            let Some(pfn) = self.alloc_user_frame() else { return FaultOutcome::Oom };
+            self.new_anon_page(pfn, rmap_entry);
+            let mut perms = prot | Perms::ACCESSED;
+            if vma_flags.contains(VmFlags::WRITE) {
+                perms |= Perms::WRITE | Perms::DIRTY;
+            }
+            pgtable::write::<M>(&mut self.mem, slot, M::Pte::leaf(pfn, perms, PageSizeKind::Size4K));
+            self.account_anon(pid, 1);
+            return FaultOutcome::Minor;
+        }
+        if pte.swap_entry().is_some() {
+            return self.do_swap_page(pid, va, slot, pte, access, vma_flags);
+        }
+        if pte.is_present() && access == Access::Write && !pte.perms().contains(Perms::WRITE) {
+            return self.do_wp_page(pid, va, slot, pte, rmap_entry, asid);
+        }
+        // Present and permitted: a spurious fault (stale TLB entry). Make it young (and dirty on write).
+        let bits = if access == Access::Write { Perms::ACCESSED | Perms::DIRTY } else { Perms::ACCESSED };
+        pgtable::write::<M>(&mut self.mem, slot, pte.with_status(bits));
+        TlbFlush::page(asid, va).flush(&mut self.mmu);
+        FaultOutcome::Minor
+    }
+
+    fn new_anon_page(&mut self, pfn: Pfn, entry: RmapEntry) {
+        self.mem.zero_frame(pfn);
+        let m = self.mem.meta_mut(pfn);
+        m.refcount = 1;
+        m.flags = PageFlags::ANON | PageFlags::ANON_EXCLUSIVE;
+        rmap::add(&mut self.mem, pfn, entry);
+    }
+
+    fn account_anon(&mut self, pid: Pid, delta: i64) {
+        if let Some(mm) = self.mm_mut(pid) {
+            mm.counters.anon_pages = mm.counters.anon_pages.saturating_add_signed(delta);
+            mm.counters.hiwater_rss = mm.counters.hiwater_rss.max(mm.counters.anon_pages);
+        }
+    }
+
+    /// `do_wp_page()` (SPEC §4.2): zero page → new zeroed page; exclusive or sole-reference anon page → reuse;
+    /// otherwise copy.
+    fn do_wp_page(
+        &mut self,
+        pid: Pid,
+        va: VirtAddr,
+        slot: crate::addr::PhysAddr,
+        pte: M::Pte,
+        entry: RmapEntry,
+        asid: crate::addr::Asid,
+    ) -> FaultOutcome {
+        let old = pte.pfn();
+        let perms = (pte.perms() & Perms::ACCESS_MASK) | Perms::WRITE | Perms::ACCESSED | Perms::DIRTY;
+        if old != self.zero_pfn() {
+            let m = self.mem.meta(old);
+            if m.flags.contains(PageFlags::ANON_EXCLUSIVE) || m.refcount == 1 {
+                // wp_page_reuse(): no copy, just make it writable.
+                self.mem.meta_mut(old).flags |= PageFlags::ANON_EXCLUSIVE;
+                pgtable::write::<M>(&mut self.mem, slot, M::Pte::leaf(old, perms, PageSizeKind::Size4K));
+                TlbFlush::page(asid, va).flush(&mut self.mmu);
+                self.events.wp_reuse += 1;
+                return FaultOutcome::Minor;
+            }
+        }
+        // wp_page_copy(): allocate, copy (or zero for the zero page), map the copy writable, drop the old page.
+        let Some(new) = self.alloc_user_frame() else { return FaultOutcome::Oom };
+        self.new_anon_page(new, entry);
+        if old == self.zero_pfn() {
+            self.account_anon(pid, 1);
+        } else {
+            self.mem.copy_frame(old, new);
+            rmap::remove(&mut self.mem, old, entry);
+            self.put_page(old);
+            self.events.cow += 1;
+        }
+        pgtable::write::<M>(&mut self.mem, slot, M::Pte::leaf(new, perms, PageSizeKind::Size4K));
+        TlbFlush::page(asid, va).flush(&mut self.mmu);
+        FaultOutcome::Minor
+    }
+
+    /// `do_swap_page()`: until swap devices exist, a swap PTE cannot be resolved; report it and kill the task.
+    fn do_swap_page(
+        &mut self,
+        pid: Pid,
+        va: VirtAddr,
+        _slot: crate::addr::PhysAddr,
+        pte: M::Pte,
+        _access: Access,
+        _vma_flags: VmFlags,
+    ) -> FaultOutcome {
+        self.log.push(Event {
+            pid,
+            what: format!(
+                "page at {:#x} is in swap ({:?}) but no swap device is configured",
+                va.raw(),
+                pte.swap_entry()
+            ),
+        });
+        FaultOutcome::Oom
+    }
+}
+
+/// x86 `access_error()` (arch/x86/mm/fault.c; SPEC §4.1 step 2). True means SEGV_ACCERR.
+fn access_error(fault: Fault, access: Access, vma: VmFlags) -> bool {
+    if access == Access::Write {
+        return !vma.contains(VmFlags::WRITE);
+    }
+    // A read or fetch that found a present page (protection fault) is an error.
+    if fault.is_protection() {
+        return true;
+    }
+    !vma.is_accessible()
+}

@@ -1,0 +1,515 @@
+//! The kernel model: processes, VMAs, system calls and the page-fault handler (mm/memory.c, mm/mmap.c,
+//! arch/x86/mm/fault.c; LINUX-VM-SPEC §4).
+//!
+//! [`Kernel`] owns simulated RAM, the frame allocator, one CPU's MMU and the processes. Each file here holds one
+//! concept: [`fault`] the fault handler, [`mmap`] the mapping system calls, [`pgtable`] page-table manipulation,
+//! [`vma`] the VMA tree, [`process`] tasks and mms, [`signal`] SIGSEGV.
+
+pub mod fault;
+pub mod mmap;
+pub mod pgtable;
+pub mod process;
+pub mod signal;
+pub mod vma;
+
+use crate::addr::{Asid, Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
+use crate::arch::{PageSizeKind, PagingMode, Perms, Pte};
+use crate::mmu::tlb::{TlbConfig, TlbConfigError};
+use crate::mmu::{Access, AddressSpace, Mmu, Mode, Outcome};
+use crate::phys::alloc::{FrameAllocator, FreeList};
+use crate::phys::rmap::{self, MmId, RmapEntry};
+use crate::phys::{PageFlags, PhysMem};
+use crate::swap::entry::SwapEntry;
+use fault::FaultOutcome;
+use process::{Mm, MmCounters, Pid, ProcState, Process};
+use serde::Serialize;
+use signal::SegvInfo;
+use std::collections::BTreeMap;
+use vma::{VmFlags, Vma, VmaKind, VmaTree};
+
+/// `stack_guard_gap = 256UL << PAGE_SHIFT` (mm/mmap.c; SPEC §4.1).
+pub const STACK_GUARD_GAP_PAGES: u64 = 256;
+/// Default `RLIMIT_STACK`: 8 MiB (`_STK_LIM`, include/uapi/linux/resource.h).
+pub const DEFAULT_STACK_LIMIT: u64 = 8 << 20;
+
+/// Kernel behaviour switches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelConfig {
+    /// Map the shared zero page on read faults of anonymous memory (mm/memory.c `do_anonymous_page`).
+    pub zero_page: bool,
+    /// `stack_guard_gap` in bytes.
+    pub stack_guard_gap: u64,
+    /// Give each address space its own PCID so TLB entries survive context switches (SPEC §14).
+    pub pcid: bool,
+}
+
+impl Default for KernelConfig {
+    fn default() -> Self {
+        Self { zero_page: true, stack_guard_gap: STACK_GUARD_GAP_PAGES * PAGE_SIZE, pcid: true }
+    }
+}
+
+/// System-wide event counters, named as in /proc/vmstat where Linux has the counter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct VmEvents {
+    /// `pgfault`: faults that reached `handle_mm_fault`.
+    pub pgfault: u64,
+    /// `pgmajfault`.
+    pub pgmajfault: u64,
+    /// Sum of every task's `min_flt`.
+    pub min_flt: u64,
+    /// Sum of every task's `maj_flt`.
+    pub maj_flt: u64,
+    /// Copy-on-write copies made by `do_wp_page` (zero-page replacements are not counted here).
+    pub cow: u64,
+    /// Write faults resolved by reusing an exclusive page (`wp_page_reuse`).
+    pub wp_reuse: u64,
+    /// Zero-page mappings made by read faults.
+    pub zero_page_maps: u64,
+    /// Processes killed by SIGSEGV.
+    pub segv: u64,
+    /// Stack VMA expansions.
+    pub stack_grow: u64,
+    /// `pswpin`.
+    pub pswpin: u64,
+    /// `pswpout`.
+    pub pswpout: u64,
+    /// Allocations that failed for lack of memory.
+    pub oom: u64,
+}
+
+/// Something worth telling the user, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// The process concerned.
+    pub pid: Pid,
+    /// What happened.
+    pub what: String,
+}
+
+/// The result of a user memory access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessResult {
+    /// Translated (after any faults were resolved).
+    Ok(PhysAddr),
+    /// The process was killed by SIGSEGV.
+    Segv(SegvInfo),
+    /// No memory could be found to resolve the fault; the process was killed.
+    OutOfMemory,
+    /// The process is not running.
+    Dead,
+}
+
+/// The whole simulated machine below user space.
+#[derive(Debug)]
+pub struct Kernel<M: PagingMode> {
+    /// RAM.
+    pub mem: PhysMem,
+    /// Frame allocator.
+    pub frames: FreeList,
+    /// The CPU's MMU.
+    pub mmu: Mmu<M>,
+    /// Processes by pid.
+    pub procs: BTreeMap<Pid, Process>,
+    /// Configuration.
+    pub cfg: KernelConfig,
+    /// Counters.
+    pub events: VmEvents,
+    /// Notable events, in order.
+    pub log: Vec<Event>,
+    /// Frames currently holding page tables.
+    pub page_table_frames: u64,
+    zero_pfn: Pfn,
+    next_pid: u32,
+    next_asid: u16,
+    current: Option<Pid>,
+}
+
+/// Why a kernel could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum KernelError {
+    /// Bad TLB geometry.
+    #[error(transparent)]
+    Tlb(#[from] TlbConfigError),
+    /// Not enough RAM to boot (zero page, first page tables).
+    #[error("memory of {0} frames is too small to boot")]
+    TooSmall(usize),
+}
+
+impl<M: PagingMode> Kernel<M> {
+    /// Boot a machine with `frames` frames.
+    pub fn new(frames: usize, tlb: &TlbConfig, cfg: KernelConfig) -> Result<Self, KernelError> {
+        let mut mem = PhysMem::new(frames);
+        let mut alloc = FreeList::new(frames);
+        // The shared zero page (`empty_zero_page`, arch/x86/kernel/head_64.S): reserved at boot, never freed.
+        let zero_pfn = alloc.alloc().ok_or(KernelError::TooSmall(frames))?;
+        let m = mem.meta_mut(zero_pfn);
+        m.flags = PageFlags::ZERO_PAGE | PageFlags::RESERVED;
+        m.refcount = 1;
+        Ok(Self {
+            mem,
+            frames: alloc,
+            mmu: Mmu::new(tlb)?,
+            procs: BTreeMap::new(),
+            cfg,
+            events: VmEvents::default(),
+            log: Vec::new(),
+            page_table_frames: 0,
+            zero_pfn,
+            next_pid: 1,
+            next_asid: 1,
+            current: None,
+        })
+    }
+
+    /// The shared zero page's frame.
+    pub fn zero_pfn(&self) -> Pfn {
+        self.zero_pfn
+    }
+
+    /// Frames in use (including the zero page and page tables).
+    pub fn frames_used(&self) -> usize {
+        self.mem.frames() - self.frames.free_frames()
+    }
+
+    /// Create a process with an empty address space (`fork` + `exec` of an empty image).
+    pub fn spawn(&mut self, name: &str, layout: &Layout) -> Result<Pid, KernelError> {
+        let pid = Pid(self.next_pid);
+        self.next_pid += 1;
+        let asid = if self.cfg.pcid {
+            // PCID 0 is reserved for non-PCID code (SPEC §14: kPCID = asid + 1); 12 bits of PCID.
+            let a = Asid(self.next_asid);
+            self.next_asid = if self.next_asid >= 4095 { 1 } else { self.next_asid + 1 };
+            a
+        } else {
+            Asid(0)
+        };
+        let root = pgtable::alloc_table(&mut self.mem, &mut self.frames)
+            .map_err(|_| KernelError::TooSmall(self.mem.frames()))?;
+        self.page_table_frames += 1;
+        let mut mm = Mm {
+            id: MmId(pid.0),
+            space: AddressSpace { root, asid },
+            vmas: VmaTree::default(),
+            start_brk: layout.brk_start,
+            brk: layout.brk_start,
+            mmap_base: layout.mmap_base,
+            stack_limit: layout.stack_limit,
+            counters: MmCounters { pgtable_frames: 1, ..MmCounters::default() },
+        };
+        if layout.stack_pages > 0 {
+            let start = VirtAddr::new(layout.stack_top.raw() - layout.stack_pages * PAGE_SIZE);
+            let v = Vma {
+                start,
+                end: layout.stack_top,
+                flags: VmFlags::READ | VmFlags::WRITE | VmFlags::GROWSDOWN | VmFlags::ACCOUNT,
+                kind: VmaKind::Stack,
+                name: None,
+            };
+            let _ = mm.vmas.insert(v);
+        }
+        self.procs.insert(
+            pid,
+            Process {
+                pid,
+                name: name.to_string(),
+                mm: Some(mm),
+                final_counters: MmCounters::default(),
+                state: ProcState::Running,
+            },
+        );
+        Ok(pid)
+    }
+
+    /// Switch the CPU to `pid`'s address space (CR3 write). Without PCIDs this flushes all non-global entries.
+    pub fn switch_to(&mut self, pid: Pid) {
+        if self.current != Some(pid) {
+            if self.current.is_some() && !self.cfg.pcid {
+                crate::mmu::flush::TlbFlush::all_non_global().flush(&mut self.mmu);
+            }
+            self.current = Some(pid);
+        }
+    }
+
+    pub(crate) fn mm(&self, pid: Pid) -> Option<&Mm> {
+        self.procs.get(&pid).and_then(|p| p.mm.as_ref())
+    }
+
+    pub(crate) fn mm_mut(&mut self, pid: Pid) -> Option<&mut Mm> {
+        self.procs.get_mut(&pid).and_then(|p| p.mm.as_mut())
+    }
+
+    /// A user-mode access by `pid` to `va`: translate, resolve faults as Linux would, and retry.
+    pub fn access(&mut self, pid: Pid, va: VirtAddr, access: Access) -> AccessResult {
+        let Some(space) = self.mm(pid).map(|m| m.space) else { return AccessResult::Dead };
+        self.switch_to(pid);
+        // A fault can need at most: map (zero page or new page), then a write-protect fault, then the access.
+        for _ in 0..4 {
+            match self.mmu.translate(&mut self.mem, space, va, access, Mode::User) {
+                Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. } => return AccessResult::Ok(pa),
+                Outcome::Fault(f) => match self.handle_fault(pid, f, access) {
+                    FaultOutcome::Minor | FaultOutcome::Major => {}
+                    FaultOutcome::Segv(info) => return AccessResult::Segv(info),
+                    FaultOutcome::Oom => return AccessResult::OutOfMemory,
+                },
+            }
+        }
+        // The handler always makes progress; reaching here is a model bug, reported rather than looping.
+        AccessResult::OutOfMemory
+    }
+
+    /// Read user memory (may span pages).
+    pub fn read_user(&mut self, pid: Pid, va: VirtAddr, out: &mut [u8]) -> AccessResult {
+        self.copy_user(pid, va, out.len(), Access::Read, |mem, pa, range| mem.read_bytes(pa, &mut out[range]))
+    }
+
+    /// Write user memory (may span pages).
+    pub fn write_user(&mut self, pid: Pid, va: VirtAddr, data: &[u8]) -> AccessResult {
+        self.copy_user(pid, va, data.len(), Access::Write, |mem, pa, range| mem.write_bytes(pa, &data[range]))
+    }
+
+    fn copy_user(
+        &mut self,
+        pid: Pid,
+        va: VirtAddr,
+        len: usize,
+        access: Access,
+        mut op: impl FnMut(&mut PhysMem, PhysAddr, std::ops::Range<usize>),
+    ) -> AccessResult {
+        let mut done = 0usize;
+        let mut last = AccessResult::Dead;
+        while done < len {
+            let Some(at) = va.checked_add(done as u64) else {
+                return AccessResult::Segv(self.kill_noncanonical(pid, va, access));
+            };
+            let room = (PAGE_SIZE - at.page_offset()) as usize;
+            let n = room.min(len - done);
+            last = self.access(pid, at, access);
+            match last {
+                AccessResult::Ok(pa) => op(&mut self.mem, pa, done..done + n),
+                other => return other,
+            }
+            done += n;
+        }
+        last
+    }
+
+    fn kill_noncanonical(&mut self, pid: Pid, va: VirtAddr, access: Access) -> SegvInfo {
+        let info = SegvInfo { addr: va, code: signal::SegvCode::Kernel, access };
+        self.kill(pid, ProcState::Segv(info));
+        info
+    }
+
+    /// Map page `vpn` of `pid` to frame `pfn` (teaching set-ups: the seed note's table). The page must lie in a
+    /// VMA and be unmapped; the frame must be free.
+    pub fn pin(&mut self, pid: Pid, vpn: Vpn, pfn: Pfn) -> Result<(), String> {
+        if !self.mem.contains(pfn) {
+            return Err(format!("frame {} is outside RAM ({} frames)", pfn.raw(), self.mem.frames()));
+        }
+        let (slot, flags) = self.prepare_slot(pid, vpn)?;
+        if !self.frames.claim(pfn) {
+            return Err(format!("frame {} is already in use", pfn.raw()));
+        }
+        let m = self.mem.meta_mut(pfn);
+        m.refcount = 1;
+        m.flags = PageFlags::ANON | PageFlags::ANON_EXCLUSIVE;
+        let mm_id = self.mm(pid).map(|m| m.id).unwrap_or_default();
+        rmap::add(&mut self.mem, pfn, RmapEntry { mm: mm_id, vpn });
+        let mut perms = flags.page_prot();
+        if flags.contains(VmFlags::WRITE) {
+            perms |= Perms::WRITE;
+        }
+        pgtable::write::<M>(&mut self.mem, slot, M::Pte::leaf(pfn, perms, PageSizeKind::Size4K));
+        if let Some(mm) = self.mm_mut(pid) {
+            mm.counters.anon_pages += 1;
+            mm.counters.hiwater_rss = mm.counters.hiwater_rss.max(mm.counters.anon_pages);
+        }
+        Ok(())
+    }
+
+    /// Make page `vpn` of `pid` a non-present entry holding `entry` (a page that lives in swap).
+    pub fn pin_swapped(&mut self, pid: Pid, vpn: Vpn, entry: SwapEntry) -> Result<(), String> {
+        let (slot, _) = self.prepare_slot(pid, vpn)?;
+        pgtable::write::<M>(&mut self.mem, slot, M::Pte::from_swap(entry));
+        if let Some(mm) = self.mm_mut(pid) {
+            mm.counters.swap_ents += 1;
+        }
+        Ok(())
+    }
+
+    fn prepare_slot(&mut self, pid: Pid, vpn: Vpn) -> Result<(PhysAddr, VmFlags), String> {
+        let va = vpn.start();
+        let mm = self.mm(pid).ok_or("process is not running")?;
+        let flags = mm
+            .vmas
+            .find(va)
+            .map(|v| v.flags)
+            .ok_or_else(|| format!("page {} ({:#x}) is not inside any mapping", vpn.raw(), va.raw()))?;
+        let root = mm.space.root;
+        let mut tables = 0;
+        let slot = pgtable::pte_alloc::<M>(&mut self.mem, &mut self.frames, root, va, &mut tables)
+            .map_err(|_| "out of memory for page tables".to_string())?;
+        self.add_tables(pid, tables);
+        if !pgtable::read::<M>(&self.mem, slot).is_none() {
+            return Err(format!("page {} is already mapped", vpn.raw()));
+        }
+        Ok((slot, flags))
+    }
+
+    fn add_tables(&mut self, pid: Pid, n: u64) {
+        self.page_table_frames += n;
+        if let Some(mm) = self.mm_mut(pid) {
+            mm.counters.pgtable_frames += n;
+        }
+    }
+
+    /// The PTE currently mapping `va` in `pid` (none if no table exists).
+    pub fn pte(&self, pid: Pid, va: VirtAddr) -> Option<M::Pte> {
+        let mm = self.mm(pid)?;
+        pgtable::pte_offset::<M>(&self.mem, mm.space.root, va).map(|pa| pgtable::read::<M>(&self.mem, pa))
+    }
+
+    /// Exit: free every page, swap entry and page table of the process (`exit_mmap`).
+    pub fn exit(&mut self, pid: Pid) {
+        self.kill(pid, ProcState::Exited);
+    }
+
+    /// End a process with `state`, freeing its memory; the others go on.
+    pub fn kill(&mut self, pid: Pid, state: ProcState) {
+        let Some(p) = self.procs.get_mut(&pid) else { return };
+        let Some(mut mm) = p.mm.take() else { return };
+        p.state = state.clone();
+        let ranges: Vec<(VirtAddr, VirtAddr)> = mm.vmas.iter().map(|v| (v.start, v.end)).collect();
+        for (s, e) in ranges {
+            let batch = crate::mmu::flush::FlushBatch::new();
+            let batch = self.zap_range(&mut mm, s, e, batch);
+            let _ = batch.finish(&mut self.mmu);
+        }
+        let freed = pgtable::free_all::<M>(&mut self.mem, &mut self.frames, mm.space.root);
+        self.page_table_frames -= freed;
+        mm.counters.pgtable_frames = 0;
+        crate::mmu::flush::TlbFlush::asid(mm.space.asid).flush(&mut self.mmu);
+        let counters = mm.counters;
+        if let Some(p) = self.procs.get_mut(&pid) {
+            p.final_counters = counters;
+        }
+        if self.current == Some(pid) {
+            self.current = None;
+        }
+        match state {
+            ProcState::Segv(info) => {
+                self.events.segv += 1;
+                self.log.push(Event { pid, what: format!("killed: {}", info.describe()) });
+            }
+            ProcState::OutOfMemory => self
+                .log
+                .push(Event { pid, what: "killed: out of memory (no free frame and nothing reclaimable)".into() }),
+            ProcState::Exited | ProcState::Running => {}
+        }
+    }
+
+    /// Release one reference to an anonymous page frame, freeing it when the last goes (`put_page`).
+    pub(crate) fn put_page(&mut self, pfn: Pfn) {
+        if pfn == self.zero_pfn {
+            return;
+        }
+        let m = self.mem.meta_mut(pfn);
+        m.refcount = m.refcount.saturating_sub(1);
+        if m.refcount == 0 {
+            *m = crate::phys::FrameMeta::default();
+            self.mem.zero_frame(pfn);
+            self.frames.free(pfn);
+        }
+    }
+
+    /// Allocate a frame for user data (`alloc_page(GFP_HIGHUSER_MOVABLE)`).
+    pub(crate) fn alloc_user_frame(&mut self) -> Option<Pfn> {
+        let pfn = self.frames.alloc();
+        if pfn.is_none() {
+            self.events.oom += 1;
+        }
+        pfn
+    }
+
+    /// Zap the PTEs of `[start, end)` in `mm`: drop RSS, free pages whose last reference goes, release swap
+    /// entries (mm/memory.c `zap_pte_range`). Returns the batch with the needed invalidations.
+    pub(crate) fn zap_range(
+        &mut self,
+        mm: &mut Mm,
+        start: VirtAddr,
+        end: VirtAddr,
+        mut batch: crate::mmu::flush::FlushBatch,
+    ) -> crate::mmu::flush::FlushBatch {
+        let mut found: Vec<(VirtAddr, PhysAddr, M::Pte)> = Vec::new();
+        pgtable::for_each_pte::<M>(&self.mem, mm.space.root, start, end, &mut |va, pa, pte| found.push((va, pa, pte)));
+        for (va, pa, pte) in found {
+            pgtable::write::<M>(&mut self.mem, pa, M::Pte::none());
+            if pte.is_present() || pte.is_protnone() {
+                let pfn = pte.pfn();
+                if pfn != self.zero_pfn {
+                    rmap::remove(&mut self.mem, pfn, RmapEntry { mm: mm.id, vpn: va.vpn() });
+                    mm.counters.anon_pages = mm.counters.anon_pages.saturating_sub(1);
+                    self.put_page(pfn);
+                }
+                if pte.is_present() {
+                    crate::mmu::flush::TlbFlush::page(mm.space.asid, va).defer(&mut batch);
+                }
+            } else if pte.swap_entry().is_some() {
+                mm.counters.swap_ents = mm.counters.swap_ents.saturating_sub(1);
+                self.release_swap(pte.swap_entry());
+            }
+        }
+        batch
+    }
+
+    /// Drop a swap reference held by a PTE (`free_swap_and_cache`). Swap devices arrive with the swap issue.
+    fn release_swap(&mut self, _entry: Option<SwapEntry>) {}
+
+    /// Per-process views, in pid order.
+    pub fn processes(&self) -> impl Iterator<Item = &Process> {
+        self.procs.values()
+    }
+}
+
+/// Where a new process's regions go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Start of the brk heap.
+    pub brk_start: VirtAddr,
+    /// Top of the top-down mmap area.
+    pub mmap_base: VirtAddr,
+    /// One past the top of the stack.
+    pub stack_top: VirtAddr,
+    /// Initial stack size in pages (0: no stack VMA).
+    pub stack_pages: u64,
+    /// `RLIMIT_STACK` in bytes.
+    pub stack_limit: u64,
+}
+
+impl Layout {
+    /// The default layout for paging mode `M`: x86-64 uses Linux's `TASK_SIZE_MAX = (1 << 47) - 4096` as the
+    /// stack top (SPEC §1), an mmap base 128 MiB + guard gap below it (`mmap_base()`, mm/util.c: the gap is
+    /// RLIMIT_STACK clamped to at least 128 MiB), and a heap at 0x5555_5555_0000 (where PIE executables land).
+    /// The 2 MiB linear teaching space puts the heap at 1 MiB and the mmap area just below a 64 KiB stack.
+    pub fn default_for<M: PagingMode>() -> Self {
+        if M::VA_BITS >= 39 {
+            let top = (1u64 << (M::VA_BITS - 1)) - PAGE_SIZE;
+            Self {
+                brk_start: VirtAddr::new(0x5555_5555_0000),
+                mmap_base: VirtAddr::new(top - (128 << 20) - STACK_GUARD_GAP_PAGES * PAGE_SIZE),
+                stack_top: VirtAddr::new(top),
+                stack_pages: 33, // 132 KiB: the initial stack of a fresh exec (setup_arg_pages, fs/exec.c)
+                stack_limit: DEFAULT_STACK_LIMIT,
+            }
+        } else {
+            let top = 1u64 << M::VA_BITS;
+            Self {
+                brk_start: VirtAddr::new(top / 2),
+                mmap_base: VirtAddr::new(top - (64 << 10)),
+                stack_top: VirtAddr::new(top),
+                stack_pages: 0,
+                stack_limit: 64 << 10,
+            }
+        }
+    }
+}
