@@ -66,6 +66,11 @@ impl VirtAddr {
     pub const fn page_offset(self) -> u64 {
         self.0 & (PAGE_SIZE - 1)
     }
+    /// Bytes from this address to the end of its page (1..=4096).
+    #[allow(clippy::cast_possible_truncation, reason = "at most 4096")]
+    pub const fn bytes_to_page_end(self) -> usize {
+        (PAGE_SIZE - self.page_offset()) as usize
+    }
     /// The address `bytes` further on, or `None` past the top of the 64-bit space.
     pub const fn checked_add(self, bytes: u64) -> Option<Self> {
         match self.0.checked_add(bytes) {
@@ -127,6 +132,11 @@ impl PhysAddr {
     /// Byte offset within the frame.
     pub const fn page_offset(self) -> u64 {
         self.0 & (PAGE_SIZE - 1)
+    }
+    /// Byte offset within the frame, for indexing the frame's bytes.
+    #[allow(clippy::cast_possible_truncation, reason = "masked to 12 bits")]
+    pub const fn offset_in_frame(self) -> usize {
+        (self.0 & (PAGE_SIZE - 1)) as usize
     }
 }
 

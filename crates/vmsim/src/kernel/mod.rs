@@ -282,7 +282,7 @@ impl<M: PagingMode> Kernel<M> {
             let Some(at) = va.checked_add(done as u64) else {
                 return AccessResult::Segv(self.kill_noncanonical(pid, va, access));
             };
-            let room = (PAGE_SIZE - at.page_offset()) as usize;
+            let room = at.bytes_to_page_end();
             let n = room.min(len - done);
             last = self.access(pid, at, access);
             match last {

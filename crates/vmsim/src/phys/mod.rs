@@ -125,7 +125,7 @@ impl PhysMem {
 
     /// Read a little-endian u64 at an 8-byte-aligned physical address (page-table entries).
     pub fn read_u64(&self, pa: PhysAddr) -> u64 {
-        let off = pa.page_offset() as usize & !7;
+        let off = pa.offset_in_frame() & !7;
         let page = self.page(pa.pfn());
         let mut b = [0u8; 8];
         b.copy_from_slice(&page[off..off + 8]);
@@ -134,7 +134,7 @@ impl PhysMem {
 
     /// Write a little-endian u64 at an 8-byte-aligned physical address.
     pub fn write_u64(&mut self, pa: PhysAddr, value: u64) {
-        let off = pa.page_offset() as usize & !7;
+        let off = pa.offset_in_frame() & !7;
         if value == 0 && self.is_zero_backed(pa.pfn()) {
             return;
         }
@@ -143,13 +143,13 @@ impl PhysMem {
 
     /// Read bytes starting at `pa`; the range must not cross the frame.
     pub fn read_bytes(&self, pa: PhysAddr, out: &mut [u8]) {
-        let off = pa.page_offset() as usize;
+        let off = pa.offset_in_frame();
         out.copy_from_slice(&self.page(pa.pfn())[off..off + out.len()]);
     }
 
     /// Write bytes starting at `pa`; the range must not cross the frame.
     pub fn write_bytes(&mut self, pa: PhysAddr, data: &[u8]) {
-        let off = pa.page_offset() as usize;
+        let off = pa.offset_in_frame();
         if data.iter().all(|&b| b == 0) && self.is_zero_backed(pa.pfn()) {
             return;
         }
