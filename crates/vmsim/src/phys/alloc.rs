@@ -21,6 +21,7 @@ pub trait FrameAllocator {
 /// numbers stay free for teaching scenarios that pin pages to specific frames. Host cost: one bit per frame.
 #[derive(Debug)]
 pub struct FreeList {
+    frames: usize,
     allocated: Vec<u64>,
     /// Frames below this index have never been handed out by the bump path (they may have been claimed).
     bump: usize,
@@ -31,7 +32,7 @@ pub struct FreeList {
 impl FreeList {
     /// All `frames` frames free.
     pub fn new(frames: usize) -> Self {
-        Self { allocated: vec![0; frames.div_ceil(64)], bump: frames, free: Vec::new(), nr_free: frames }
+        Self { frames, allocated: vec![0; frames.div_ceil(64)], bump: frames, free: Vec::new(), nr_free: frames }
     }
 
     fn bit(&self, i: usize) -> bool {
@@ -81,7 +82,7 @@ impl FrameAllocator for FreeList {
     }
 
     fn claim(&mut self, pfn: Pfn) -> bool {
-        if pfn.index() >= self.allocated.len() * 64 || self.bit(pfn.index()) {
+        if pfn.index() >= self.frames || self.bit(pfn.index()) {
             return false;
         }
         self.set(pfn.index(), true);
@@ -94,7 +95,7 @@ impl FrameAllocator for FreeList {
     }
 
     fn is_allocated(&self, pfn: Pfn) -> bool {
-        pfn.index() < self.allocated.len() * 64 && self.bit(pfn.index())
+        pfn.index() < self.frames && self.bit(pfn.index())
     }
 }
 
