@@ -1,1 +1,29 @@
-fn main() {}
+//! `vmsim`: run scenarios, replay traces and show address translations on the vmsim model.
+//!
+//! `main` delegates to `run()`, prints one line `error: ...` and exits 2 on failure (as clap does for bad
+//! arguments). anyhow lives only in this crate.
+
+mod args;
+mod commands;
+mod output;
+
+use clap::Parser;
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = match args::Cli::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match commands::dispatch(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(std::io::stderr(), "error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -17,4 +17,8 @@ pub mod phys;
 pub mod swap;
 
 pub use addr::{Asid, Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
+pub mod config;
+pub mod cost;
 pub mod kernel;
+pub mod sim;
+pub mod stats;

@@ -1,0 +1,26 @@
+//! One function per subcommand; `dispatch` is the one `match`.
+
+mod replay;
+mod run;
+mod translate;
+
+use crate::args::{Cli, Command};
+use anyhow::{Context, Result};
+use std::path::Path;
+
+pub fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run { scenario, machine } => run::run(scenario.as_deref(), &machine),
+        Command::Replay { trace, format, frames, memory, strict, scenario, quiet, machine } => {
+            replay::replay(&replay::ReplayArgs { trace, format, frames, memory, strict, scenario, quiet, machine })
+        }
+        Command::Translate { scenario, pid, access, addrs, sets } => {
+            translate::translate(&scenario, pid, access, &addrs, &sets)
+        }
+    }
+}
+
+/// Read a whole text file, naming it in the error.
+pub fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("{}: cannot read file", path.display()))
+}

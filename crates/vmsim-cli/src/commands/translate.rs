@@ -1,0 +1,123 @@
+//! `vmsim translate --scenario FILE [--pid P] ADDR...`: a translation step by step.
+
+use crate::args::AccessArg;
+use anyhow::{bail, Result};
+use std::io::Write;
+use std::path::Path;
+use vmsim::config::Scenario;
+use vmsim::mmu::{Access, TlbLevel};
+use vmsim::sim::{AnyMachine, Translation};
+use vmsim::{with_machine, VirtAddr, PAGE_SIZE};
+
+fn parse_addr(s: &str) -> Result<u64> {
+    let t = s.trim().replace('_', "");
+    let v = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16).ok()
+    } else {
+        t.parse().ok()
+    };
+    match v {
+        Some(v) => Ok(v),
+        None => bail!("{s:?}: not an address (expected decimal like 9192 or hex like 0x23E8)"),
+    }
+}
+
+pub fn translate(path: &Path, pid: Option<u32>, access: AccessArg, addrs: &[String], sets: &[String]) -> Result<()> {
+    let vas: Vec<u64> = addrs.iter().map(|a| parse_addr(a)).collect::<Result<_>>()?;
+    let text = super::read_text(path)?;
+    let (scenario, cfg) = Scenario::parse(path, &text, sets)?;
+    let access = match access {
+        AccessArg::Read => Access::Read,
+        AccessArg::Write => Access::Write,
+        AccessArg::Exec => Access::Fetch,
+    };
+    let mut machine = AnyMachine::new(&cfg)?;
+    let mut out = std::io::stdout().lock();
+    with_machine!(&mut machine, m => {
+        m.run_scenario(path, &text, &scenario)?;
+        let Some(p) = m.find_pid(pid) else {
+            bail!("{}: no process {} (the scenario has {} process(es))", path.display(), pid.map_or("to translate in".into(), |p| p.to_string()), scenario.process.len());
+        };
+        let linear = cfg.machine.arch == vmsim::config::ArchKind::Linear;
+        for va in vas {
+            match m.translate_verbose(p, VirtAddr::new(va), access) {
+                Some(t) => print_translation(&mut out, &t, linear)?,
+                None => bail!("{}: process {} is not running (it exited or was killed)", path.display(), p.0),
+            }
+        }
+    });
+    Ok(())
+}
+
+fn print_translation(out: &mut impl Write, t: &Translation, linear: bool) -> Result<()> {
+    let va = t.va.raw();
+    writeln!(out, "virtual address {va} = {va:#x}")?;
+    if linear {
+        writeln!(out, "  page size   {PAGE_SIZE} bytes")?;
+        writeln!(out, "  page        {} = {va} / {PAGE_SIZE}", va / PAGE_SIZE)?;
+        writeln!(out, "  offset      {} = {va} % {PAGE_SIZE} ({:#x})", va % PAGE_SIZE, va % PAGE_SIZE)?;
+    } else {
+        writeln!(out, "  page offset {:#x} (bits 11..0)", va % PAGE_SIZE)?;
+    }
+    let levels = format!("{} level{}", t.levels, if t.levels == 1 { "" } else { "s" });
+    match t.tlb_hit {
+        Some(level) => {
+            let l = if level == TlbLevel::L1 { "L1 TLB" } else { "second-level TLB (STLB)" };
+            writeln!(
+                out,
+                "  TLB         hit in the {l}: the MMU needs no page walk. The page table ({levels}) holds:"
+            )?;
+        }
+        None => writeln!(out, "  TLB         miss: the MMU walks the page table ({levels})")?,
+    }
+    {
+        {
+            for (s, name, flags) in &t.steps {
+                writeln!(
+                    out,
+                    "  {name:<5} index {:>3} ({:#05x})  entry at pa {:#x}  = {:#018x}  [{flags}]",
+                    s.index,
+                    s.index,
+                    s.entry_pa.raw(),
+                    s.raw
+                )?;
+            }
+        }
+    }
+    if let (Some(pa), Some(pfn)) = (t.pa, t.pfn) {
+        if linear {
+            writeln!(out, "  frame       {}", pfn.raw())?;
+            writeln!(
+                out,
+                "  physical    {} * {PAGE_SIZE} + {} = {} = {:#X}",
+                pfn.raw(),
+                va % PAGE_SIZE,
+                pa.raw(),
+                pa.raw()
+            )?;
+        } else {
+            writeln!(out, "  frame       {} ({:#x})", pfn.raw(), pfn.raw())?;
+            writeln!(out, "  physical    {} = {:#X}", pa.raw(), pa.raw())?;
+        }
+    } else if let Some(e) = t.swap {
+        writeln!(
+            out,
+            "  result      page {} is in swap (swap type {}, offset {}): not present; touching it takes a major fault to read it back",
+            va / PAGE_SIZE,
+            e.swap_type(),
+            e.offset()
+        )?;
+    } else if let Some(f) = &t.fault {
+        writeln!(out, "  result      fault: {f}")?;
+        if t.in_vma {
+            writeln!(
+                out,
+                "              inside a mapping: the page-fault handler resolves it (demand paging, a minor fault)"
+            )?;
+        } else {
+            writeln!(out, "              outside every mapping: the page-fault handler sends SIGSEGV (SEGV_MAPERR)")?;
+        }
+    }
+    writeln!(out)?;
+    Ok(())
+}

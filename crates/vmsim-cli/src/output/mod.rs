@@ -1,0 +1,147 @@
+//! Report rendering: text for people, JSON for scripts.
+
+use anyhow::Result;
+use std::io::Write;
+use vmsim::config::SimConfig;
+use vmsim::sim::Report;
+
+/// The stable JSON stats object (docs/stats.md), pretty-printed, with a trailing newline.
+pub fn json(out: &mut impl Write, r: &Report) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, r)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn pct(n: u64, d: u64) -> String {
+    if d == 0 {
+        "-".into()
+    } else {
+        #[allow(clippy::cast_precision_loss, reason = "display only")]
+        let p = n as f64 * 100.0 / d as f64;
+        format!("{p:.2}%")
+    }
+}
+
+fn kib(pages: u64) -> String {
+    format!("{} KiB", pages * 4)
+}
+
+fn ns(v: f64) -> String {
+    if v >= 1e9 {
+        format!("{:.3} s", v / 1e9)
+    } else if v >= 1e6 {
+        format!("{:.3} ms", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.3} µs", v / 1e3)
+    } else {
+        format!("{v:.2} ns")
+    }
+}
+
+/// The text report.
+pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&str>) -> Result<()> {
+    let s = &r.stats;
+    if let Some(t) = title {
+        writeln!(out, "{t}")?;
+    }
+    writeln!(
+        out,
+        "machine: {}, {} RAM ({} frames of 4 KiB), seed {}",
+        r.arch,
+        vmsim::config::ByteSize(s.memory.frames_total * 4096),
+        s.memory.frames_total,
+        r.seed
+    )?;
+    if !r.processes.is_empty() {
+        writeln!(out, "\nProcesses")?;
+        writeln!(
+            out,
+            "  {:>4}  {:<12} {:<24} {:>9} {:>9} {:>12} {:>12} {:>10} {:>11}",
+            "pid", "name", "state", "min_flt", "maj_flt", "rss", "peak rss", "swap", "page tables"
+        )?;
+        for p in &r.processes {
+            writeln!(
+                out,
+                "  {:>4}  {:<12} {:<24} {:>9} {:>9} {:>12} {:>12} {:>10} {:>11}",
+                p.pid,
+                p.name,
+                p.state,
+                p.min_flt,
+                p.maj_flt,
+                kib(p.rss_pages),
+                kib(p.hwm_pages),
+                kib(p.swap_pages),
+                kib(p.pgtable_frames)
+            )?;
+        }
+    }
+    if !r.events.is_empty() {
+        writeln!(out, "\nEvents")?;
+        for e in &r.events {
+            writeln!(out, "  {e}")?;
+        }
+    }
+    let a = &s.accesses;
+    writeln!(out, "\nAccesses")?;
+    writeln!(
+        out,
+        "  total {:>14}   reads {:>12}   writes {:>12}   fetches {:>12}",
+        a.total, a.reads, a.writes, a.fetches
+    )?;
+    writeln!(out, "\nTLB{:>26} {:>12} {:>10}", "hits", "misses", "hit rate")?;
+    for (name, l) in [("L1 DTLB", s.tlb.l1d), ("L1 ITLB", s.tlb.l1i), ("STLB", s.tlb.stlb)] {
+        writeln!(out, "  {name:<14} {:>12} {:>12} {:>10}", l.hits, l.misses, pct(l.hits, l.hits + l.misses))?;
+    }
+    writeln!(
+        out,
+        "  {:<14} {:>12} {:>12} {:>10}",
+        "all levels",
+        s.tlb.hits,
+        s.tlb.misses,
+        pct(s.tlb.hits, s.tlb.hits + s.tlb.misses)
+    )?;
+    writeln!(out, "\nPage walks")?;
+    #[allow(clippy::cast_precision_loss, reason = "display only")]
+    let per = if s.walks.count == 0 { 0.0 } else { s.walks.memory_refs as f64 / s.walks.count as f64 };
+    writeln!(
+        out,
+        "  walks {:>12}   memory refs {:>12} ({per:.2} per walk)   paging-structure cache hits {}",
+        s.walks.count, s.walks.memory_refs, s.walks.psc_hits
+    )?;
+    let f = &s.faults;
+    writeln!(out, "\nFaults")?;
+    writeln!(
+        out,
+        "  minor {:>12}   major {:>10}   copy-on-write {:>8}   SIGSEGV {:>4}   pgfault {:>10}",
+        f.minor, f.major, f.cow, f.segv, f.pgfault
+    )?;
+    writeln!(out, "\nSwap")?;
+    writeln!(out, "  pages out {:>10}   pages in {:>10}", s.swap.pages_out, s.swap.pages_in)?;
+    let m = &s.memory;
+    writeln!(out, "\nMemory (at the end)")?;
+    writeln!(
+        out,
+        "  frames used {:>10} of {} ({})   page tables {:>6} frames ({})",
+        m.frames_used,
+        m.frames_total,
+        pct(m.frames_used, m.frames_total),
+        m.page_table_frames,
+        kib(m.page_table_frames)
+    )?;
+    let c = &s.cost;
+    writeln!(
+        out,
+        "\nEffective access time (cost model: TLB {} ns, memory {} ns, minor fault {} ns, major fault {} ns)",
+        cfg.cost.tlb_hit_ns, cfg.cost.memory_ns, cfg.cost.minor_fault_ns, cfg.cost.major_fault_ns
+    )?;
+    writeln!(out, "  EAT {:>12} per access   total {}", ns(c.effective_access_time_ns), ns(c.total_ns))?;
+    writeln!(
+        out,
+        "  of which: TLB {}   page walks {}   data {}   faults {}",
+        ns(c.tlb_ns),
+        ns(c.walk_ns),
+        ns(c.data_ns),
+        ns(c.fault_ns)
+    )?;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! End-to-end tests of the `vmsim` binary: the seed example, bad input, determinism.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn vmsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vmsim")).args(args).current_dir(root()).output().expect("run vmsim")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The seed note's worked example: va 9192 → page 2, offset 1000 → frame 5 → pa 21480 = 0x53E8.
+#[test]
+fn seed_translation_reproduces_the_note() {
+    let o = vmsim(&["translate", "--scenario", "examples/seed.toml", "9192"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("page        2 = 9192 / 4096"), "{s}");
+    assert!(s.contains("offset      1000 = 9192 % 4096"), "{s}");
+    assert!(s.contains("frame       5"), "{s}");
+    assert!(s.contains("5 * 4096 + 1000 = 21480 = 0x53E8"), "{s}");
+}
+
+#[test]
+fn seed_swapped_pages_report_a_major_fault() {
+    for va in ["53248", "0xE123"] {
+        let o = vmsim(&["translate", "--scenario", "examples/seed.toml", va]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let s = stdout(&o);
+        assert!(s.contains("is in swap"), "{s}");
+        assert!(s.contains("major fault"), "{s}");
+    }
+}
+
+#[test]
+fn seed_table_matches_the_note() {
+    for (va, frame) in [("0", 3), ("4096", 2), ("8192", 5), ("61440", 6)] {
+        let o = vmsim(&["translate", "--scenario", "examples/seed.toml", va]);
+        let s = stdout(&o);
+        assert!(s.contains(&format!("frame       {frame}\n")), "va {va}: {s}");
+    }
+}
+
+#[test]
+fn x86_translation_shows_four_levels() {
+    let o = vmsim(&["translate", "--scenario", "examples/demo.toml", "--pid", "2", "0x555555551000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    for level in ["PML4  index 170", "PDPT  index 341", "PD    index 170", "PT    index 337"] {
+        assert!(s.contains(level), "{level}: {s}");
+    }
+    assert!(s.contains("physical"), "{s}");
+}
+
+#[test]
+fn embedded_demo_runs() {
+    let o = vmsim(&["run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("SEGV_ACCERR"), "{s}");
+    assert!(s.contains("Effective access time"), "{s}");
+}
+
+#[test]
+fn json_is_deterministic_and_has_the_documented_keys() {
+    let a = vmsim(&["run", "--json"]);
+    let b = vmsim(&["run", "--json"]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert_eq!(a.stdout, b.stdout, "same input and seed must give byte-identical JSON");
+    let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    for key in [
+        "/accesses/total",
+        "/accesses/reads",
+        "/accesses/writes",
+        "/accesses/fetches",
+        "/tlb/hits",
+        "/tlb/misses",
+        "/tlb/l1d/hits",
+        "/tlb/l1i/misses",
+        "/tlb/stlb/hits",
+        "/walks/count",
+        "/walks/memory_refs",
+        "/faults/minor",
+        "/faults/major",
+        "/faults/cow",
+        "/faults/segv",
+        "/faults/total",
+        "/swap/pages_out",
+        "/swap/pages_in",
+        "/memory/frames_total",
+        "/memory/frames_used",
+        "/memory/page_table_frames",
+        "/cost/effective_access_time_ns",
+    ] {
+        assert!(v.pointer(key).is_some(), "missing {key}");
+    }
+    // The demo: reader 512 minor faults (256 zero-page reads + 256 write replacements).
+    assert_eq!(v.pointer("/processes/0/min_flt").and_then(|x| x.as_u64()), Some(512));
+}
+
+fn assert_one_line_error(o: &Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(2), "stdout: {}\nstderr: {}", stdout(o), stderr(o));
+    let e = stderr(o);
+    assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
+    assert!(e.starts_with("error: "), "{e}");
+    assert!(e.contains(needle), "expected {needle:?} in {e}");
+    assert!(!e.contains("panicked"), "{e}");
+}
+
+#[test]
+fn missing_scenario_file_is_a_one_line_error() {
+    let o = vmsim(&["run", "no/such/file.toml"]);
+    assert_one_line_error(&o, "no/such/file.toml");
+}
+
+#[test]
+fn bad_toml_reports_file_line_column() {
+    let dir = std::env::temp_dir().join(format!("vmsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("bad.toml");
+    std::fs::write(&f, "[machine]\narch = \"x86-64\"\nmemory = = 3\n").unwrap();
+    let o = vmsim(&["run", f.to_str().unwrap()]);
+    assert_one_line_error(&o, "bad.toml:3:");
+    std::fs::write(&f, "[machine]\narch = \"sparc\"\n").unwrap();
+    let o = vmsim(&["run", f.to_str().unwrap()]);
+    assert_one_line_error(&o, "bad.toml:2:");
+    std::fs::write(&f, "[[process]]\nname = \"p\"\nsteps = [\n  { op = \"read\", addr = \"nowhere\" },\n]\n").unwrap();
+    let o = vmsim(&["run", f.to_str().unwrap()]);
+    assert_one_line_error(&o, "bad.toml:4:");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn out_of_range_and_unknown_values_are_errors() {
+    let o = vmsim(&["run", "--set", "machine.page_size=8192"]);
+    assert_one_line_error(&o, "only 4096");
+    let o = vmsim(&["run", "--set", "machine.frames=1"]);
+    assert_one_line_error(&o, "out of range");
+    let o = vmsim(&["run", "--set", "tlb.l1d.flavour=3"]);
+    assert_one_line_error(&o, "flavour");
+    let o = vmsim(&["translate", "--scenario", "examples/seed.toml", "zz"]);
+    assert_one_line_error(&o, "not an address");
+}

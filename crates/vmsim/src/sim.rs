@@ -1,0 +1,490 @@
+//! The simulation: builds a machine from a [`SimConfig`], runs scenarios and trace accesses, and reports.
+//! This is the config boundary: the one place that turns an architecture name into a type ([`AnyMachine`]).
+
+use crate::addr::{Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
+use crate::arch::linear::Linear;
+use crate::arch::x86_64::X86FourLevel;
+use crate::arch::{PagingMode, Pte};
+use crate::config::{AddrExpr, ArchKind, ProcessConfig, Scenario, SimConfig, Step};
+use crate::kernel::mmap::{user_top, MmapArgs};
+use crate::kernel::process::{Pid, ProcState};
+use crate::kernel::vma::VmFlags;
+use crate::kernel::{AccessResult, Event, Kernel, KernelConfig, KernelError, Layout};
+use crate::mmu::walk::WalkStep;
+use crate::mmu::{Access, Mode, Outcome, TlbLevel};
+use crate::stats::{AccessStats, FaultStats, MemoryStats, Stats, SwapStats, TlbReport, WalkReport};
+use crate::swap::entry::SwapEntry;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A step that could not be carried out, located in the scenario file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct StepError {
+    /// `file:line:column` of the step.
+    pub location: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Per-process summary in a report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProcessReport {
+    /// Process id.
+    pub pid: u32,
+    /// Name.
+    pub name: String,
+    /// `running`, `exited`, `killed (SIGSEGV)`, `killed (out of memory)`.
+    pub state: String,
+    /// `min_flt`.
+    pub min_flt: u64,
+    /// `maj_flt`.
+    pub maj_flt: u64,
+    /// Resident anonymous pages (`RssAnon` / 4 KiB).
+    pub rss_pages: u64,
+    /// Peak resident pages (`VmHWM` / 4 KiB).
+    pub hwm_pages: u64,
+    /// Swap entries (`VmSwap` / 4 KiB).
+    pub swap_pages: u64,
+    /// Page-table frames (`VmPTE` / 4 KiB).
+    pub pgtable_frames: u64,
+    /// The SIGSEGV, if killed by one.
+    pub signal: Option<String>,
+}
+
+/// A finished run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// Paging mode.
+    pub arch: &'static str,
+    /// Seed used.
+    pub seed: u64,
+    /// Counters.
+    #[serde(flatten)]
+    pub stats: Stats,
+    /// Processes in pid order.
+    pub processes: Vec<ProcessReport>,
+    /// Notable events in order (`pid: what`).
+    pub events: Vec<String>,
+}
+
+/// One machine of paging mode `M`.
+#[derive(Debug)]
+pub struct Machine<M: PagingMode> {
+    /// The kernel (RAM, MMU, processes).
+    pub kernel: Kernel<M>,
+    cfg: SimConfig,
+    accesses: AccessStats,
+    regions: BTreeMap<(Pid, String), VirtAddr>,
+}
+
+/// A machine of any supported architecture.
+#[derive(Debug)]
+pub enum AnyMachine {
+    /// x86-64 4-level.
+    X86(Box<Machine<X86FourLevel>>),
+    /// The linear teaching table.
+    Linear(Box<Machine<Linear>>),
+}
+
+/// Dispatch a generic expression over the architecture (the one enum → type match).
+#[macro_export]
+macro_rules! with_machine {
+    ($any:expr, $m:ident => $body:expr) => {
+        match $any {
+            $crate::sim::AnyMachine::X86($m) => $body,
+            $crate::sim::AnyMachine::Linear($m) => $body,
+        }
+    };
+}
+
+impl AnyMachine {
+    /// Boot the machine a configuration describes.
+    pub fn new(cfg: &SimConfig) -> Result<Self, KernelError> {
+        Ok(match cfg.machine.arch {
+            ArchKind::X86_64 => AnyMachine::X86(Box::new(Machine::new(cfg)?)),
+            ArchKind::Linear => AnyMachine::Linear(Box::new(Machine::new(cfg)?)),
+        })
+    }
+}
+
+/// Result of translating one address for `vmsim translate`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Translation {
+    /// The address.
+    pub va: VirtAddr,
+    /// Whether a TLB answered (no walk needed).
+    pub tlb_hit: Option<TlbLevel>,
+    /// The walk steps (entries read), root first.
+    pub steps: Vec<(WalkStep, &'static str, String)>,
+    /// The physical address, if it translated.
+    pub pa: Option<PhysAddr>,
+    /// The frame, if it translated.
+    pub pfn: Option<Pfn>,
+    /// The swap entry, if the page is in swap.
+    pub swap: Option<SwapEntry>,
+    /// The fault, if it did not translate.
+    pub fault: Option<String>,
+    /// Number of table levels.
+    pub levels: u8,
+    /// Whether a VMA covers the address (a not-present page inside one is demand paging, outside is SIGSEGV).
+    pub in_vma: bool,
+}
+
+impl<M: PagingMode> Machine<M> {
+    /// Boot.
+    pub fn new(cfg: &SimConfig) -> Result<Self, KernelError> {
+        let frames = usize::try_from(cfg.machine.frames()).map_err(|_| KernelError::TooSmall(0))?;
+        let kcfg = KernelConfig { zero_page: cfg.machine.zero_page, pcid: cfg.machine.pcid, ..KernelConfig::default() };
+        Ok(Self {
+            kernel: Kernel::new(frames, &cfg.tlb, kcfg)?,
+            cfg: cfg.clone(),
+            accesses: AccessStats::default(),
+            regions: BTreeMap::new(),
+        })
+    }
+
+    /// Start a process for trace replay. With `implicit`, one VMA covers the whole user space, so every page a
+    /// trace touches is legal.
+    pub fn spawn_trace_process(&mut self, implicit: bool) -> Result<Pid, KernelError> {
+        let pid = self.kernel.spawn("trace", &Layout { stack_pages: 0, ..Layout::default_for::<M>() })?;
+        if implicit {
+            let _ = self.kernel.map_trace_region(pid, VirtAddr::new(0), VirtAddr::new(user_top::<M>()));
+        }
+        Ok(pid)
+    }
+
+    /// One access of `size` bytes at `addr` by `pid` (trace replay). An access crossing a page boundary touches
+    /// both pages. Returns false when the process is no longer running.
+    #[inline]
+    pub fn access(&mut self, pid: Pid, addr: u64, size: u32, kind: Access) -> bool {
+        self.accesses.total += 1;
+        match kind {
+            Access::Read => self.accesses.reads += 1,
+            Access::Write => self.accesses.writes += 1,
+            Access::Fetch => self.accesses.fetches += 1,
+        }
+        let va = VirtAddr::new(addr);
+        let last = addr.saturating_add(u64::from(size.max(1)) - 1);
+        let mut page = va;
+        loop {
+            self.accesses.translations += 1;
+            if !matches!(self.kernel.access(pid, page, kind), AccessResult::Ok(_)) {
+                return false;
+            }
+            let next = page.page_align_down().raw().checked_add(PAGE_SIZE);
+            match next {
+                Some(n) if n <= last => page = VirtAddr::new(n),
+                _ => return true,
+            }
+        }
+    }
+
+    /// Run every process of a scenario to completion, round-robin one step at a time.
+    pub fn run_scenario(&mut self, path: &Path, text: &str, sc: &Scenario) -> Result<(), StepError> {
+        let mut procs: Vec<(Pid, &ProcessConfig, usize)> = Vec::new();
+        for p in &sc.process {
+            let mut layout = Layout::default_for::<M>();
+            if let Some(l) = p.stack_limit {
+                layout.stack_limit = l.0;
+            }
+            let pid = self
+                .kernel
+                .spawn(&p.name, &layout)
+                .map_err(|e| StepError { location: path.display().to_string(), message: e.to_string() })?;
+            procs.push((pid, p, 0));
+        }
+        loop {
+            let mut progressed = false;
+            for (pid, p, next) in &mut procs {
+                let Some(step) = p.steps.get(*next) else { continue };
+                *next += 1;
+                progressed = true;
+                if !self.kernel.procs.get(pid).is_some_and(|pr| pr.is_running()) {
+                    continue;
+                }
+                let loc = || {
+                    let (l, c) = crate::config::line_col(text, step.span().start);
+                    format!("{}:{l}:{c}", path.display())
+                };
+                self.run_step(*pid, step.get_ref()).map_err(|message| StepError { location: loc(), message })?;
+            }
+            if !progressed {
+                return Ok(());
+            }
+        }
+    }
+
+    fn resolve(&self, pid: Pid, a: &AddrExpr) -> Result<VirtAddr, String> {
+        match a {
+            AddrExpr::Abs(n) => Ok(VirtAddr::new(*n)),
+            AddrExpr::Region(name, off) => {
+                let base = self.regions.get(&(pid, name.clone())).ok_or_else(|| {
+                    format!("unknown region {name:?} (name it in an earlier mmap step: name = {name:?})")
+                })?;
+                base.checked_add(*off).ok_or_else(|| format!("address {name}+{off:#x} overflows"))
+            }
+        }
+    }
+
+    fn event(&mut self, pid: Pid, what: String) {
+        self.kernel.log.push(Event { pid, what });
+    }
+
+    fn run_step(&mut self, pid: Pid, step: &Step) -> Result<(), String> {
+        let prot = |s: &str| {
+            VmFlags::from_prot(s)
+                .ok_or_else(|| format!("bad prot {s:?} (expected a combination of r, w, x, or \"none\")"))
+        };
+        match step {
+            Step::Mmap { name, addr, len, prot: p, fixed, grows_down } => {
+                let addr = addr.as_ref().map(|a| self.resolve(pid, a)).transpose()?;
+                let args = MmapArgs {
+                    addr,
+                    len: len.0,
+                    prot: prot(p)?,
+                    fixed: *fixed,
+                    grows_down: *grows_down,
+                    name: name.clone(),
+                };
+                match self.kernel.mmap(pid, &args) {
+                    Ok(at) => {
+                        if let Some(n) = name {
+                            self.regions.insert((pid, n.clone()), at);
+                        }
+                    }
+                    Err(e) => self.event(pid, format!("mmap({:?}, {}) failed: {e}", addr, len)),
+                }
+            }
+            Step::Munmap { addr, len } => {
+                let a = self.resolve(pid, addr)?;
+                if let Err(e) = self.kernel.munmap(pid, a, len.0) {
+                    self.event(pid, format!("munmap({:#x}, {len}) failed: {e}", a.raw()));
+                }
+            }
+            Step::Mprotect { addr, len, prot: p } => {
+                let a = self.resolve(pid, addr)?;
+                if let Err(e) = self.kernel.mprotect(pid, a, len.0, prot(p)?) {
+                    self.event(pid, format!("mprotect({:#x}, {len}, {p}) failed: {e}", a.raw()));
+                }
+            }
+            Step::Brk { size } => {
+                let start = self.kernel.procs.get(&pid).and_then(|p| p.mm.as_ref()).map(|m| m.start_brk);
+                if let Some(start) = start {
+                    let want = start.checked_add(size.0).ok_or("brk size overflows")?;
+                    if let Ok(got) = self.kernel.brk(pid, want) {
+                        if got != want {
+                            self.event(pid, format!("brk({:#x}) refused: break stays at {:#x}", want.raw(), got.raw()));
+                        }
+                    }
+                }
+            }
+            Step::Read { addr, len, stride, repeat } => {
+                self.sweep(pid, addr, len.0, stride.0, *repeat, Access::Read, 0)?
+            }
+            Step::Write { addr, len, stride, repeat, value } => {
+                self.sweep(pid, addr, len.0, stride.0, *repeat, Access::Write, *value)?;
+            }
+            Step::Exec { addr, len, stride, repeat } => {
+                self.sweep(pid, addr, len.0, stride.0, *repeat, Access::Fetch, 0)?
+            }
+            Step::Store { addr, text, hex } => {
+                let a = self.resolve(pid, addr)?;
+                let bytes = match (text, hex) {
+                    (Some(t), None) => t.as_bytes().to_vec(),
+                    (None, Some(h)) => parse_hex(h)?,
+                    _ => return Err("store needs exactly one of text = \"...\" or hex = \"...\"".into()),
+                };
+                self.accesses.total += 1;
+                self.accesses.writes += 1;
+                self.accesses.translations += (bytes.len() as u64).div_ceil(PAGE_SIZE);
+                let _ = self.kernel.write_user(pid, a, &bytes);
+            }
+            Step::Pin { page, frame, swap } => {
+                let vpn = Vpn::new(*page);
+                match (frame, swap) {
+                    (Some(f), None) => {
+                        let pfn = Pfn::try_new(*f).map_err(|e| e.to_string())?;
+                        self.kernel.pin(pid, vpn, pfn)?;
+                    }
+                    (None, Some(slot)) => {
+                        if *slot == 0 {
+                            return Err(
+                                "swap slot 0 holds the swap header and is never used for data (use 1 or more)".into()
+                            );
+                        }
+                        self.kernel.pin_swapped(pid, vpn, SwapEntry::new(0, *slot))?;
+                    }
+                    _ => return Err("pin needs exactly one of frame = N or swap = SLOT".into()),
+                }
+            }
+            Step::Exit => self.kernel.exit(pid),
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "mirrors the step's fields")]
+    fn sweep(
+        &mut self,
+        pid: Pid,
+        addr: &AddrExpr,
+        len: u64,
+        stride: u64,
+        repeat: u32,
+        kind: Access,
+        value: u8,
+    ) -> Result<(), String> {
+        let start = self.resolve(pid, addr)?;
+        if stride == 0 {
+            return Err("stride must be at least 1 byte".into());
+        }
+        for _ in 0..repeat {
+            let mut off = 0;
+            while off < len {
+                let Some(va) = start.checked_add(off) else { return Ok(()) };
+                self.accesses.total += 1;
+                self.accesses.translations += 1;
+                match kind {
+                    Access::Read => self.accesses.reads += 1,
+                    Access::Write => self.accesses.writes += 1,
+                    Access::Fetch => self.accesses.fetches += 1,
+                }
+                let r = if kind == Access::Write {
+                    self.kernel.write_user(pid, va, &[value])
+                } else {
+                    self.kernel.access(pid, va, kind)
+                };
+                if !matches!(r, AccessResult::Ok(_)) {
+                    return Ok(());
+                }
+                off += stride;
+            }
+        }
+        Ok(())
+    }
+
+    /// Translate `va` in `pid`'s address space step by step, as `vmsim translate` shows it. The TLB is consulted
+    /// first; on a miss the walk is performed (setting A bits, filling the TLB) and each entry read is reported.
+    pub fn translate_verbose(&mut self, pid: Pid, va: VirtAddr, access: Access) -> Option<Translation> {
+        let space = self.kernel.procs.get(&pid)?.mm.as_ref()?.space;
+        let in_vma = self.kernel.procs.get(&pid)?.mm.as_ref()?.vmas.find(va).is_some();
+        let mut t = Translation {
+            va,
+            tlb_hit: None,
+            steps: Vec::new(),
+            pa: None,
+            pfn: None,
+            swap: None,
+            fault: None,
+            levels: M::LEVELS,
+            in_vma,
+        };
+        let k = &mut self.kernel;
+        let mut steps: Vec<WalkStep> = Vec::new();
+        let out = match k.mmu.translate(&mut k.mem, space, va, access, Mode::User) {
+            Outcome::TlbHit { pa, level } => {
+                // Show what the tables hold even though the TLB answered: a read-only walk, no A/D update.
+                t.tlb_hit = Some(level);
+                let _ = crate::mmu::walk::<M, _>(&k.mem, space.root, va, None, &mut steps);
+                Outcome::TlbHit { pa, level }
+            }
+            _ => k.mmu.walk_and_fill(&mut k.mem, space, va, access, Mode::User, &mut steps),
+        };
+        for s in steps {
+            let pte = M::Pte::from_raw(s.raw);
+            t.steps.push((s, M::level_name(s.level), pte.describe_flags()));
+            if let Some(e) = pte.swap_entry() {
+                t.swap = Some(e);
+            }
+        }
+        match out {
+            Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. } => {
+                t.pa = Some(pa);
+                t.pfn = Some(pa.pfn());
+            }
+            Outcome::Fault(f) => t.fault = Some(f.describe()),
+        }
+        Some(t)
+    }
+
+    /// The counters and process summaries.
+    pub fn report(&self) -> Report {
+        let k = &self.kernel;
+        let tlb = k.mmu.tlb_stats();
+        let walks = k.mmu.walk_stats();
+        let mut stats = Stats {
+            accesses: self.accesses,
+            tlb: TlbReport {
+                hits: tlb.l1d.hits + tlb.l1i.hits + tlb.stlb.hits,
+                misses: tlb.stlb.misses,
+                l1d: tlb.l1d,
+                l1i: tlb.l1i,
+                stlb: tlb.stlb,
+            },
+            walks: WalkReport { count: walks.count, memory_refs: walks.memory_refs, psc_hits: walks.psc_hits },
+            faults: FaultStats {
+                minor: k.events.min_flt,
+                major: k.events.maj_flt,
+                cow: k.events.cow,
+                segv: k.events.segv,
+                total: k.events.min_flt + k.events.maj_flt,
+                pgfault: k.events.pgfault,
+            },
+            swap: SwapStats { pages_out: k.events.pswpout, pages_in: k.events.pswpin },
+            memory: MemoryStats {
+                frames_total: k.mem.frames() as u64,
+                frames_used: k.frames_used() as u64,
+                page_table_frames: k.page_table_frames,
+                host_data_bytes: k.mem.host_data_bytes() as u64,
+            },
+            cost: Default::default(),
+        };
+        stats.cost = crate::cost::estimate(&self.cfg.cost, &stats);
+        let processes = k
+            .processes()
+            .map(|p| {
+                let c = p.counters();
+                let (state, signal) = match &p.state {
+                    ProcState::Running => ("running".to_string(), None),
+                    ProcState::Exited => ("exited".to_string(), None),
+                    ProcState::Segv(i) => ("killed (SIGSEGV)".to_string(), Some(i.describe())),
+                    ProcState::OutOfMemory => ("killed (out of memory)".to_string(), None),
+                };
+                ProcessReport {
+                    pid: p.pid.0,
+                    name: p.name.clone(),
+                    state,
+                    min_flt: c.min_flt,
+                    maj_flt: c.maj_flt,
+                    rss_pages: c.anon_pages,
+                    hwm_pages: c.hiwater_rss,
+                    swap_pages: c.swap_ents,
+                    pgtable_frames: c.pgtable_frames,
+                    signal,
+                }
+            })
+            .collect();
+        let events = k.log.iter().map(|e| format!("pid {}: {}", e.pid.0, e.what)).collect();
+        Report { arch: M::NAME, seed: self.cfg.machine.seed, stats, processes, events }
+    }
+
+    /// Pid of the process named `name`, or the first process.
+    pub fn find_pid(&self, pid: Option<u32>) -> Option<Pid> {
+        match pid {
+            Some(p) => self.kernel.procs.contains_key(&Pid(p)).then_some(Pid(p)),
+            None => self.kernel.procs.keys().next().copied(),
+        }
+    }
+}
+
+fn parse_hex(h: &str) -> Result<Vec<u8>, String> {
+    let h: String = h.chars().filter(|c| !c.is_whitespace()).collect();
+    if h.len() % 2 != 0 {
+        return Err(format!("hex {h:?} has an odd number of digits"));
+    }
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).map_err(|_| format!("bad hex byte {:?}", &h[i..i + 2])))
+        .collect()
+}

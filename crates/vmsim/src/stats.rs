@@ -1,0 +1,121 @@
+//! The stats object: a tree of `u64` counters mirroring the JSON documented in `docs/stats.md`.
+//! Keys are added, never renamed or removed.
+
+use crate::mmu::tlb::TlbLevelStats;
+use serde::Serialize;
+
+/// `accesses`: memory accesses issued by processes or the trace.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AccessStats {
+    /// All accesses.
+    pub total: u64,
+    /// Loads.
+    pub reads: u64,
+    /// Stores.
+    pub writes: u64,
+    /// Instruction fetches.
+    pub fetches: u64,
+    /// Page translations performed (an access crossing a page boundary needs two).
+    pub translations: u64,
+}
+
+/// `tlb`: translations satisfied by a TLB (`hits`) or needing a walk (`misses`), and per level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TlbReport {
+    /// L1 or STLB hits.
+    pub hits: u64,
+    /// STLB misses (walks started for a TLB miss).
+    pub misses: u64,
+    /// L1 data TLB.
+    pub l1d: TlbLevelStats,
+    /// L1 instruction TLB.
+    pub l1i: TlbLevelStats,
+    /// Unified second-level TLB.
+    pub stlb: TlbLevelStats,
+}
+
+/// `walks`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct WalkReport {
+    /// Page walks (TLB misses plus dirty-bit assists and walks that faulted).
+    pub count: u64,
+    /// Page-table entries read from memory.
+    pub memory_refs: u64,
+    /// Walks shortened by a paging-structure-cache hit.
+    pub psc_hits: u64,
+}
+
+/// `faults`, counted as Linux counts them (SPEC §4.1 step 4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FaultStats {
+    /// Sum of tasks' `min_flt`.
+    pub minor: u64,
+    /// Sum of tasks' `maj_flt`.
+    pub major: u64,
+    /// Copy-on-write copies (`do_wp_page` → `wp_page_copy` of a real page).
+    pub cow: u64,
+    /// Processes killed by SIGSEGV.
+    pub segv: u64,
+    /// `minor + major`.
+    pub total: u64,
+    /// vmstat `pgfault`: faults that reached `handle_mm_fault`.
+    pub pgfault: u64,
+}
+
+/// `swap`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SwapStats {
+    /// `pswpout`: pages written to swap.
+    pub pages_out: u64,
+    /// `pswpin`: pages read from swap.
+    pub pages_in: u64,
+}
+
+/// `memory`, in 4 KiB frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MemoryStats {
+    /// RAM.
+    pub frames_total: u64,
+    /// In use at the end (data, page tables, the zero page).
+    pub frames_used: u64,
+    /// Holding page tables at the end.
+    pub page_table_frames: u64,
+    /// Host bytes holding frame contents at the end.
+    pub host_data_bytes: u64,
+}
+
+/// `cost`: the effective-access-time estimate (see [`crate::cost`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct CostReport {
+    /// Total simulated time in ns.
+    pub total_ns: f64,
+    /// `total_ns / accesses.total`.
+    pub effective_access_time_ns: f64,
+    /// Of which TLB lookups.
+    pub tlb_ns: f64,
+    /// Of which page-walk memory references.
+    pub walk_ns: f64,
+    /// Of which the data accesses themselves.
+    pub data_ns: f64,
+    /// Of which fault service.
+    pub fault_ns: f64,
+}
+
+/// The whole stats object.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Stats {
+    /// Accesses.
+    pub accesses: AccessStats,
+    /// TLBs.
+    pub tlb: TlbReport,
+    /// Page walks.
+    pub walks: WalkReport,
+    /// Faults.
+    pub faults: FaultStats,
+    /// Swap.
+    pub swap: SwapStats,
+    /// Memory.
+    pub memory: MemoryStats,
+    /// Cost model.
+    pub cost: CostReport,
+}
