@@ -14,12 +14,18 @@
 //! own thread so parsing overlaps simulation.
 #![forbid(unsafe_code)]
 
+mod convert;
 mod error;
 mod lackey;
+mod pages;
 mod reader;
 mod record;
+mod threaded;
 
+pub use convert::{lackey_to_pages, ConvertError};
 pub use error::{ParseError, ParseErrorKind, Result};
 pub use lackey::LackeyReader;
+pub use pages::{write_pages, PagesReader};
 pub use reader::BatchSource;
 pub use record::{pages_touched, Access, AccessKind};
+pub use threaded::Threaded;
