@@ -431,16 +431,19 @@ impl SimConfig {
         Ok(sim)
     }
 
-    fn from_table(mut table: toml::Table, sets: &[String]) -> Result<SimConfig, ConfigError> {
-        for s in sets {
-            apply_set(&mut table, s)?;
+    fn from_table(table: toml::Table, sets: &[String]) -> Result<SimConfig, ConfigError> {
+        let err = |m: String| ConfigError { path: "--set".into(), line: 0, column: 0, message: m };
+        let base = SimConfig::deserialize(toml::Value::Table(table)).map_err(|e| err(one_line(e.message())))?;
+        if sets.is_empty() {
+            return Ok(base);
         }
-        SimConfig::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError {
-            path: "--set".into(),
-            line: 0,
-            column: 0,
-            message: format!("{} (in {})", one_line(e.message()), sets.join(", ")),
-        })
+        // Overrides edit the complete tree (file values plus defaults), so `tlb.l1d.entries=32` keeps `ways`.
+        let mut full = toml::Table::try_from(&base).map_err(|e| err(e.to_string()))?;
+        for s in sets {
+            apply_set(&mut full, s)?;
+        }
+        SimConfig::deserialize(toml::Value::Table(full))
+            .map_err(|e| err(format!("{} (in {})", one_line(e.message()), sets.join(", "))))
     }
 
     /// Range checks that serde cannot express.
