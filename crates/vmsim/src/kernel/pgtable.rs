@@ -206,3 +206,55 @@ fn free_subtree<M: PagingMode>(
     frames.free(table);
     *freed += 1;
 }
+
+/// Map `va` to `pfn` with `perms` over a none entry (`set_pte_at` on an empty slot). Installing over a
+/// non-present entry needs no TLB flush, so this returns no token.
+pub fn map_page<M: PagingMode>(
+    mem: &mut PhysMem,
+    frames: &mut impl FrameAllocator,
+    root: Pfn,
+    va: VirtAddr,
+    pfn: Pfn,
+    perms: crate::arch::Perms,
+) -> Result<u64, NoFrame> {
+    let mut tables = 0;
+    let slot = pte_alloc::<M>(mem, frames, root, va, &mut tables)?;
+    write::<M>(mem, slot, M::Pte::leaf(pfn, perms, crate::arch::PageSizeKind::Size4K));
+    Ok(tables)
+}
+
+/// Clear the entry for `va` (`ptep_get_and_clear`). Returns the old entry and the flush it requires, if it
+/// was present.
+pub fn unmap_page<M: PagingMode>(
+    mem: &mut PhysMem,
+    root: Pfn,
+    asid: crate::addr::Asid,
+    va: VirtAddr,
+) -> Option<(M::Pte, crate::mmu::flush::TlbFlush)> {
+    let slot = pte_offset::<M>(mem, root, va)?;
+    let old = read::<M>(mem, slot);
+    if !old.is_present() {
+        write::<M>(mem, slot, M::Pte::none());
+        return None;
+    }
+    write::<M>(mem, slot, M::Pte::none());
+    Some((old, crate::mmu::flush::TlbFlush::page(asid, va)))
+}
+
+/// Change the permissions of a present entry (`change_pte_range`), keeping A/D. Returns the flush required.
+pub fn protect_page<M: PagingMode>(
+    mem: &mut PhysMem,
+    root: Pfn,
+    asid: crate::addr::Asid,
+    va: VirtAddr,
+    perms: crate::arch::Perms,
+) -> Option<crate::mmu::flush::TlbFlush> {
+    let slot = pte_offset::<M>(mem, root, va)?;
+    let old = read::<M>(mem, slot);
+    if !old.is_present() {
+        return None;
+    }
+    let status = old.perms() & (crate::arch::Perms::ACCESSED | crate::arch::Perms::DIRTY);
+    write::<M>(mem, slot, M::Pte::leaf(old.pfn(), perms | status, crate::arch::PageSizeKind::Size4K));
+    Some(crate::mmu::flush::TlbFlush::page(asid, va))
+}
