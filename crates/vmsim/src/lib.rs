@@ -22,3 +22,4 @@ pub mod cost;
 pub mod kernel;
 pub mod sim;
 pub mod stats;
+pub mod procfs;
