@@ -12,4 +12,5 @@ compile_error!("vmsim requires a 64-bit host: frame numbers are used as indices"
 
 pub mod addr;
 pub mod arch;
+pub mod mmu;
 pub mod swap;
