@@ -19,7 +19,14 @@ type K = Kernel<X86FourLevel>;
 fn machine(pages: u64) -> (K, vmsim::kernel::process::Pid, VirtAddr) {
     let mut k = K::new(1 << 18, &TlbConfig::default(), KernelConfig::default()).unwrap();
     let pid = k.spawn("bench", &Layout::default_for::<X86FourLevel>()).unwrap();
-    let args = MmapArgs { addr: None, len: pages * PAGE_SIZE, prot: VmFlags::READ | VmFlags::WRITE, fixed: false, grows_down: false, name: None };
+    let args = MmapArgs {
+        addr: None,
+        len: pages * PAGE_SIZE,
+        prot: VmFlags::READ | VmFlags::WRITE,
+        fixed: false,
+        grows_down: false,
+        name: None,
+    };
     let base = k.mmap(pid, &args).unwrap();
     for i in 0..pages {
         k.access(pid, VirtAddr::new(base.raw() + i * PAGE_SIZE), Access::Write);
@@ -52,7 +59,13 @@ fn bench(c: &mut Criterion) {
         let mut i = 0u64;
         b.iter(|| {
             i = (i + 1) % pages;
-            black_box(k.mmu.translate(&mut k.mem, space, VirtAddr::new(base.raw() + i * PAGE_SIZE), Access::Read, Mode::User))
+            black_box(k.mmu.translate(
+                &mut k.mem,
+                space,
+                VirtAddr::new(base.raw() + i * PAGE_SIZE),
+                Access::Read,
+                Mode::User,
+            ))
         })
     });
 
@@ -60,7 +73,14 @@ fn bench(c: &mut Criterion) {
     // the mmap before and the munmap after (which frees the pages and tables), per element = one fault.
     let (mut k, pid, _) = machine(1);
     g.throughput(Throughput::Elements(256));
-    let args = MmapArgs { addr: None, len: 256 * PAGE_SIZE, prot: VmFlags::READ | VmFlags::WRITE, fixed: false, grows_down: false, name: None };
+    let args = MmapArgs {
+        addr: None,
+        len: 256 * PAGE_SIZE,
+        prot: VmFlags::READ | VmFlags::WRITE,
+        fixed: false,
+        grows_down: false,
+        name: None,
+    };
     g.bench_function("minor_fault_write_x256", |b| {
         b.iter(|| {
             let base = k.mmap(pid, &args).unwrap();

@@ -20,6 +20,6 @@ pub use addr::{Asid, Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
 pub mod config;
 pub mod cost;
 pub mod kernel;
+pub mod procfs;
 pub mod sim;
 pub mod stats;
-pub mod procfs;

@@ -198,7 +198,7 @@ impl<M: PagingMode> Mmu<M> {
     pub fn new(cfg: &TlbConfig) -> Result<Self, TlbConfigError> {
         Ok(Self {
             tlb: TlbHierarchy::new(cfg)?,
-            psc: Psc::new(&cfg.psc),
+            psc: Psc::new(&cfg.psc)?,
             walks: WalkStats::default(),
             mode: PhantomData,
         })
@@ -298,7 +298,7 @@ impl<M: PagingMode> Mmu<M> {
 
     /// TLB counters per level.
     pub fn tlb_stats(&self) -> tlb::TlbStats {
-        self.tlb.stats()
+        *self.tlb.stats()
     }
 
     /// Walk counters.
