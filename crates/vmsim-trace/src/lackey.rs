@@ -134,23 +134,51 @@ const HEX_DIGITS: [u8; 256] = {
     table
 };
 
+/// `0x01` in every byte.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte.
+const HIGHS: u64 = ONES * 0x80;
+
+/// The number of leading hex digits in the eight bytes of `block` (the first byte in the low bits), and their
+/// value. SWAR: all eight bytes are classified and converted at once, without a branch per digit.
+#[inline(always)]
+fn hex_block(block: u64) -> (u32, u64) {
+    let low7 = block & !HIGHS;
+    // High bit of each byte set where the byte is in lo..=hi. The sums cannot carry: low7 bytes are below 0x80 and
+    // the added constants below 0x50.
+    let in_range = |lo: u8, hi: u8| {
+        let at_least_lo = low7 + ONES * u64::from(0x80 - lo);
+        let above_hi = low7 + ONES * u64::from(0x7f - hi);
+        at_least_lo & !above_hi & HIGHS
+    };
+    let hex = (in_range(b'0', b'9') | in_range(b'a', b'f') | in_range(b'A', b'F')) & !block;
+    let digits = (!hex & HIGHS).trailing_zeros() / 8;
+    if digits == 0 {
+        return (0, 0);
+    }
+    // Shift the digits to the top lanes; the zero bytes shifted in below them read as leading zeros.
+    let x = block << (8 * (8 - digits));
+    // Nibble per byte: '0'..'9' have bit 6 clear, 'a'..'f' and 'A'..'F' set (add 9 to their low nibble 1..6).
+    let nibbles = (x & (ONES * 0x0f)) + ((x >> 6) & ONES) * 9;
+    // Pack: the earlier digit (lower lane) is the more significant one.
+    let bytes = ((nibbles & 0x000f_000f_000f_000f) << 4) | ((nibbles >> 8) & 0x000f_000f_000f_000f);
+    let halves = ((bytes & 0x0000_00ff_0000_00ff) << 8) | ((bytes >> 16) & 0x0000_00ff_0000_00ff);
+    (digits, ((halves & 0xffff) << 16) | ((halves >> 32) & 0xffff))
+}
+
 /// Parses one line at the start of `s`, appends its accesses to `out` and returns the bytes consumed, newline
 /// included.
 #[inline(always)]
 fn parse_line(s: &[u8], out: &mut Vec<Access>) -> std::result::Result<usize, Bad> {
-    // Valgrind's own messages, `==pid== ...` and (verbose) `--pid-- ...`.
-    if let [b'=', b'=', ..] | [b'-', b'-', ..] = s {
-        return Ok(line_len(s));
-    }
-    let mut i = skip_blanks(s, 0);
-    let op_at = i;
-    let op = s.get(i).copied();
-    i += 1;
-    match op {
-        None | Some(b'\n') => return Ok(line_len(s)), // a blank line
-        Some(b'I' | b'L' | b'S' | b'M') if matches!(s.get(i), None | Some(b' ' | b'\t' | b'\r' | b'\n')) => {}
-        Some(_) => return Err((ParseErrorKind::UnknownOp(quote(token(s, op_at, true))), UNKNOWN_OP_HINT)),
-    }
+    let (op, mut i) = match s {
+        // Fast path: the exact layout lk_main.c prints.
+        [b'I', b' ', b' ', ..] => (b'I', 3),
+        [b' ', op @ (b'L' | b'S' | b'M'), b' ', ..] => (*op, 3),
+        _ => match parse_prefix(s)? {
+            Prefix::Op(op, i) => (op, i),
+            Prefix::Skip(len) => return Ok(len),
+        },
+    };
     i = skip_blanks(s, i);
 
     // The address: hex, with an optional 0x.
@@ -160,17 +188,25 @@ fn parse_line(s: &[u8], out: &mut Vec<Access>) -> std::result::Result<usize, Bad
     }
     let digits_at = i;
     let mut addr: u64 = 0;
+    let mut too_large = false;
+    // The first eight digits at once (lackey prints at least eight), any others one at a time.
+    if let Some(block) = s.get(i..i + 8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+        let (digits, value) = hex_block(u64::from_le_bytes(block));
+        addr = value;
+        i += digits as usize;
+    }
     while let Some(&b) = s.get(i) {
         let digit = HEX_DIGITS[usize::from(b)];
         if digit == NOT_HEX {
             break;
         }
-        if addr > u64::MAX >> 4 {
-            let text = quote(token(s, addr_at, true));
-            return Err((ParseErrorKind::AddressTooLarge(text), "addresses have at most 16 hex digits"));
-        }
+        too_large |= addr > u64::MAX >> 4;
         addr = addr << 4 | u64::from(digit);
         i += 1;
+    }
+    if too_large {
+        let text = quote(token(s, addr_at, true));
+        return Err((ParseErrorKind::AddressTooLarge(text), "addresses have at most 16 hex digits"));
     }
     match s.get(i) {
         Some(b',') if i > digits_at => i += 1,
@@ -185,19 +221,20 @@ fn parse_line(s: &[u8], out: &mut Vec<Access>) -> std::result::Result<usize, Bad
 
     // The size: decimal.
     let size_at = i;
-    let mut size: u32 = 0;
+    let mut size: u64 = 0;
     while let Some(&b) = s.get(i) {
         let digit = b.wrapping_sub(b'0');
         if digit > 9 {
             break;
         }
-        let Some(bigger) = size.checked_mul(10).and_then(|s| s.checked_add(u32::from(digit))) else {
+        size = size * 10 + u64::from(digit); // cannot overflow: size <= u32::MAX before each step
+        if size > u64::from(u32::MAX) {
             let text = quote(token(s, size_at, false));
             return Err((ParseErrorKind::SizeTooLarge(text), "sizes are at most 4294967295"));
-        };
-        size = bigger;
+        }
         i += 1;
     }
+    let size = u32::try_from(size).unwrap_or(u32::MAX); // checked just above
     let len = match s.get(i) {
         Some(b'\n') if i > size_at => i + 1,
         None if i > size_at => i,
@@ -221,17 +258,45 @@ fn parse_line(s: &[u8], out: &mut Vec<Access>) -> std::result::Result<usize, Bad
     if size > 0 && addr.checked_add(u64::from(size - 1)).is_none() {
         return Err((ParseErrorKind::AddressOverflow { addr, size }, "addr + size must not exceed 2^64"));
     }
-    match op {
-        Some(b'I') => out.push(Access { kind: AccessKind::Fetch, addr, size }),
-        Some(b'L') => out.push(Access { kind: AccessKind::Read, addr, size }),
-        Some(b'S') => out.push(Access { kind: AccessKind::Write, addr, size }),
-        _ => {
-            // lk_main.c: "M" is a load and a store of the same location (a read-modify-write instruction).
-            out.push(Access { kind: AccessKind::Read, addr, size });
-            out.push(Access { kind: AccessKind::Write, addr, size });
-        }
+    // One push per line whatever the operation (no unpredictable branch); lk_main.c: "M" is a load and a store of
+    // the same location (a read-modify-write instruction), so it adds the store.
+    let kind = match op {
+        b'I' => AccessKind::Fetch,
+        b'S' => AccessKind::Write,
+        _ => AccessKind::Read,
+    };
+    out.push(Access { kind, addr, size });
+    if op == b'M' {
+        out.push(Access { kind: AccessKind::Write, addr, size });
     }
     Ok(len)
+}
+
+/// How a line not in lackey's exact layout starts.
+enum Prefix {
+    /// An operation (`I`, `L`, `S` or `M`), and the index after it.
+    Op(u8, usize),
+    /// A line to skip, and its length.
+    Skip(usize),
+}
+
+/// The slow path for the start of a line: valgrind's messages, blank lines, and operations with unusual blanks.
+#[inline(never)]
+fn parse_prefix(s: &[u8]) -> std::result::Result<Prefix, Bad> {
+    // Valgrind's own messages, `==pid== ...` and (verbose) `--pid-- ...`.
+    if let [b'=', b'=', ..] | [b'-', b'-', ..] = s {
+        return Ok(Prefix::Skip(line_len(s)));
+    }
+    let at = skip_blanks(s, 0);
+    match s.get(at) {
+        None | Some(b'\n') => Ok(Prefix::Skip(line_len(s))), // a blank line
+        Some(&op @ (b'I' | b'L' | b'S' | b'M'))
+            if matches!(s.get(at + 1), None | Some(b' ' | b'\t' | b'\r' | b'\n')) =>
+        {
+            Ok(Prefix::Op(op, at + 1))
+        }
+        Some(_) => Err((ParseErrorKind::UnknownOp(quote(token(s, at, true))), UNKNOWN_OP_HINT)),
+    }
 }
 
 /// The index of the first non-blank byte at or after `i`.
@@ -286,6 +351,23 @@ mod tests {
         match parse_all(text.as_bytes()) {
             Ok(records) => format!("parsed: {records:?}"),
             Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn hex_block_matches_scalar() {
+        let cases: [(&[u8; 8], u32, u64); 8] = [
+            (b"0401ab70", 8, 0x0401_ab70),
+            (b"1fff0006", 8, 0x1fff_0006),
+            (b"88,8\n I ", 2, 0x88),
+            (b"ABCDEFab", 8, 0xabcd_efab),
+            (b",3\n L 12", 0, 0),
+            (b"9:;@`gG/", 1, 9),
+            (b"f\xff123456", 1, 0xf),
+            (b"\xc1\xb0000000", 0, 0),
+        ];
+        for (text, digits, value) in cases {
+            assert_eq!(hex_block(u64::from_le_bytes(*text)), (digits, value), "{:?}", String::from_utf8_lossy(text));
         }
     }
 
@@ -569,6 +651,15 @@ mod tests {
             drop_last_newline in any::<bool>(),
         ) {
             round_trip(&records, block, batch, drop_last_newline)?;
+        }
+
+        #[test]
+        fn hex_block_agrees_with_a_byte_loop(block in any::<[u8; 8]>(), hexy in vec(prop::sample::select(b"09afAFgG/:@`,\xb0".to_vec()), 8)) {
+            for bytes in [block, <[u8; 8]>::try_from(&hexy[..]).unwrap_or_default()] {
+                let digits = bytes.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+                let value = bytes.iter().take(digits).fold(0u64, |v, &b| v << 4 | u64::from(HEX_DIGITS[usize::from(b)]));
+                prop_assert_eq!(hex_block(u64::from_le_bytes(bytes)), (u32::try_from(digits).unwrap_or(99), value));
+            }
         }
 
         #[test]

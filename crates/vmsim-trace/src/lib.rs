@@ -12,7 +12,25 @@
 //! Readers stream in constant memory: they read 1 MiB blocks and parse the bytes in place. The fast path is
 //! [`BatchSource::next_batch`], which fills a reused `Vec` with up to 64 Ki records; [`Threaded`] runs it on its
 //! own thread so parsing overlaps simulation.
+//!
+//! ```no_run
+//! use vmsim_trace::{pages_touched, LackeyReader, Threaded};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut trace = Threaded::spawn(LackeyReader::open("prog.lackey")?)?;
+//! let mut batch = Vec::new();
+//! while trace.next_batch(&mut batch)? > 0 {
+//!     for access in &batch {
+//!         for vpn in pages_touched(access.addr, access.size, 12) {
+//!             // translate and touch `vpn` for `access.kind`
+//!         }
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod convert;
 mod error;
