@@ -151,3 +151,58 @@ fn out_of_range_and_unknown_values_are_errors() {
     let o = vmsim(&["translate", "--scenario", "examples/seed.toml", "zz"]);
     assert_one_line_error(&o, "not an address");
 }
+
+fn temp_file(name: &str, contents: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vmsim-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join(name);
+    std::fs::write(&f, contents).unwrap();
+    f
+}
+
+/// A real lackey capture of a small static C program (crates/vmsim-trace/tests/data/nolibc.c).
+#[test]
+fn replay_real_lackey_trace() {
+    let o = vmsim(&["replay", "crates/vmsim-trace/tests/data/nolibc.lackey", "--format", "lackey", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // lackey's own summary: 8,204 guest instructions; the trace has 1,536 loads and 1,024 stores.
+    assert_eq!(v.pointer("/accesses/fetches").and_then(|x| x.as_u64()), Some(8204));
+    assert_eq!(v.pointer("/accesses/reads").and_then(|x| x.as_u64()), Some(1536));
+    assert_eq!(v.pointer("/accesses/writes").and_then(|x| x.as_u64()), Some(1024));
+    // Two pages are touched (code and stack): each takes one fault.
+    assert_eq!(v.pointer("/faults/segv").and_then(|x| x.as_u64()), Some(0));
+    let again = vmsim(&["replay", "crates/vmsim-trace/tests/data/nolibc.lackey", "--format", "lackey", "--json"]);
+    assert_eq!(o.stdout, again.stdout, "deterministic");
+}
+
+#[test]
+fn replay_pages_counts_faults_per_distinct_page() {
+    let f = temp_file("refs.txt", "# a comment\n1\n2\n0x3\n\n1\n2\n3\n4\n");
+    let o = vmsim(&["replay", f.to_str().unwrap(), "--format", "pages", "--frames", "64", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.pointer("/accesses/total").and_then(|x| x.as_u64()), Some(7));
+    assert_eq!(v.pointer("/faults/minor").and_then(|x| x.as_u64()), Some(4));
+}
+
+#[test]
+fn replay_malformed_lines_are_one_line_errors() {
+    let f = temp_file("bad.lackey", "I  04000000,3\n L 0400zz00,8\n");
+    let o = vmsim(&["replay", f.to_str().unwrap(), "--format", "lackey"]);
+    assert_one_line_error(&o, "bad.lackey:2:");
+    let f = temp_file("bad.pages", "1\n2\nthree\n");
+    let o = vmsim(&["replay", f.to_str().unwrap(), "--format", "pages"]);
+    assert_one_line_error(&o, "bad.pages:3:");
+    let o = vmsim(&["replay", "no/such.trace", "--format", "pages"]);
+    assert_one_line_error(&o, "no/such.trace");
+    let o = vmsim(&["replay", f.to_str().unwrap(), "--format", "pages", "--memory", "lots"]);
+    assert_one_line_error(&o, "lots");
+}
+
+#[test]
+fn unknown_option_value_exits_2() {
+    let o = vmsim(&["replay", "x", "--format", "champsim"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("champsim"));
+}
