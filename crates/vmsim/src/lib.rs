@@ -14,6 +14,7 @@ pub mod addr;
 pub mod arch;
 pub mod mmu;
 pub mod phys;
+pub mod reclaim;
 pub mod swap;
 
 pub use addr::{Asid, Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};

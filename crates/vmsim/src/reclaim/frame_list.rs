@@ -1,0 +1,195 @@
+//! Intrusive doubly-linked lists over dense frame indices: the `struct list_head` of the policies.
+//!
+//! One [`Links`] holds the prev/next arrays for every frame; several [`List`]s (LRU, inactive/active, S3-FIFO's
+//! small/main) share it, since a frame sits on at most one list. Each frame also records which list holds it, so
+//! membership tests cost one byte load. The head is the newest end (`list_add()` in Linux), the tail the oldest
+//! (`lru_to_folio()` takes the tail).
+
+use crate::addr::Pfn;
+
+/// The "no frame" link.
+pub(crate) const NIL: u32 = u32::MAX;
+
+/// A frame's slot as stored in the link arrays.
+///
+/// Policies reject `frames > MAX_FRAMES` in `new`, and callers pass only `pfn.index() < frames`, so the value fits.
+#[allow(clippy::cast_possible_truncation, reason = "policies accept at most MAX_FRAMES = u32::MAX frames")]
+#[inline]
+pub(crate) fn slot(pfn: Pfn) -> u32 {
+    debug_assert!(pfn.index() < super::MAX_FRAMES, "frame {pfn:?} beyond MAX_FRAMES");
+    pfn.index() as u32
+}
+
+/// The frame stored in a link slot.
+#[inline]
+pub(crate) fn pfn_of(slot: u32) -> Pfn {
+    Pfn::from_index(slot as usize)
+}
+
+/// Checks a policy's frame count. A count above [`MAX_FRAMES`](super::MAX_FRAMES) is a bug in the caller's config
+/// validation (the CLI bounds RAM size long before 16 TiB), not bad user input reaching the model.
+pub(crate) fn check_frames(frames: usize) {
+    assert!(frames <= super::MAX_FRAMES, "{frames} frames exceed reclaim::MAX_FRAMES");
+}
+
+/// Per-frame prev/next links and list membership, shared by the lists of one policy.
+#[derive(Debug, Clone)]
+pub(crate) struct Links {
+    /// Neighbour towards the head (newer).
+    prev: Vec<u32>,
+    /// Neighbour towards the tail (older).
+    next: Vec<u32>,
+    /// Id of the list holding the frame, 0 for none.
+    on: Vec<u8>,
+}
+
+impl Links {
+    pub(crate) fn new(frames: usize) -> Self {
+        check_frames(frames);
+        Self { prev: vec![NIL; frames], next: vec![NIL; frames], on: vec![0; frames] }
+    }
+
+    /// Id of the list holding `i`, 0 if none. Out-of-range frames are on no list.
+    #[inline]
+    pub(crate) fn on(&self, i: u32) -> u8 {
+        self.on.get(i as usize).copied().unwrap_or(0)
+    }
+
+    /// Neighbour of `i` towards the head, if any.
+    #[inline]
+    pub(crate) fn newer(&self, i: u32) -> Option<u32> {
+        let p = self.prev[i as usize];
+        (p != NIL).then_some(p)
+    }
+}
+
+/// One list threaded through a [`Links`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct List {
+    id: u8,
+    head: u32,
+    tail: u32,
+    len: usize,
+}
+
+impl List {
+    /// An empty list; `id` (non-zero) tags its members in [`Links::on`].
+    pub(crate) const fn new(id: u8) -> Self {
+        assert!(id != 0, "list id 0 means 'on no list'");
+        Self { id, head: NIL, tail: NIL, len: 0 }
+    }
+
+    pub(crate) const fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether `i` is on this list.
+    #[inline]
+    pub(crate) fn contains(&self, links: &Links, i: u32) -> bool {
+        links.on(i) == self.id
+    }
+
+    /// The oldest member.
+    #[inline]
+    pub(crate) fn tail(&self) -> Option<u32> {
+        (self.tail != NIL).then_some(self.tail)
+    }
+
+    /// Adds `i` (on no list) at the head.
+    #[inline]
+    pub(crate) fn push_front(&mut self, links: &mut Links, i: u32) {
+        debug_assert_eq!(links.on[i as usize], 0, "frame {i} already on list {}", links.on[i as usize]);
+        let iu = i as usize;
+        links.prev[iu] = NIL;
+        links.next[iu] = self.head;
+        links.on[iu] = self.id;
+        if self.head == NIL {
+            self.tail = i;
+        } else {
+            links.prev[self.head as usize] = i;
+        }
+        self.head = i;
+        self.len += 1;
+    }
+
+    /// Takes `i` (a member) off the list.
+    #[inline]
+    pub(crate) fn unlink(&mut self, links: &mut Links, i: u32) {
+        debug_assert_eq!(links.on[i as usize], self.id, "frame {i} not on list {}", self.id);
+        let iu = i as usize;
+        let (p, n) = (links.prev[iu], links.next[iu]);
+        if p == NIL {
+            self.head = n;
+        } else {
+            links.next[p as usize] = n;
+        }
+        if n == NIL {
+            self.tail = p;
+        } else {
+            links.prev[n as usize] = p;
+        }
+        links.on[iu] = 0;
+        self.len -= 1;
+    }
+
+    /// Moves member `i` to the head (a hit in LRU, a rotation in CLOCK-like lists).
+    #[inline]
+    pub(crate) fn move_to_front(&mut self, links: &mut Links, i: u32) {
+        if self.head != i {
+            self.unlink(links, i);
+            self.push_front(links, i);
+        }
+    }
+
+    /// Removes and returns the oldest member.
+    #[inline]
+    pub(crate) fn pop_back(&mut self, links: &mut Links) -> Option<u32> {
+        let t = self.tail()?;
+        self.unlink(links, t);
+        Some(t)
+    }
+
+    /// Members from head (newest) to tail (oldest), for tests and debugging.
+    #[cfg(test)]
+    pub(crate) fn iter<'a>(&self, links: &'a Links) -> impl Iterator<Item = u32> + 'a {
+        let mut cur = self.head;
+        std::iter::from_fn(move || {
+            (cur != NIL).then(|| {
+                let i = cur;
+                cur = links.next[i as usize];
+                i
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_unlink_move_keep_order_and_membership() {
+        let mut links = Links::new(8);
+        let (mut a, mut b) = (List::new(1), List::new(2));
+        for i in [3, 1, 4] {
+            a.push_front(&mut links, i);
+        }
+        b.push_front(&mut links, 5);
+        assert_eq!(a.iter(&links).collect::<Vec<_>>(), [4, 1, 3]);
+        a.move_to_front(&mut links, 3);
+        assert_eq!(a.iter(&links).collect::<Vec<_>>(), [3, 4, 1]);
+        a.unlink(&mut links, 4);
+        assert_eq!(a.iter(&links).collect::<Vec<_>>(), [3, 1]);
+        assert_eq!((a.len(), a.tail(), links.on(4), links.on(5)), (2, Some(1), 0, 2));
+        assert_eq!(links.newer(1), Some(3));
+        assert_eq!(a.pop_back(&mut links), Some(1));
+        assert_eq!(a.pop_back(&mut links), Some(3));
+        assert_eq!(a.pop_back(&mut links), None);
+        assert!(a.is_empty() && b.contains(&links, 5) && !a.contains(&links, 5));
+        assert_eq!(links.on(100), 0);
+    }
+}
