@@ -26,11 +26,11 @@ use super::page_io::{FileStore, MemStore, SwapStore};
 /// Slots per allocation cluster: `SWAPFILE_CLUSTER` = 256 (mm/swapfile.c, moved to mm/swap.h in 6.x; SPEC §6).
 /// Linux uses `HPAGE_PMD_NR` = 512 when `CONFIG_THP_SWAP` is set; vmsim keeps the base value.
 pub const SWAPFILE_CLUSTER: u64 = 256;
-/// Largest usage count kept in `swap_map` itself: `SWAP_MAP_MAX` = 0x3e (include/linux/swap.h; SPEC §6 [U]).
+/// Largest usage count kept in `swap_map` itself: `SWAP_MAP_MAX` = 0x3e (include/linux/swap.h; SPEC §6 \[U\]).
 pub const SWAP_MAP_MAX: u8 = 0x3e;
-/// `swap_map` value of the header slot and of bad pages: `SWAP_MAP_BAD` = 0x3f (include/linux/swap.h; SPEC §6 [U]).
+/// `swap_map` value of the header slot and of bad pages: `SWAP_MAP_BAD` = 0x3f (include/linux/swap.h; SPEC §6 \[U\]).
 pub const SWAP_MAP_BAD: u8 = 0x3f;
-/// `swap_map` flag: the count continues elsewhere, `COUNT_CONTINUED` = 0x80 (include/linux/swap.h; SPEC §6 [U]).
+/// `swap_map` flag: the count continues elsewhere, `COUNT_CONTINUED` = 0x80 (include/linux/swap.h; SPEC §6 \[U\]).
 pub const COUNT_CONTINUED: u8 = 0x80;
 /// Usable swap types: `MAX_SWAPFILES` = 32 − 4 device-private − 3 migration − 1 hwpoison − 1 PTE marker = 23
 /// (include/linux/swap.h, x86-64 distribution config, v6.2+) [U: depends on config and version; SPEC §17.4].
