@@ -148,6 +148,56 @@ impl Default for CostConfig {
     }
 }
 
+/// `[reclaim]`: page replacement and reclaim (LINUX-VM-SPEC §5).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReclaimConfig {
+    /// Replacement policy: fifo, lru, clock, opt, random, sieve, s3fifo, linux. Default `linux` (the
+    /// active/inactive two-list LRU of mm/vmscan.c).
+    pub policy: crate::reclaim::PolicyKind,
+    /// Exact (teaching) mode: no zero page, no readahead, no watermarks, no batching; a fault that finds all
+    /// `machine.frames` frames in use evicts exactly one page; page-table frames are not counted.
+    pub exact: bool,
+    /// `vm.swappiness`, 0..=200. Default 60 (mm/vmscan.c `vm_swappiness`).
+    pub swappiness: u32,
+    /// `vm.watermark_scale_factor`, 1..=3000, in 1/10000 of memory. Default 10 (mm/page_alloc.c).
+    pub watermark_scale_factor: u32,
+    /// `vm.page-cluster`: swap readahead reads up to `2^page_cluster` pages, 0..=31. Default 3 (mm/swap.c).
+    pub page_cluster: u32,
+    /// Verify mode: checksum every page written to swap and check it when read back (no page may be lost).
+    pub verify: bool,
+}
+
+impl Default for ReclaimConfig {
+    fn default() -> Self {
+        Self {
+            policy: crate::reclaim::PolicyKind::Linux,
+            exact: false,
+            swappiness: 60,
+            watermark_scale_factor: 10,
+            page_cluster: 3,
+            verify: false,
+        }
+    }
+}
+
+/// `[swap]`: swap areas (mm/swapfile.c; SPEC §6).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SwapConfig {
+    /// Size of the default in-memory swap area (bytes or `"1GiB"`); 0 for no swap. Default 1 GiB.
+    /// Ignored when `devices` is non-empty.
+    pub size: ByteSize,
+    /// Swap areas, highest priority used first (`[[swap.devices]]`: `size_pages`, `priority`, `file`).
+    pub devices: Vec<crate::swap::swapfile::SwapDeviceConfig>,
+}
+
+impl Default for SwapConfig {
+    fn default() -> Self {
+        Self { size: ByteSize(1 << 30), devices: Vec::new() }
+    }
+}
+
 /// Everything that configures a machine (the overridable part of a scenario).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -158,6 +208,10 @@ pub struct SimConfig {
     pub tlb: TlbConfig,
     /// `[cost]`.
     pub cost: CostConfig,
+    /// `[reclaim]`.
+    pub reclaim: ReclaimConfig,
+    /// `[swap]`.
+    pub swap: SwapConfig,
 }
 
 /// An address in a step: a number, or a region name with an optional offset (`"buf"`, `"buf+0x1000"`).
@@ -364,6 +418,12 @@ pub struct Scenario {
     /// `[cost]`.
     #[serde(default)]
     pub cost: CostConfig,
+    /// `[reclaim]`.
+    #[serde(default)]
+    pub reclaim: ReclaimConfig,
+    /// `[swap]`.
+    #[serde(default)]
+    pub swap: SwapConfig,
     /// Free text shown in reports.
     #[serde(default)]
     pub description: Option<String>,
@@ -459,6 +519,19 @@ impl SimConfig {
             return Err(format!(
                 "machine memory of {frames} frames is out of range 4..=2^36 frames (16 KiB ..= 256 TiB)"
             ));
+        }
+        let r = &self.reclaim;
+        if r.swappiness > 200 {
+            return Err(format!("reclaim.swappiness = {}: out of range 0..=200 (vm.swappiness)", r.swappiness));
+        }
+        if !(1..=3000).contains(&r.watermark_scale_factor) {
+            return Err(format!(
+                "reclaim.watermark_scale_factor = {}: out of range 1..=3000 (vm.watermark_scale_factor)",
+                r.watermark_scale_factor
+            ));
+        }
+        if r.page_cluster > 31 {
+            return Err(format!("reclaim.page_cluster = {}: out of range 0..=31 (vm.page-cluster)", r.page_cluster));
         }
         for (name, v) in [
             ("cost.tlb_hit_ns", self.cost.tlb_hit_ns),
