@@ -387,6 +387,8 @@ pub enum Step {
         frame: Option<u64>,
         /// Swap slot (offset in swap area 0).
         swap: Option<u64>,
+        /// With `swap`: text stored at the start of the swapped-out page.
+        text: Option<String>,
     },
     /// `exit(0)`: free everything.
     Exit,

@@ -12,6 +12,7 @@ use crate::kernel::vma::VmFlags;
 use crate::kernel::{AccessResult, Event, Kernel, KernelConfig, KernelError, Layout};
 use crate::mmu::walk::WalkStep;
 use crate::mmu::{Access, Mode, Outcome, TlbLevel};
+use crate::reclaim::Policy;
 use crate::stats::{AccessStats, FaultStats, MemoryStats, Stats, SwapStats, TlbReport, WalkReport};
 use crate::swap::entry::SwapEntry;
 use serde::Serialize;
@@ -71,40 +72,95 @@ pub struct Report {
 
 /// One machine of paging mode `M`.
 #[derive(Debug)]
-pub struct Machine<M: PagingMode> {
+pub struct Machine<M: PagingMode, P: Policy> {
     /// The kernel (RAM, MMU, processes).
-    pub kernel: Kernel<M>,
+    pub kernel: Kernel<M, P>,
     cfg: SimConfig,
     accesses: AccessStats,
     regions: BTreeMap<(Pid, String), VirtAddr>,
 }
 
-/// A machine of any supported architecture.
+/// A machine of paging mode `M` with any replacement policy.
+#[derive(Debug)]
+pub enum PolicyMachine<M: PagingMode> {
+    /// FIFO.
+    Fifo(Box<Machine<M, crate::reclaim::fifo::Fifo>>),
+    /// Exact LRU.
+    Lru(Box<Machine<M, crate::reclaim::lru::Lru>>),
+    /// CLOCK over the hardware Accessed bits.
+    Clock(Box<Machine<M, crate::reclaim::clock::Clock>>),
+    /// Belady's OPT.
+    Opt(Box<Machine<M, crate::reclaim::opt::Opt>>),
+    /// Random (seeded).
+    Random(Box<Machine<M, crate::reclaim::random::Random>>),
+    /// SIEVE.
+    Sieve(Box<Machine<M, crate::reclaim::sieve::Sieve>>),
+    /// S3-FIFO.
+    S3fifo(Box<Machine<M, crate::reclaim::s3fifo::S3Fifo>>),
+    /// Linux's active/inactive lists.
+    Linux(Box<Machine<M, crate::reclaim::two_list::TwoList>>),
+}
+
+/// A machine of any supported architecture and policy.
 #[derive(Debug)]
 pub enum AnyMachine {
     /// x86-64 4-level.
-    X86(Box<Machine<X86FourLevel>>),
+    X86(PolicyMachine<X86FourLevel>),
     /// The linear teaching table.
-    Linear(Box<Machine<Linear>>),
+    Linear(PolicyMachine<Linear>),
 }
 
-/// Dispatch a generic expression over the architecture (the one enum → type match).
+/// Dispatch a generic expression over the policy of a [`PolicyMachine`].
+#[macro_export]
+macro_rules! with_policy_machine {
+    ($pm:expr, $m:ident => $body:expr) => {
+        match $pm {
+            $crate::sim::PolicyMachine::Fifo($m) => $body,
+            $crate::sim::PolicyMachine::Lru($m) => $body,
+            $crate::sim::PolicyMachine::Clock($m) => $body,
+            $crate::sim::PolicyMachine::Opt($m) => $body,
+            $crate::sim::PolicyMachine::Random($m) => $body,
+            $crate::sim::PolicyMachine::Sieve($m) => $body,
+            $crate::sim::PolicyMachine::S3fifo($m) => $body,
+            $crate::sim::PolicyMachine::Linux($m) => $body,
+        }
+    };
+}
+
+/// Dispatch a generic expression over architecture and policy: the one place names become types. The body is
+/// monomorphized for each combination, so hot loops inside it have no dynamic dispatch.
 #[macro_export]
 macro_rules! with_machine {
     ($any:expr, $m:ident => $body:expr) => {
         match $any {
-            $crate::sim::AnyMachine::X86($m) => $body,
-            $crate::sim::AnyMachine::Linear($m) => $body,
+            $crate::sim::AnyMachine::X86(pm) => $crate::with_policy_machine!(pm, $m => $body),
+            $crate::sim::AnyMachine::Linear(pm) => $crate::with_policy_machine!(pm, $m => $body),
         }
     };
+}
+
+impl<M: PagingMode> PolicyMachine<M> {
+    fn new(cfg: &SimConfig) -> Result<Self, KernelError> {
+        use crate::reclaim::PolicyKind as K;
+        Ok(match cfg.reclaim.policy {
+            K::Fifo => Self::Fifo(Box::new(Machine::new(cfg)?)),
+            K::Lru => Self::Lru(Box::new(Machine::new(cfg)?)),
+            K::Clock => Self::Clock(Box::new(Machine::new(cfg)?)),
+            K::Opt => Self::Opt(Box::new(Machine::new(cfg)?)),
+            K::Random => Self::Random(Box::new(Machine::new(cfg)?)),
+            K::Sieve => Self::Sieve(Box::new(Machine::new(cfg)?)),
+            K::S3fifo => Self::S3fifo(Box::new(Machine::new(cfg)?)),
+            K::Linux => Self::Linux(Box::new(Machine::new(cfg)?)),
+        })
+    }
 }
 
 impl AnyMachine {
     /// Boot the machine a configuration describes.
     pub fn new(cfg: &SimConfig) -> Result<Self, KernelError> {
         Ok(match cfg.machine.arch {
-            ArchKind::X86_64 => AnyMachine::X86(Box::new(Machine::new(cfg)?)),
-            ArchKind::Linear => AnyMachine::Linear(Box::new(Machine::new(cfg)?)),
+            ArchKind::X86_64 => AnyMachine::X86(PolicyMachine::new(cfg)?),
+            ArchKind::Linear => AnyMachine::Linear(PolicyMachine::new(cfg)?),
         })
     }
 }
@@ -132,17 +188,37 @@ pub struct Translation {
     pub in_vma: bool,
 }
 
-impl<M: PagingMode> Machine<M> {
+impl<M: PagingMode, P: Policy> Machine<M, P> {
     /// Boot.
     pub fn new(cfg: &SimConfig) -> Result<Self, KernelError> {
         let frames = usize::try_from(cfg.machine.frames()).map_err(|_| KernelError::TooSmall(0))?;
-        let kcfg = KernelConfig { zero_page: cfg.machine.zero_page, pcid: cfg.machine.pcid, ..KernelConfig::default() };
-        Ok(Self {
-            kernel: Kernel::new(frames, &cfg.tlb, kcfg)?,
-            cfg: cfg.clone(),
-            accesses: AccessStats::default(),
-            regions: BTreeMap::new(),
-        })
+        let r = &cfg.reclaim;
+        let kcfg = KernelConfig {
+            // Exact mode: no zero page (SPEC §16 counting: every first touch is one fault).
+            zero_page: cfg.machine.zero_page && !r.exact,
+            pcid: cfg.machine.pcid,
+            exact: r.exact,
+            user_frames: cfg.machine.frames(),
+            watermark_scale_factor: u64::from(r.watermark_scale_factor),
+            page_cluster: r.page_cluster,
+            verify: r.verify,
+            seed: cfg.machine.seed,
+            ..KernelConfig::default()
+        };
+        let mut kernel = Kernel::new(frames, &cfg.tlb, kcfg)?;
+        let devices = if cfg.swap.devices.is_empty() && cfg.swap.size.0 >= 2 * PAGE_SIZE {
+            vec![crate::swap::swapfile::SwapDeviceConfig {
+                priority: None,
+                size_pages: Some(cfg.swap.size.0 / PAGE_SIZE),
+                file: None,
+            }]
+        } else {
+            cfg.swap.devices.clone()
+        };
+        for d in &devices {
+            kernel.swap.add(d).map_err(|e| KernelError::Config(e.to_string()))?;
+        }
+        Ok(Self { kernel, cfg: cfg.clone(), accesses: AccessStats::default(), regions: BTreeMap::new() })
     }
 
     /// Start a process for trace replay. With `implicit`, one VMA covers the whole user space, so every page a
@@ -301,7 +377,7 @@ impl<M: PagingMode> Machine<M> {
                 self.accesses.translations += (bytes.len() as u64).div_ceil(PAGE_SIZE);
                 let _ = self.kernel.write_user(pid, a, &bytes);
             }
-            Step::Pin { page, frame, swap } => {
+            Step::Pin { page, frame, swap, text } => {
                 let vpn = Vpn::new(*page);
                 match (frame, swap) {
                     (Some(f), None) => {
@@ -314,9 +390,13 @@ impl<M: PagingMode> Machine<M> {
                                 "swap slot 0 holds the swap header and is never used for data (use 1 or more)".into()
                             );
                         }
-                        self.kernel.pin_swapped(pid, vpn, SwapEntry::new(0, *slot))?;
+                        let content = text.as_deref().unwrap_or("").as_bytes();
+                        self.kernel.pin_swapped(pid, vpn, SwapEntry::new(0, *slot), content)?;
                     }
                     _ => return Err("pin needs exactly one of frame = N or swap = SLOT".into()),
+                }
+                if frame.is_some() && text.is_some() {
+                    return Err("pin text = \"...\" goes with swap = SLOT (use a store step for a page in RAM)".into());
                 }
             }
             Step::Exit => self.kernel.exit(pid),

@@ -125,7 +125,12 @@ where
     }
 }
 
-fn drive_lackey<P: vmsim::arch::PagingMode>(m: &mut Machine<P>, pid: Pid, path: &Path, pb: &ProgressBar) -> Result<()> {
+fn drive_lackey<A: vmsim::arch::PagingMode, Q: vmsim::reclaim::Policy>(
+    m: &mut Machine<A, Q>,
+    pid: Pid,
+    path: &Path,
+    pb: &ProgressBar,
+) -> Result<()> {
     let (r, name) = input(path)?;
     let src = LackeyReader::new(r, name);
     drive(src, pb, |batch| {
@@ -143,7 +148,12 @@ fn drive_lackey<P: vmsim::arch::PagingMode>(m: &mut Machine<P>, pid: Pid, path: 
     })
 }
 
-fn drive_pages<P: vmsim::arch::PagingMode>(m: &mut Machine<P>, pid: Pid, path: &Path, pb: &ProgressBar) -> Result<()> {
+fn drive_pages<A: vmsim::arch::PagingMode, Q: vmsim::reclaim::Policy>(
+    m: &mut Machine<A, Q>,
+    pid: Pid,
+    path: &Path,
+    pb: &ProgressBar,
+) -> Result<()> {
     let (r, name) = input(path)?;
     let src = PagesReader::new(r, name);
     drive(src, pb, |batch| {

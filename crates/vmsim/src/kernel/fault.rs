@@ -7,13 +7,14 @@
 use super::process::{Pid, ProcState};
 use super::signal::{SegvCode, SegvInfo};
 use super::vma::VmFlags;
-use super::{pgtable, Event, Kernel};
-use crate::addr::{Pfn, VirtAddr};
+use super::{pgtable, Kernel};
+use crate::addr::VirtAddr;
 use crate::arch::{PageSizeKind, PagingMode, Perms, Pte};
 use crate::mmu::flush::TlbFlush;
 use crate::mmu::{Access, Fault};
 use crate::phys::rmap::{self, RmapEntry};
 use crate::phys::PageFlags;
+use crate::reclaim::Policy;
 
 /// What the fault handler did (`vm_fault_t` as `mm_account_fault` sees it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +29,7 @@ pub enum FaultOutcome {
     Oom,
 }
 
-impl<M: PagingMode> Kernel<M> {
+impl<M: PagingMode, P: Policy> Kernel<M, P> {
     /// Handle a fault raised by the MMU for a user access by `pid` (`exc_page_fault` → `do_user_addr_fault`).
     pub fn handle_fault(&mut self, pid: Pid, fault: Fault, access: Access) -> FaultOutcome {
         let va = fault.va();
@@ -111,6 +112,7 @@ impl<M: PagingMode> Kernel<M> {
     fn handle_pte_fault(&mut self, pid: Pid, va: VirtAddr, access: Access, vma_flags: VmFlags) -> FaultOutcome {
         let Some(mm) = self.mm(pid) else { return FaultOutcome::Oom };
         let (root, mm_id, asid) = (mm.space.root, mm.id, mm.space.asid);
+        self.reserve_table_frames(usize::from(M::LEVELS));
         let mut tables = 0;
         let slot = match pgtable::pte_alloc::<M>(&mut self.mem, &mut self.frames, root, va, &mut tables) {
             Ok(s) => s,
@@ -134,8 +136,9 @@ impl<M: PagingMode> Kernel<M> {
                 return FaultOutcome::Minor;
             }
             // … a write (or any access without the zero page) gets a zeroed page, writable+dirty+young.
+            self.lru.miss(policy_key(rmap_entry));
             let Some(pfn) = self.alloc_user_frame() else { return FaultOutcome::Oom };
-            self.new_anon_page(pfn, rmap_entry);
+            self.new_anon_page(pfn, rmap_entry, true);
             let mut perms = prot | Perms::ACCESSED;
             if vma_flags.contains(VmFlags::WRITE) {
                 perms |= Perms::WRITE | Perms::DIRTY;
@@ -155,14 +158,6 @@ impl<M: PagingMode> Kernel<M> {
         pgtable::write::<M>(&mut self.mem, slot, pte.with_status(bits));
         TlbFlush::page(asid, va).flush(&mut self.mmu);
         FaultOutcome::Minor
-    }
-
-    fn new_anon_page(&mut self, pfn: Pfn, entry: RmapEntry) {
-        self.mem.zero_frame(pfn);
-        let m = self.mem.meta_mut(pfn);
-        m.refcount = 1;
-        m.flags = PageFlags::ANON | PageFlags::ANON_EXCLUSIVE;
-        rmap::add(&mut self.mem, pfn, entry);
     }
 
     fn account_anon(&mut self, pid: Pid, delta: i64) {
@@ -187,8 +182,14 @@ impl<M: PagingMode> Kernel<M> {
         let perms = (pte.perms() & Perms::ACCESS_MASK) | Perms::WRITE | Perms::ACCESSED | Perms::DIRTY;
         if old != self.zero_pfn() {
             let m = self.mem.meta(old);
-            if m.flags.contains(PageFlags::ANON_EXCLUSIVE) || m.refcount == 1 {
-                // wp_page_reuse(): no copy, just make it writable.
+            // A page in the swap cache holds one extra reference (the cache's); wp_can_reuse_anon_folio() frees
+            // the swap copy of a sole-mapped page before deciding (folio_free_swap).
+            let cache_ref = u32::from(m.flags.contains(PageFlags::SWAPCACHE));
+            if m.flags.contains(PageFlags::ANON_EXCLUSIVE) || m.refcount == 1 + cache_ref && m.mapcount == 1 {
+                // wp_page_reuse(): no copy, just make it writable. The swap copy (if any) is now stale.
+                if cache_ref == 1 {
+                    self.delete_from_swap_cache(old);
+                }
                 self.mem.meta_mut(old).flags |= PageFlags::ANON_EXCLUSIVE;
                 pgtable::write::<M>(&mut self.mem, slot, M::Pte::leaf(old, perms, PageSizeKind::Size4K));
                 TlbFlush::page(asid, va).flush(&mut self.mmu);
@@ -198,7 +199,7 @@ impl<M: PagingMode> Kernel<M> {
         }
         // wp_page_copy(): allocate, copy (or zero for the zero page), map the copy writable, drop the old page.
         let Some(new) = self.alloc_user_frame() else { return FaultOutcome::Oom };
-        self.new_anon_page(new, entry);
+        self.new_anon_page(new, entry, old == self.zero_pfn());
         if old == self.zero_pfn() {
             self.account_anon(pid, 1);
         } else {
@@ -210,27 +211,6 @@ impl<M: PagingMode> Kernel<M> {
         pgtable::write::<M>(&mut self.mem, slot, M::Pte::leaf(new, perms, PageSizeKind::Size4K));
         TlbFlush::page(asid, va).flush(&mut self.mmu);
         FaultOutcome::Minor
-    }
-
-    /// `do_swap_page()`: until swap devices exist, a swap PTE cannot be resolved; report it and kill the task.
-    fn do_swap_page(
-        &mut self,
-        pid: Pid,
-        va: VirtAddr,
-        _slot: crate::addr::PhysAddr,
-        pte: M::Pte,
-        _access: Access,
-        _vma_flags: VmFlags,
-    ) -> FaultOutcome {
-        self.log.push(Event {
-            pid,
-            what: format!(
-                "page at {:#x} is in swap ({:?}) but no swap device is configured",
-                va.raw(),
-                pte.swap_entry()
-            ),
-        });
-        FaultOutcome::Oom
     }
 }
 
@@ -244,4 +224,9 @@ fn access_error(fault: Fault, access: Access, vma: VmFlags) -> bool {
         return true;
     }
     !vma.is_accessible()
+}
+
+/// The key a policy's history (S3-FIFO's ghost queue) knows a page by: address space and page number.
+pub(crate) fn policy_key(e: RmapEntry) -> u64 {
+    (u64::from(e.mm.0) << 40) ^ e.vpn.raw()
 }

@@ -10,6 +10,7 @@ use crate::addr::{VirtAddr, PAGE_SIZE};
 use crate::arch::{PageSizeKind, PagingMode, Perms, Pte};
 use crate::mmu::flush::{FlushBatch, TlbFlush};
 use crate::phys::PageFlags;
+use crate::reclaim::Policy;
 
 /// An `errno` returned by a system call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -49,7 +50,7 @@ fn page_len(len: u64) -> Result<u64, Errno> {
     VirtAddr::new(len).page_align_up().map(VirtAddr::raw).ok_or(Errno::NoMem)
 }
 
-impl<M: PagingMode> Kernel<M> {
+impl<M: PagingMode, P: Policy> Kernel<M, P> {
     /// `mmap(addr, len, prot, MAP_PRIVATE|MAP_ANONYMOUS[|MAP_FIXED], -1, 0)`.
     pub fn mmap(&mut self, pid: Pid, args: &MmapArgs) -> Result<VirtAddr, Errno> {
         let len = page_len(args.len)?;

@@ -10,6 +10,7 @@ pub mod mmap;
 pub mod pgtable;
 pub mod process;
 pub mod signal;
+pub mod swapin;
 pub mod vma;
 
 use crate::addr::{Asid, Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
@@ -19,7 +20,13 @@ use crate::mmu::{Access, AddressSpace, Mmu, Mode, Outcome};
 use crate::phys::alloc::{FrameAllocator, FreeList};
 use crate::phys::rmap::{self, MmId, RmapEntry};
 use crate::phys::{PageFlags, PhysMem};
+use crate::reclaim::two_list::TwoList;
+use crate::reclaim::vmscan::ReclaimState;
+use crate::reclaim::watermark::Watermarks;
+use crate::reclaim::{NextUse, Policy};
 use crate::swap::entry::SwapEntry;
+use crate::swap::swap_state::{SwapCache, SwapRaState};
+use crate::swap::swapfile::SwapSpace;
 use fault::FaultOutcome;
 use process::{Mm, MmCounters, Pid, ProcState, Process};
 use serde::Serialize;
@@ -41,11 +48,34 @@ pub struct KernelConfig {
     pub stack_guard_gap: u64,
     /// Give each address space its own PCID so TLB entries survive context switches (SPEC §14).
     pub pcid: bool,
+    /// Exact (teaching) mode: `user_frames` frames for user pages, one eviction per fault, no readahead or
+    /// watermarks; page tables come from a separate reserve.
+    pub exact: bool,
+    /// Frames available to user pages in exact mode.
+    pub user_frames: u64,
+    /// `watermark_scale_factor`.
+    pub watermark_scale_factor: u64,
+    /// `vm.page-cluster` (readahead of up to 2^n pages).
+    pub page_cluster: u32,
+    /// Checksum pages written to swap and check them when read back.
+    pub verify: bool,
+    /// Seed for randomized policies.
+    pub seed: u64,
 }
 
 impl Default for KernelConfig {
     fn default() -> Self {
-        Self { zero_page: true, stack_guard_gap: STACK_GUARD_GAP_PAGES * PAGE_SIZE, pcid: true }
+        Self {
+            zero_page: true,
+            stack_guard_gap: STACK_GUARD_GAP_PAGES * PAGE_SIZE,
+            pcid: true,
+            exact: false,
+            user_frames: 0,
+            watermark_scale_factor: crate::reclaim::watermark::DEFAULT_WATERMARK_SCALE_FACTOR,
+            page_cluster: crate::swap::swap_state::PAGE_CLUSTER_DEFAULT,
+            verify: false,
+            seed: 0,
+        }
     }
 }
 
@@ -76,6 +106,30 @@ pub struct VmEvents {
     pub pswpout: u64,
     /// Allocations that failed for lack of memory.
     pub oom: u64,
+    /// `pgscan_kswapd`: pages scanned by background reclaim.
+    pub pgscan_kswapd: u64,
+    /// `pgscan_direct`: pages scanned by direct reclaim.
+    pub pgscan_direct: u64,
+    /// `pgsteal_kswapd`: pages reclaimed by background reclaim.
+    pub pgsteal_kswapd: u64,
+    /// `pgsteal_direct`: pages reclaimed by direct reclaim.
+    pub pgsteal_direct: u64,
+    /// `allocstall`: allocations that entered direct reclaim.
+    pub allocstall: u64,
+    /// kswapd wakeups.
+    pub kswapd_wake: u64,
+    /// Clean pages dropped without I/O because their swap copy was still valid.
+    pub reclaim_clean: u64,
+    /// Swap-ins found in the swap cache (minor faults).
+    pub swapcache_hits: u64,
+    /// Pages read ahead from swap.
+    pub swap_ra: u64,
+    /// Readahead pages later used by a fault (`swap_ra_hit`).
+    pub swap_ra_hit: u64,
+    /// Pages whose content did not match its checksum when read back from swap (verify mode).
+    pub verify_failures: u64,
+    /// Pages checked by verify mode.
+    pub verify_checked: u64,
 }
 
 /// Something worth telling the user, in order.
@@ -102,7 +156,7 @@ pub enum AccessResult {
 
 /// The whole simulated machine below user space.
 #[derive(Debug)]
-pub struct Kernel<M: PagingMode> {
+pub struct Kernel<M: PagingMode, P: Policy = TwoList> {
     /// RAM.
     pub mem: PhysMem,
     /// Frame allocator.
@@ -119,6 +173,20 @@ pub struct Kernel<M: PagingMode> {
     pub log: Vec<Event>,
     /// Frames currently holding page tables.
     pub page_table_frames: u64,
+    /// The replacement policy's state (the LRU lists).
+    pub lru: P,
+    /// Swap areas.
+    pub swap: SwapSpace,
+    /// The swap cache: pages in RAM that also have a swap slot.
+    pub swap_cache: SwapCache,
+    /// Swap readahead window state (`__swapin_nr_pages`).
+    pub swap_ra: SwapRaState,
+    /// Zone watermarks (realistic mode).
+    pub wmark: Watermarks,
+    /// Reclaim state and configuration.
+    pub reclaim: ReclaimState,
+    /// Next-use hint for OPT, set by the driver before each access.
+    pub next_use: NextUse,
     zero_pfn: Pfn,
     next_pid: u32,
     next_asid: u16,
@@ -134,13 +202,32 @@ pub enum KernelError {
     /// Not enough RAM to boot (zero page, first page tables).
     #[error("memory of {0} frames is too small to boot")]
     TooSmall(usize),
+    /// A bad setting.
+    #[error("{0}")]
+    Config(String),
 }
 
-impl<M: PagingMode> Kernel<M> {
+/// Frames beyond the N user frames that exact mode keeps for page tables and the zero page.
+pub const EXACT_KERNEL_RESERVE: usize = 1 << 20;
+
+impl<M: PagingMode, P: Policy> Kernel<M, P> {
     /// Boot a machine with `frames` frames.
     pub fn new(frames: usize, tlb: &TlbConfig, cfg: KernelConfig) -> Result<Self, KernelError> {
+        let user_frames = if cfg.exact { cfg.user_frames } else { frames as u64 };
+        let (seed, page_cluster, wsf, cfg_exact) = (cfg.seed, cfg.page_cluster, cfg.watermark_scale_factor, cfg.exact);
+        // Exact mode: page tables and the zero page come from a reserve beyond the N user frames (lazily backed).
+        let frames = if cfg.exact { frames + EXACT_KERNEL_RESERVE } else { frames };
         let mut mem = PhysMem::new(frames);
         let mut alloc = FreeList::new(frames);
+        let mut reclaim = ReclaimState::new(user_frames);
+        if cfg.exact {
+            // Frames 0..N are the user frames, handed out lowest first; the allocator keeps the reserve above.
+            for i in (0..user_frames).rev() {
+                let pfn = Pfn::try_new(i).map_err(|e| KernelError::Config(e.to_string()))?;
+                alloc.claim(pfn);
+                reclaim.exact_free.push(pfn);
+            }
+        }
         // The shared zero page (`empty_zero_page`, arch/x86/kernel/head_64.S): reserved at boot, never freed.
         let zero_pfn = alloc.alloc().ok_or(KernelError::TooSmall(frames))?;
         let m = mem.meta_mut(zero_pfn);
@@ -155,6 +242,14 @@ impl<M: PagingMode> Kernel<M> {
             events: VmEvents::default(),
             log: Vec::new(),
             page_table_frames: 0,
+            // Exact mode: user pages live in frames 0..N, and size-dependent policies (S3-FIFO) size by N.
+            lru: P::new(if cfg_exact { usize::try_from(user_frames).unwrap_or(frames) } else { frames }, seed),
+            swap: SwapSpace::new(),
+            swap_cache: SwapCache::new(),
+            swap_ra: SwapRaState::new(page_cluster).map_err(|e| KernelError::Config(e.to_string()))?,
+            wmark: Watermarks::for_frames(frames as u64, wsf),
+            reclaim,
+            next_use: NextUse::NEVER,
             zero_pfn,
             next_pid: 1,
             next_asid: 1,
@@ -244,9 +339,16 @@ impl<M: PagingMode> Kernel<M> {
         let Some(space) = self.mm(pid).map(|m| m.space) else { return AccessResult::Dead };
         self.switch_to(pid);
         // A fault can need at most: map (zero page or new page), then a write-protect fault, then the access.
-        for _ in 0..4 {
+        for attempt in 0..4 {
             match self.mmu.translate(&mut self.mem, space, va, access, Mode::User) {
-                Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. } => return AccessResult::Ok(pa),
+                Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. } => {
+                    // Policies that model ideal recency see every access that hits (a faulting access already
+                    // told the policy through insert); A-bit policies see the PTEs instead.
+                    if !P::USES_ACCESSED_BITS && attempt == 0 && pa.pfn() != self.zero_pfn {
+                        self.lru.touch(pa.pfn(), self.next_use);
+                    }
+                    return AccessResult::Ok(pa);
+                }
                 Outcome::Fault(f) => match self.handle_fault(pid, f, access) {
                     FaultOutcome::Minor | FaultOutcome::Major => {}
                     FaultOutcome::Segv(info) => return AccessResult::Segv(info),
@@ -310,11 +412,9 @@ impl<M: PagingMode> Kernel<M> {
         if !self.frames.claim(pfn) {
             return Err(format!("frame {} is already in use", pfn.raw()));
         }
-        let m = self.mem.meta_mut(pfn);
-        m.refcount = 1;
-        m.flags = PageFlags::ANON | PageFlags::ANON_EXCLUSIVE;
         let mm_id = self.mm(pid).map(|m| m.id).unwrap_or_default();
-        rmap::add(&mut self.mem, pfn, RmapEntry { mm: mm_id, vpn });
+        self.reclaim.user_used += 1;
+        self.new_anon_page(pfn, RmapEntry { mm: mm_id, vpn }, false);
         let mut perms = flags.page_prot();
         if flags.contains(VmFlags::WRITE) {
             perms |= Perms::WRITE;
@@ -327,9 +427,15 @@ impl<M: PagingMode> Kernel<M> {
         Ok(())
     }
 
-    /// Make page `vpn` of `pid` a non-present entry holding `entry` (a page that lives in swap).
-    pub fn pin_swapped(&mut self, pid: Pid, vpn: Vpn, entry: SwapEntry) -> Result<(), String> {
+    /// Make page `vpn` of `pid` a non-present entry holding `entry`: a page that lives in swap, with `content`
+    /// written to that slot (the rest of the page is zero).
+    pub fn pin_swapped(&mut self, pid: Pid, vpn: Vpn, entry: SwapEntry, content: &[u8]) -> Result<(), String> {
         let (slot, _) = self.prepare_slot(pid, vpn)?;
+        self.swap.reserve(entry).map_err(|e| format!("{e} (configure a swap area: [swap] size = \"1MiB\")"))?;
+        let mut page = [0u8; crate::addr::PAGE_BYTES];
+        let n = content.len().min(page.len());
+        page[..n].copy_from_slice(&content[..n]);
+        self.swap_write(entry, &page).map_err(|e| e.to_string())?;
         pgtable::write::<M>(&mut self.mem, slot, M::Pte::from_swap(entry));
         if let Some(mm) = self.mm_mut(pid) {
             mm.counters.swap_ents += 1;
@@ -408,27 +514,50 @@ impl<M: PagingMode> Kernel<M> {
         }
     }
 
-    /// Release one reference to an anonymous page frame, freeing it when the last goes (`put_page`).
+    /// Release one reference to an anonymous page frame, freeing it when the last goes (`put_page`). A page
+    /// whose last mapping goes while it sits in the swap cache leaves the cache too, releasing the cache's
+    /// reference to its swap slot (`free_swap_and_cache`).
     pub(crate) fn put_page(&mut self, pfn: Pfn) {
         if pfn == self.zero_pfn {
             return;
         }
+        let m = self.mem.meta(pfn);
+        if m.mapcount == 0 && m.flags.contains(PageFlags::SWAPCACHE) {
+            self.delete_from_swap_cache(pfn);
+        }
         let m = self.mem.meta_mut(pfn);
         m.refcount = m.refcount.saturating_sub(1);
         if m.refcount == 0 {
-            *m = crate::phys::FrameMeta::default();
-            self.mem.zero_frame(pfn);
-            self.frames.free(pfn);
+            self.free_user_frame(pfn);
         }
     }
 
-    /// Allocate a frame for user data (`alloc_page(GFP_HIGHUSER_MOVABLE)`).
-    pub(crate) fn alloc_user_frame(&mut self) -> Option<Pfn> {
-        let pfn = self.frames.alloc();
-        if pfn.is_none() {
-            self.events.oom += 1;
+    /// Return a user page's frame: off the LRU, metadata cleared, contents dropped.
+    pub(crate) fn free_user_frame(&mut self, pfn: Pfn) {
+        if self.mem.meta(pfn).flags.contains(PageFlags::LRU) {
+            self.lru.remove(pfn);
         }
-        pfn
+        *self.mem.meta_mut(pfn) = crate::phys::FrameMeta::default();
+        self.mem.zero_frame(pfn);
+        if self.cfg.exact && pfn.raw() < self.reclaim.user_frames {
+            self.reclaim.exact_free.push(pfn);
+        } else {
+            self.frames.free(pfn);
+        }
+        self.reclaim.user_used = self.reclaim.user_used.saturating_sub(1);
+    }
+
+    /// Set up a newly allocated user page: refcount 1, anonymous and exclusive, mapped once, on the LRU
+    /// (`folio_add_new_anon_rmap` + `folio_add_lru_vma`). `zero` clears its contents first.
+    pub(crate) fn new_anon_page(&mut self, pfn: Pfn, entry: RmapEntry, zero: bool) {
+        if zero {
+            self.mem.zero_frame(pfn);
+        }
+        let m = self.mem.meta_mut(pfn);
+        m.refcount = 1;
+        m.flags = PageFlags::ANON | PageFlags::ANON_EXCLUSIVE | PageFlags::LRU;
+        rmap::add(&mut self.mem, pfn, entry);
+        self.lru.insert(pfn, self.next_use);
     }
 
     /// Zap the PTEs of `[start, end)` in `mm`: drop RSS, free pages whose last reference goes, release swap
@@ -454,16 +583,13 @@ impl<M: PagingMode> Kernel<M> {
                 if pte.is_present() {
                     crate::mmu::flush::TlbFlush::page(mm.space.asid, va).defer(&mut batch);
                 }
-            } else if pte.swap_entry().is_some() {
+            } else if let Some(entry) = pte.swap_entry() {
                 mm.counters.swap_ents = mm.counters.swap_ents.saturating_sub(1);
-                self.release_swap(pte.swap_entry());
+                self.free_swap_and_cache(entry);
             }
         }
         batch
     }
-
-    /// Drop a swap reference held by a PTE (`free_swap_and_cache`). Swap devices arrive with the swap issue.
-    fn release_swap(&mut self, _entry: Option<SwapEntry>) {}
 
     /// Per-process views, in pid order.
     pub fn processes(&self) -> impl Iterator<Item = &Process> {

@@ -28,6 +28,10 @@ bitflags! {
         const RESERVED = 1 << 8;
         /// `PG_anon_exclusive`: mapped by exactly one process that may write it without copying.
         const ANON_EXCLUSIVE = 1 << 9;
+        /// `PG_lru`: on the replacement policy's lists.
+        const LRU = 1 << 10;
+        /// `PG_readahead`: read ahead from swap and not yet used by a fault.
+        const READAHEAD = 1 << 11;
     }
 }
 

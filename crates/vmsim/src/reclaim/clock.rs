@@ -51,6 +51,7 @@ impl Clock {
 }
 
 impl Policy for Clock {
+    const USES_ACCESSED_BITS: bool = true;
     const NAME: &'static str = "clock";
 
     fn new(frames: usize, _seed: u64) -> Self {

@@ -39,6 +39,8 @@ pub mod replay;
 pub mod s3fifo;
 pub mod sieve;
 pub mod two_list;
+pub mod vmscan;
+pub mod watermark;
 
 /// Largest frame count a policy or replay accepts: frame indices are stored as `u32`, with `u32::MAX` reserved as
 /// the "no frame" link. 2^32 - 1 frames of 4 KiB is 16 TiB of simulated RAM.
@@ -95,6 +97,10 @@ pub trait Policy {
     /// Whether the policy reads the [`NextUse`] arguments. Only OPT does; callers that cannot know the future
     /// ([`replay::Replay::feed`]) pass [`NextUse::NEVER`], which turns OPT into "evict the highest frame".
     const USES_NEXT_USE: bool = false;
+    /// Whether the policy learns about references from the hardware Accessed bits (through [`Referenced`]) rather
+    /// than from a `touch` on every access. The full model then calls `touch` only when a page is faulted in,
+    /// as Linux sees mapped pages only through `folio_referenced()` (mm/rmap.c).
+    const USES_ACCESSED_BITS: bool = false;
     /// `frames` = number of frame indices that may be handed in (`Pfn::index() < frames`), at most [`MAX_FRAMES`].
     /// `seed` is for randomized policies.
     fn new(frames: usize, seed: u64) -> Self;

@@ -98,6 +98,7 @@ impl TwoList {
 }
 
 impl Policy for TwoList {
+    const USES_ACCESSED_BITS: bool = true;
     const NAME: &'static str = "linux";
 
     fn new(frames: usize, _seed: u64) -> Self {

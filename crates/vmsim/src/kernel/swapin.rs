@@ -1,0 +1,237 @@
+//! Swap-in and the swap cache as the fault path sees them: `do_swap_page` (mm/memory.c),
+//! `swap_cluster_readahead` (mm/swap_state.c), `free_swap_and_cache` (mm/swapfile.c); LINUX-VM-SPEC §4.3, §6.
+//!
+//! Slot usage counts follow one invariant: a slot's count is the number of PTEs holding its swap entry plus one
+//! while the page is in the swap cache (Linux's `SWAP_HAS_CACHE`). A slot is free when its count reaches 0.
+//!
+//! Verify mode checksums each page when it is written to swap and checks it when it is read back, so a lost or
+//! corrupted page is reported with its process and address.
+
+use super::fault::FaultOutcome;
+use super::process::Pid;
+use super::vma::VmFlags;
+use super::{pgtable, Event, Kernel};
+use crate::addr::{Pfn, PhysAddr, VirtAddr, PAGE_BYTES};
+use crate::arch::{PageSizeKind, PagingMode, Perms, Pte};
+use crate::mmu::flush::TlbFlush;
+use crate::mmu::Access;
+use crate::phys::alloc::FrameAllocator;
+use crate::phys::rmap::{self, RmapEntry};
+use crate::phys::PageFlags;
+use crate::reclaim::Policy;
+use crate::swap::entry::SwapEntry;
+use crate::swap::error::SwapFileError;
+
+/// FNV-1a over the page: the verify-mode checksum.
+pub fn page_checksum(page: &[u8; PAGE_BYTES]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in page {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+impl<M: PagingMode, P: Policy> Kernel<M, P> {
+    /// Write a page to its swap slot (`swap_writepage`), recording its checksum in verify mode.
+    pub(crate) fn swap_write(&mut self, entry: SwapEntry, page: &[u8; PAGE_BYTES]) -> Result<(), SwapFileError> {
+        self.swap.write(entry, page)?;
+        if self.cfg.verify {
+            self.reclaim.checksums.insert(entry, page_checksum(page));
+        }
+        Ok(())
+    }
+
+    /// Read a slot into `pfn` (`swap_read_folio`), checking its checksum in verify mode. A mismatch is reported
+    /// with the process and address that needed the page.
+    fn swap_read_into(
+        &mut self,
+        entry: SwapEntry,
+        pfn: Pfn,
+        who: Option<(Pid, VirtAddr)>,
+    ) -> Result<(), SwapFileError> {
+        let mut page = [0u8; PAGE_BYTES];
+        self.swap.read(entry, &mut page)?;
+        if self.cfg.verify {
+            self.events.verify_checked += 1;
+            let want = self.reclaim.checksums.get(&entry).copied();
+            let got = page_checksum(&page);
+            if want != Some(got) {
+                self.events.verify_failures += 1;
+                let (pid, what) = match who {
+                    Some((pid, va)) => (pid, format!("page at {:#x}", va.raw())),
+                    None => (Pid(0), "a readahead page".to_string()),
+                };
+                self.log.push(Event {
+                    pid,
+                    what: format!(
+                        "VERIFY FAILED: {what} read from swap {entry:?} has checksum {got:#018x}, expected {}",
+                        want.map_or("none recorded".into(), |w| format!("{w:#018x}"))
+                    ),
+                });
+            }
+        }
+        if page.iter().all(|&b| b == 0) {
+            self.mem.zero_frame(pfn);
+        } else {
+            *self.mem.page_mut(pfn) = page;
+        }
+        Ok(())
+    }
+
+    /// Put `pfn` into the swap cache for `entry`, taking the cache's reference on the slot (`add_to_swap_cache`).
+    fn add_to_swap_cache(&mut self, entry: SwapEntry, pfn: Pfn) {
+        if self.swap_cache.add(entry, pfn).is_ok() {
+            self.swap.dup(entry);
+            let m = self.mem.meta_mut(pfn);
+            m.flags |= PageFlags::SWAPCACHE;
+            m.swap = Some(entry);
+            m.refcount += 1;
+        }
+    }
+
+    /// Take `pfn` out of the swap cache, dropping the cache's slot reference and page reference
+    /// (`delete_from_swap_cache` + `put_swap_folio`). The caller still holds its own page reference if any.
+    pub(crate) fn delete_from_swap_cache(&mut self, pfn: Pfn) {
+        let m = self.mem.meta_mut(pfn);
+        let Some(entry) = m.swap.take() else { return };
+        m.flags -= PageFlags::SWAPCACHE | PageFlags::READAHEAD;
+        m.refcount = m.refcount.saturating_sub(1);
+        self.swap_cache.delete(entry);
+        if self.swap.free(entry) {
+            self.reclaim.checksums.remove(&entry);
+        }
+    }
+
+    /// Drop a PTE's reference to a swap slot; if only the swap cache still holds it and the cached page is
+    /// unmapped, free the cached page too (`free_swap_and_cache`, mm/swapfile.c).
+    pub(crate) fn free_swap_and_cache(&mut self, entry: SwapEntry) {
+        if self.swap.free(entry) {
+            self.reclaim.checksums.remove(&entry);
+            return;
+        }
+        if self.swap.count(entry) == 1 {
+            if let Some(pfn) = self.swap_cache.get(entry) {
+                if self.mem.meta(pfn).mapcount == 0 {
+                    self.delete_from_swap_cache(pfn);
+                    if self.mem.meta(pfn).refcount == 0 {
+                        self.free_user_frame(pfn);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `do_swap_page()` (mm/memory.c; SPEC §4.3): find the page in the swap cache (minor fault) or read it from
+    /// the swap device with readahead (major fault), map it, and drop the PTE's reference to the slot. A write
+    /// fault maps the exclusively owned page writable and dirty at once and frees its swap copy; so does a fault
+    /// when swap is more than half full (`vm_swap_full`). Otherwise the page stays in the swap cache, clean.
+    pub(crate) fn do_swap_page(
+        &mut self,
+        pid: Pid,
+        va: VirtAddr,
+        slot: PhysAddr,
+        pte: M::Pte,
+        access: Access,
+        vma_flags: VmFlags,
+    ) -> FaultOutcome {
+        let Some(entry) = pte.swap_entry() else { return FaultOutcome::Oom };
+        let Some(mm) = self.mm(pid) else { return FaultOutcome::Oom };
+        let (mm_id, asid) = (mm.id, mm.space.asid);
+        let mut major = false;
+        let pfn = match self.swap_cache.lookup(entry) {
+            Some(pfn) => {
+                self.events.swapcache_hits += 1;
+                if self.mem.meta(pfn).flags.contains(PageFlags::READAHEAD) {
+                    self.mem.meta_mut(pfn).flags -= PageFlags::READAHEAD;
+                    self.events.swap_ra_hit += 1;
+                    self.swap_ra.record_hit();
+                }
+                pfn
+            }
+            None => {
+                self.lru.miss(super::fault::policy_key(RmapEntry { mm: mm_id, vpn: va.vpn() }));
+                let Some(pfn) = self.alloc_user_frame() else { return FaultOutcome::Oom };
+                if let Err(e) = self.swap_read_into(entry, pfn, Some((pid, va))) {
+                    self.log.push(Event { pid, what: format!("swap read failed: {e}") });
+                    self.free_user_frame(pfn);
+                    return FaultOutcome::Oom;
+                }
+                let m = self.mem.meta_mut(pfn);
+                m.refcount = 0;
+                m.flags = PageFlags::ANON | PageFlags::LRU;
+                self.lru.insert(pfn, self.next_use);
+                self.add_to_swap_cache(entry, pfn);
+                self.events.pswpin += 1;
+                self.events.pgmajfault += 1;
+                major = true;
+                if !self.cfg.exact {
+                    self.swapin_readahead(entry);
+                }
+                pfn
+            }
+        };
+        // The PTE's reference now belongs to the mapping: map the page, release the slot reference.
+        rmap::add(&mut self.mem, pfn, RmapEntry { mm: mm_id, vpn: va.vpn() });
+        self.mem.meta_mut(pfn).refcount += 1;
+        if let Some(mm) = self.mm_mut(pid) {
+            mm.counters.swap_ents = mm.counters.swap_ents.saturating_sub(1);
+            mm.counters.anon_pages += 1;
+            mm.counters.hiwater_rss = mm.counters.hiwater_rss.max(mm.counters.anon_pages);
+        }
+        let _ = self.swap.free(entry);
+        let exclusive = self.mem.meta(pfn).mapcount == 1 && self.swap.count(entry) <= 1;
+        let mut perms = vma_flags.page_prot() | Perms::ACCESSED;
+        let write = access == Access::Write && vma_flags.contains(VmFlags::WRITE);
+        if exclusive {
+            self.mem.meta_mut(pfn).flags |= PageFlags::ANON_EXCLUSIVE;
+            if write || self.swap.vm_swap_full() {
+                // The page will differ from (or no longer have) its swap copy: free it now.
+                self.delete_from_swap_cache(pfn);
+            }
+            if write {
+                perms |= Perms::WRITE | Perms::DIRTY;
+            }
+        }
+        pgtable::write::<M>(&mut self.mem, slot, M::Pte::leaf(pfn, perms, PageSizeKind::Size4K));
+        TlbFlush::page(asid, va).flush(&mut self.mmu);
+        if major {
+            FaultOutcome::Major
+        } else {
+            FaultOutcome::Minor
+        }
+    }
+
+    /// `swap_cluster_readahead()` (mm/swap_state.c; SPEC §6): read the naturally aligned block of `window` slots
+    /// around the target into the swap cache, skipping free slots and ones already cached. Readahead never
+    /// triggers reclaim: it only uses frames that are free above the high watermark.
+    fn swapin_readahead(&mut self, entry: SwapEntry) {
+        let window = self.swap_ra.window(entry.offset());
+        if window <= 1 {
+            return;
+        }
+        let last = self.swap.area(entry.swap_type()).map_or(0, |a| a.last_offset());
+        for off in crate::swap::swap_state::cluster_readahead_range(entry.offset(), window, last) {
+            let e = SwapEntry::new(entry.swap_type(), off);
+            if off == entry.offset() || self.swap.count(e) == 0 || self.swap_cache.get(e).is_some() {
+                continue;
+            }
+            if (self.frames.free_frames() as u64) <= self.wmark.high {
+                return;
+            }
+            let Some(pfn) = self.frames.alloc() else { return };
+            self.reclaim.user_used += 1;
+            if self.swap_read_into(e, pfn, None).is_err() {
+                self.free_user_frame(pfn);
+                return;
+            }
+            let m = self.mem.meta_mut(pfn);
+            m.refcount = 0;
+            m.flags = PageFlags::ANON | PageFlags::LRU | PageFlags::READAHEAD;
+            self.lru.insert(pfn, crate::reclaim::NextUse::NEVER);
+            self.add_to_swap_cache(e, pfn);
+            self.events.pswpin += 1;
+            self.events.swap_ra += 1;
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Page reclaim (mm/vmscan.c `shrink_folio_list`, `try_to_unmap`, `pageout`, kswapd; mm/page_alloc.c
+//! `__alloc_pages_slowpath`; LINUX-VM-SPEC §5, §6).
+//!
+//! Allocation of a user page ([`Kernel::alloc_user_frame`]):
+//! - **Exact mode**: `user_frames` frames hold user pages; when all are in use, the policy picks exactly one
+//!   victim, which is unmapped and written to swap (SPEC §16 rules, libCacheSim-compatible counts).
+//! - **Realistic mode**: the fast path needs free pages above the **low** watermark. Below it kswapd is woken;
+//!   while awake it reclaims one batch of `SWAP_CLUSTER_MAX` = 32 pages per allocation (its share of the CPU in
+//!   this single-CPU model) until free pages reach **high**. An allocation that finds free pages at or below
+//!   **min** reclaims a batch itself (direct reclaim, `allocstall`).
+//!
+//! Evicting a page (`shrink_folio_list`): a page still in the swap cache with a valid copy is clean and is dropped
+//! without I/O; otherwise a slot is allocated and the page is written (`pswpout`). Every PTE mapping it (found
+//! through the reverse map) becomes the swap entry, and each TLB entry is invalidated.
+//!
+//! Simplifies: one zone, anonymous memory only (no page cache), kswapd runs in the allocating context.
+
+use crate::addr::{Pfn, PAGE_BYTES};
+use crate::arch::{PagingMode, Perms, Pte};
+use crate::kernel::process::Pid;
+use crate::kernel::{pgtable, Event, Kernel};
+use crate::mmu::flush::TlbFlush;
+use crate::mmu::Mmu;
+use crate::phys::alloc::FrameAllocator;
+use crate::phys::rmap::{self, MmId};
+use crate::phys::{PageFlags, PhysMem};
+use crate::reclaim::{NoHardwareBits, Policy, Referenced};
+use crate::swap::entry::SwapEntry;
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+
+/// `SWAP_CLUSTER_MAX`: pages per reclaim batch (include/linux/swap.h).
+pub const SWAP_CLUSTER_MAX: u64 = 32;
+
+/// Reclaim bookkeeping.
+#[derive(Debug, Default)]
+pub struct ReclaimState {
+    /// Frames user pages may use (all RAM in realistic mode; N in exact mode).
+    pub user_frames: u64,
+    /// Frames holding user pages now (mapped pages, swap-cache pages).
+    pub user_used: u64,
+    /// Whether kswapd is awake.
+    pub kswapd_awake: bool,
+    /// Verify mode: checksum of each page in swap.
+    pub checksums: FxHashMap<SwapEntry, u64>,
+    /// Set once when swap fills and nothing can be reclaimed, so the event is logged once.
+    pub reported_full: bool,
+    /// Exact mode: the free user frames among `0..N`, lowest number on top, so pages fill frames 0, 1, 2, …
+    /// as in the textbook (CLOCK's circle is frame order).
+    pub exact_free: Vec<Pfn>,
+}
+
+impl ReclaimState {
+    /// Reclaim state for `user_frames` frames of user memory.
+    pub fn new(user_frames: u64) -> Self {
+        Self { user_frames, ..Self::default() }
+    }
+}
+
+/// Which reclaimer is scanning (for the vmstat counters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reclaimer {
+    Kswapd,
+    Direct,
+    Exact,
+}
+
+/// `folio_referenced()` through the reverse map: test and clear the Accessed bit in every PTE that maps the frame
+/// (`ptep_clear_flush_young`), invalidating the TLB entry so the next access walks and sets it again.
+struct RmapReferenced<'a, M: PagingMode> {
+    mem: &'a mut PhysMem,
+    mmu: &'a mut Mmu<M>,
+    roots: &'a BTreeMap<MmId, (Pfn, crate::addr::Asid)>,
+}
+
+impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
+    fn test_and_clear_young(&mut self, pfn: Pfn) -> bool {
+        let mut young = false;
+        let entries = self.mem.meta(pfn).rmap.clone();
+        for e in entries {
+            let Some(&(root, asid)) = self.roots.get(&e.mm) else { continue };
+            let Some(slot) = pgtable::pte_offset::<M>(self.mem, root, e.vpn.start()) else { continue };
+            let pte = pgtable::read::<M>(self.mem, slot);
+            if pte.is_present() && pte.perms().contains(Perms::ACCESSED) {
+                pgtable::write::<M>(self.mem, slot, pte.without_status(Perms::ACCESSED));
+                TlbFlush::page(asid, e.vpn.start()).flush(self.mmu);
+                young = true;
+            }
+        }
+        young
+    }
+}
+
+impl<M: PagingMode, P: Policy> Kernel<M, P> {
+    fn roots(&self) -> BTreeMap<MmId, (Pfn, crate::addr::Asid)> {
+        self.procs.values().filter_map(|p| p.mm.as_ref()).map(|mm| (mm.id, (mm.space.root, mm.space.asid))).collect()
+    }
+
+    /// Allocate a frame for a user page, reclaiming as needed (`alloc_pages(GFP_HIGHUSER_MOVABLE)`).
+    /// `None` when memory is full and nothing can be reclaimed (swap full or absent).
+    pub(crate) fn alloc_user_frame(&mut self) -> Option<Pfn> {
+        if self.cfg.exact {
+            if self.reclaim.exact_free.is_empty() && self.shrink(1, Reclaimer::Exact) == 0 {
+                return self.out_of_memory();
+            }
+            let pfn = self.reclaim.exact_free.pop()?;
+            self.reclaim.user_used += 1;
+            return Some(pfn);
+        } else {
+            self.balance();
+        }
+        let Some(pfn) = self.frames.alloc() else { return self.out_of_memory() };
+        self.reclaim.user_used += 1;
+        Some(pfn)
+    }
+
+    /// Make sure `n` frames are free for page tables, reclaiming user pages if needed (realistic mode; exact mode
+    /// takes tables from its reserve).
+    pub(crate) fn reserve_table_frames(&mut self, n: usize) {
+        if !self.cfg.exact && self.frames.free_frames() < n {
+            self.shrink(SWAP_CLUSTER_MAX, Reclaimer::Direct);
+        }
+    }
+
+    /// The watermark logic of the allocator slow path (SPEC §5).
+    fn balance(&mut self) {
+        let free = self.frames.free_frames() as u64;
+        if free <= self.wmark.low && !self.reclaim.kswapd_awake {
+            self.reclaim.kswapd_awake = true; // wakeup_kswapd()
+            self.events.kswapd_wake += 1;
+        }
+        if self.reclaim.kswapd_awake {
+            self.shrink(SWAP_CLUSTER_MAX, Reclaimer::Kswapd);
+            if self.frames.free_frames() as u64 >= self.wmark.high {
+                self.reclaim.kswapd_awake = false; // balanced: kswapd sleeps
+            }
+        }
+        if self.frames.free_frames() as u64 <= self.wmark.min {
+            self.events.allocstall += 1;
+            self.shrink(SWAP_CLUSTER_MAX, Reclaimer::Direct);
+        }
+        if self.frames.free_frames() == 0 {
+            // Last resort before OOM: keep reclaiming one page at a time.
+            self.shrink(1, Reclaimer::Direct);
+        }
+    }
+
+    fn out_of_memory(&mut self) -> Option<Pfn> {
+        self.events.oom += 1;
+        if !self.reclaim.reported_full {
+            self.reclaim.reported_full = true;
+            let why = if self.swap.total_pages() == 0 { "no swap configured" } else { "swap is full" };
+            self.log
+                .push(Event { pid: Pid(0), what: format!("out of memory: no free frame, {why}, nothing reclaimable") });
+        }
+        None
+    }
+
+    /// Reclaim up to `nr` pages from the policy's victims. Returns pages reclaimed.
+    fn shrink(&mut self, nr: u64, who: Reclaimer) -> u64 {
+        let mut done = 0;
+        let roots = self.roots();
+        for _ in 0..nr {
+            // A-bit policies ask the page tables; the others were told of every access through touch().
+            let victim = if P::USES_ACCESSED_BITS {
+                let mut refs = RmapReferenced::<M> { mem: &mut self.mem, mmu: &mut self.mmu, roots: &roots };
+                self.lru.victim(&mut refs)
+            } else {
+                self.lru.victim(&mut NoHardwareBits)
+            };
+            let Some(pfn) = victim else { break };
+            match who {
+                Reclaimer::Kswapd => self.events.pgscan_kswapd += 1,
+                Reclaimer::Direct | Reclaimer::Exact => self.events.pgscan_direct += 1,
+            }
+            self.mem.meta_mut(pfn).flags -= PageFlags::LRU;
+            if !self.evict(pfn, &roots) {
+                // No swap slot: put it back and stop.
+                self.mem.meta_mut(pfn).flags |= PageFlags::LRU;
+                self.lru.insert(pfn, crate::reclaim::NextUse::NEVER);
+                break;
+            }
+            match who {
+                Reclaimer::Kswapd => self.events.pgsteal_kswapd += 1,
+                Reclaimer::Direct | Reclaimer::Exact => self.events.pgsteal_direct += 1,
+            }
+            done += 1;
+        }
+        done
+    }
+
+    /// Unmap `pfn` from every PTE, write it to swap unless a valid copy exists, and free it
+    /// (`shrink_folio_list` → `add_to_swap` → `try_to_unmap` → `pageout`). False if no swap slot was available.
+    fn evict(&mut self, pfn: Pfn, roots: &BTreeMap<MmId, (Pfn, crate::addr::Asid)>) -> bool {
+        let cached = self.mem.meta(pfn).swap;
+        let entry = match cached {
+            Some(e) => {
+                self.events.reclaim_clean += 1;
+                e
+            }
+            None => {
+                let Some(e) = self.swap.alloc() else { return false };
+                let page: [u8; PAGE_BYTES] = *self.mem.page(pfn);
+                if let Err(err) = self.swap_write(e, &page) {
+                    self.log.push(Event { pid: Pid(0), what: format!("swap write failed: {err}") });
+                    let _ = self.swap.free(e);
+                    return false;
+                }
+                self.events.pswpout += 1;
+                e
+            }
+        };
+        // try_to_unmap(): every mapping becomes the swap entry and takes a reference on the slot.
+        let mappings = self.mem.meta(pfn).rmap.clone();
+        for m in mappings {
+            let Some(&(root, asid)) = roots.get(&m.mm) else { continue };
+            let Some(slot) = pgtable::pte_offset::<M>(&self.mem, root, m.vpn.start()) else { continue };
+            pgtable::write::<M>(&mut self.mem, slot, M::Pte::from_swap(entry));
+            TlbFlush::page(asid, m.vpn.start()).flush(&mut self.mmu);
+            self.swap.dup(entry);
+            rmap::remove(&mut self.mem, pfn, m);
+            if let Some(mm) = self.procs.get_mut(&Pid(m.mm.0)).and_then(|p| p.mm.as_mut()) {
+                mm.counters.anon_pages = mm.counters.anon_pages.saturating_sub(1);
+                mm.counters.swap_ents += 1;
+            }
+        }
+        if cached.is_some() {
+            self.delete_from_swap_cache(pfn);
+        } else {
+            // The slot's first reference (from allocation) was the swap cache's; the page now leaves the cache.
+            if self.swap.free(entry) {
+                self.reclaim.checksums.remove(&entry);
+            }
+        }
+        self.free_user_frame(pfn);
+        true
+    }
+}
