@@ -37,7 +37,7 @@ fn region<P: Policy>(k: &mut Kernel<X86FourLevel, P>, pid: Pid, pages: u64) -> V
 fn pattern(page: u64, round: u64) -> [u8; 64] {
     let mut b = [0u8; 64];
     for (i, x) in b.iter_mut().enumerate() {
-        *x = (page.wrapping_mul(31) ^ round.wrapping_mul(7) ^ i as u64) as u8;
+        *x = (page.wrapping_mul(31) ^ round.wrapping_mul(7) ^ i as u64).to_le_bytes()[0];
     }
     b
 }
