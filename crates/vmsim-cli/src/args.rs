@@ -21,6 +21,17 @@ pub struct MachineOpts {
     /// Print the stats as JSON (documented in docs/stats.md) instead of a text report.
     #[arg(long)]
     pub json: bool,
+    /// Also print /proc views at the end, in Linux's formats: meminfo, vmstat (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "VIEWS")]
+    pub proc: Vec<ProcView>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProcView {
+    /// /proc/meminfo
+    Meminfo,
+    /// /proc/vmstat
+    Vmstat,
 }
 
 #[derive(Debug, Subcommand)]

@@ -405,6 +405,8 @@ pub struct ProcessConfig {
     pub steps: Vec<toml::Spanned<Step>>,
     /// `RLIMIT_STACK` override.
     pub stack_limit: Option<ByteSize>,
+    /// What the process demonstrates, shown in the report.
+    pub description: Option<String>,
 }
 
 /// A whole scenario file.

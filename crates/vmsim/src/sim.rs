@@ -13,7 +13,9 @@ use crate::kernel::{AccessResult, Event, Kernel, KernelConfig, KernelError, Layo
 use crate::mmu::walk::WalkStep;
 use crate::mmu::{Access, Mode, Outcome, TlbLevel};
 use crate::reclaim::Policy;
-use crate::stats::{AccessStats, FaultStats, MemoryStats, Stats, SwapStats, TlbReport, WalkReport};
+use crate::stats::{
+    AccessStats, FaultStats, MemoryStats, ReclaimStats, Stats, SwapStats, TlbReport, VerifyStats, WalkReport,
+};
 use crate::swap::entry::SwapEntry;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -52,6 +54,8 @@ pub struct ProcessReport {
     pub pgtable_frames: u64,
     /// The SIGSEGV, if killed by one.
     pub signal: Option<String>,
+    /// The scenario's description of the process.
+    pub description: Option<String>,
 }
 
 /// A finished run.
@@ -68,6 +72,10 @@ pub struct Report {
     pub processes: Vec<ProcessReport>,
     /// Notable events in order (`pid: what`).
     pub events: Vec<String>,
+    /// Replacement policy.
+    pub policy: &'static str,
+    /// Exact (teaching) mode.
+    pub exact: bool,
 }
 
 /// One machine of paging mode `M`.
@@ -78,6 +86,7 @@ pub struct Machine<M: PagingMode, P: Policy> {
     cfg: SimConfig,
     accesses: AccessStats,
     regions: BTreeMap<(Pid, String), VirtAddr>,
+    descriptions: BTreeMap<Pid, String>,
 }
 
 /// A machine of paging mode `M` with any replacement policy.
@@ -218,7 +227,13 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
         for d in &devices {
             kernel.swap.add(d).map_err(|e| KernelError::Config(e.to_string()))?;
         }
-        Ok(Self { kernel, cfg: cfg.clone(), accesses: AccessStats::default(), regions: BTreeMap::new() })
+        Ok(Self {
+            kernel,
+            cfg: cfg.clone(),
+            accesses: AccessStats::default(),
+            regions: BTreeMap::new(),
+            descriptions: BTreeMap::new(),
+        })
     }
 
     /// Start a process for trace replay. With `implicit`, one VMA covers the whole user space, so every page a
@@ -269,6 +284,9 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
                 .kernel
                 .spawn(&p.name, &layout)
                 .map_err(|e| StepError { location: path.display().to_string(), message: e.to_string() })?;
+            if let Some(d) = &p.description {
+                self.descriptions.insert(pid, d.clone());
+            }
             procs.push((pid, p, 0));
         }
         loop {
@@ -511,7 +529,31 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
                 total: k.events.min_flt + k.events.maj_flt,
                 pgfault: k.events.pgfault,
             },
-            swap: SwapStats { pages_out: k.events.pswpout, pages_in: k.events.pswpin },
+            swap: SwapStats {
+                pages_out: k.events.pswpout,
+                pages_in: k.events.pswpin,
+                readahead: k.events.swap_ra,
+                readahead_hits: k.events.swap_ra_hit,
+                cache_hits: k.events.swapcache_hits,
+                slots_used: k.swap.used_pages(),
+                slots_total: k.swap.total_pages(),
+            },
+            reclaim: ReclaimStats {
+                scanned_kswapd: k.events.pgscan_kswapd,
+                scanned_direct: k.events.pgscan_direct,
+                stolen: k.events.pgsteal_kswapd + k.events.pgsteal_direct,
+                activations: k.lru.stats().activations,
+                deactivations: k.lru.stats().deactivations,
+                clean_dropped: k.events.reclaim_clean,
+                allocstall: k.events.allocstall,
+                kswapd_wakeups: k.events.kswapd_wake,
+                oom: k.events.oom,
+            },
+            verify: VerifyStats {
+                enabled: self.cfg.reclaim.verify,
+                checked: k.events.verify_checked,
+                failures: k.events.verify_failures,
+            },
             memory: MemoryStats {
                 frames_total: k.mem.frames() as u64,
                 frames_used: k.frames_used() as u64,
@@ -542,11 +584,72 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
                     swap_pages: c.swap_ents,
                     pgtable_frames: c.pgtable_frames,
                     signal,
+                    description: self.descriptions.get(&p.pid).cloned(),
                 }
             })
             .collect();
         let events = k.log.iter().map(|e| format!("pid {}: {}", e.pid.0, e.what)).collect();
-        Report { arch: M::NAME, seed: self.cfg.machine.seed, stats, processes, events }
+        Report {
+            arch: M::NAME,
+            seed: self.cfg.machine.seed,
+            stats,
+            processes,
+            events,
+            policy: P::NAME,
+            exact: self.cfg.reclaim.exact,
+        }
+    }
+
+    /// `/proc/meminfo` of the machine now (SPEC §15).
+    pub fn meminfo(&self) -> String {
+        let k = &self.kernel;
+        let total = k.mem.frames() as u64;
+        let free = total - k.frames_used() as u64;
+        let anon: u64 = k.processes().map(|p| p.counters().anon_pages).sum();
+        let swap_cached = k.swap_cache.len() as u64;
+        let (active, inactive) = match k.lru.stats() {
+            s if s.active_pages + s.inactive_pages > 0 => (s.active_pages, s.inactive_pages),
+            _ => (0, k.reclaim.user_used),
+        };
+        let swap_total = k.swap.total_pages();
+        let commit_limit = total / 2 + swap_total; // overcommit_ratio 50 (SPEC §7)
+        crate::procfs::meminfo::Meminfo {
+            mem_total: total,
+            mem_free: free,
+            mem_available: free + swap_cached,
+            swap_cached,
+            active_anon: active,
+            inactive_anon: inactive,
+            swap_total,
+            swap_free: swap_total - k.swap.used_pages(),
+            dirty: 0,
+            anon_pages: anon,
+            page_tables: k.page_table_frames,
+            commit_limit,
+            committed_as: 0,
+        }
+        .render()
+    }
+
+    /// `/proc/vmstat` counters the model keeps, with Linux's names (SPEC §15).
+    pub fn vmstat(&self) -> String {
+        let e = &self.kernel.events;
+        crate::procfs::vmstat::render(&[
+            ("pgfault", e.pgfault),
+            ("pgmajfault", e.pgmajfault),
+            ("pswpin", e.pswpin),
+            ("pswpout", e.pswpout),
+            ("pgscan_kswapd", e.pgscan_kswapd),
+            ("pgscan_direct", e.pgscan_direct),
+            ("pgsteal_kswapd", e.pgsteal_kswapd),
+            ("pgsteal_direct", e.pgsteal_direct),
+            ("allocstall", e.allocstall),
+            ("swap_ra", e.swap_ra),
+            ("swap_ra_hit", e.swap_ra_hit),
+            ("pgactivate", self.kernel.lru.stats().activations),
+            ("pgdeactivate", self.kernel.lru.stats().deactivations),
+            ("oom_kill", 0),
+        ])
     }
 
     /// Pid of the process named `name`, or the first process.

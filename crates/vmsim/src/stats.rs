@@ -67,8 +67,52 @@ pub struct FaultStats {
 pub struct SwapStats {
     /// `pswpout`: pages written to swap.
     pub pages_out: u64,
-    /// `pswpin`: pages read from swap.
+    /// `pswpin`: pages read from swap (including readahead).
     pub pages_in: u64,
+    /// Pages read ahead (`swap_ra`).
+    pub readahead: u64,
+    /// Readahead pages later used by a fault (`swap_ra_hit`).
+    pub readahead_hits: u64,
+    /// Swap-in faults satisfied from the swap cache (minor faults).
+    pub cache_hits: u64,
+    /// Swap slots in use at the end.
+    pub slots_used: u64,
+    /// Usable swap slots.
+    pub slots_total: u64,
+}
+
+/// `reclaim`, named after /proc/vmstat where Linux has the counter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ReclaimStats {
+    /// `pgscan_kswapd`.
+    pub scanned_kswapd: u64,
+    /// `pgscan_direct`.
+    pub scanned_direct: u64,
+    /// `pgsteal_kswapd + pgsteal_direct`: pages reclaimed.
+    pub stolen: u64,
+    /// Pages moved to the active list (policy `linux`).
+    pub activations: u64,
+    /// Pages moved to the inactive list (policy `linux`).
+    pub deactivations: u64,
+    /// Clean pages dropped without I/O (their swap copy was valid).
+    pub clean_dropped: u64,
+    /// `allocstall`: allocations that entered direct reclaim.
+    pub allocstall: u64,
+    /// kswapd wakeups.
+    pub kswapd_wakeups: u64,
+    /// Allocations that failed with memory and swap exhausted.
+    pub oom: u64,
+}
+
+/// `verify`: integrity checks of pages read back from swap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct VerifyStats {
+    /// Whether verify mode was on.
+    pub enabled: bool,
+    /// Pages checked.
+    pub checked: u64,
+    /// Pages whose content did not match (each also reported in `events`).
+    pub failures: u64,
 }
 
 /// `memory`, in 4 KiB frames.
@@ -114,6 +158,10 @@ pub struct Stats {
     pub faults: FaultStats,
     /// Swap.
     pub swap: SwapStats,
+    /// Reclaim.
+    pub reclaim: ReclaimStats,
+    /// Verify mode.
+    pub verify: VerifyStats,
     /// Memory.
     pub memory: MemoryStats,
     /// Cost model.

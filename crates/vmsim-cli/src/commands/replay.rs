@@ -77,8 +77,9 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         };
         pb.finish_and_clear();
         result?;
-        m.report()
+        (m.report(), output::proc_views(&a.machine.proc, &m.meminfo(), &m.vmstat()))
     });
+    let (report, views) = report;
     let mut out = std::io::stdout().lock();
     if a.machine.json {
         output::json(&mut out, &report)?;
@@ -90,6 +91,7 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         );
         output::text(&mut out, &report, &cfg, Some(&title))?;
     }
+    std::io::Write::write_all(&mut out, views.as_bytes())?;
     Ok(())
 }
 

@@ -18,9 +18,9 @@ pub fn run(path: Option<&Path>, opts: &MachineOpts) -> Result<()> {
     };
     let (scenario, cfg) = Scenario::parse(&shown, &text, &opts.sets)?;
     let mut machine = AnyMachine::new(&cfg)?;
-    let report = with_machine!(&mut machine, m => {
+    let (report, views) = with_machine!(&mut machine, m => {
         m.run_scenario(&shown, &text, &scenario)?;
-        m.report()
+        (m.report(), output::proc_views(&opts.proc, &m.meminfo(), &m.vmstat()))
     });
     let mut out = std::io::stdout().lock();
     if opts.json {
@@ -28,5 +28,6 @@ pub fn run(path: Option<&Path>, opts: &MachineOpts) -> Result<()> {
     } else {
         output::text(&mut out, &report, &cfg, scenario.description.as_deref())?;
     }
+    std::io::Write::write_all(&mut out, views.as_bytes())?;
     Ok(())
 }

@@ -5,6 +5,19 @@ use std::io::Write;
 use vmsim::config::SimConfig;
 use vmsim::sim::Report;
 
+/// The requested /proc views, each under a `==> /proc/NAME <==` header.
+pub fn proc_views(views: &[crate::args::ProcView], meminfo: &str, vmstat: &str) -> String {
+    let mut s = String::new();
+    for v in views {
+        let (name, body) = match v {
+            crate::args::ProcView::Meminfo => ("meminfo", meminfo),
+            crate::args::ProcView::Vmstat => ("vmstat", vmstat),
+        };
+        s.push_str(&format!("\n==> /proc/{name} <==\n{body}"));
+    }
+    s
+}
+
 /// The stable JSON stats object (docs/stats.md), pretty-printed, with a trailing newline.
 pub fn json(out: &mut impl Write, r: &Report) -> Result<()> {
     serde_json::to_writer_pretty(&mut *out, r)?;
@@ -74,6 +87,13 @@ pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&st
                 kib(p.pgtable_frames)
             )?;
         }
+        let described: Vec<_> = r.processes.iter().filter_map(|p| p.description.as_ref().map(|d| (p, d))).collect();
+        if !described.is_empty() {
+            writeln!(out)?;
+            for (p, d) in described {
+                writeln!(out, "  {:>4}  {:<12} {d}", p.pid, p.name)?;
+            }
+        }
     }
     if !r.events.is_empty() {
         writeln!(out, "\nEvents")?;
@@ -115,8 +135,27 @@ pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&st
         "  minor {:>12}   major {:>10}   copy-on-write {:>8}   SIGSEGV {:>4}   pgfault {:>10}",
         f.minor, f.major, f.cow, f.segv, f.pgfault
     )?;
-    writeln!(out, "\nSwap")?;
-    writeln!(out, "  pages out {:>10}   pages in {:>10}", s.swap.pages_out, s.swap.pages_in)?;
+    writeln!(out, "\nSwap ({} of {} slots used at the end)", s.swap.slots_used, s.swap.slots_total)?;
+    writeln!(
+        out,
+        "  pages out {:>10}   pages in {:>10}   readahead {:>8} ({} used)   swap-cache hits {:>8}",
+        s.swap.pages_out, s.swap.pages_in, s.swap.readahead, s.swap.readahead_hits, s.swap.cache_hits
+    )?;
+    let rc = &s.reclaim;
+    writeln!(out, "\nReclaim (policy {}{})", r.policy, if r.exact { ", exact mode" } else { "" })?;
+    writeln!(
+        out,
+        "  scanned by kswapd {:>8}   scanned directly {:>8}   reclaimed {:>8}   clean drops {:>6}",
+        rc.scanned_kswapd, rc.scanned_direct, rc.stolen, rc.clean_dropped
+    )?;
+    writeln!(
+        out,
+        "  activations {:>8}   deactivations {:>8}   direct-reclaim stalls {:>6}   out of memory {:>4}",
+        rc.activations, rc.deactivations, rc.allocstall, rc.oom
+    )?;
+    if s.verify.enabled {
+        writeln!(out, "  verify: {} pages checked on swap-in, {} corrupted", s.verify.checked, s.verify.failures)?;
+    }
     let m = &s.memory;
     writeln!(out, "\nMemory (at the end)")?;
     writeln!(

@@ -204,7 +204,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
 
     /// `swap_cluster_readahead()` (mm/swap_state.c; SPEC §6): read the naturally aligned block of `window` slots
     /// around the target into the swap cache, skipping free slots and ones already cached. Readahead never
-    /// triggers reclaim: it only uses frames that are free above the high watermark.
+    /// triggers reclaim: it only uses frames that are free above the min watermark.
     fn swapin_readahead(&mut self, entry: SwapEntry) {
         let window = self.swap_ra.window(entry.offset());
         if window <= 1 {
@@ -216,7 +216,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             if off == entry.offset() || self.swap.count(e) == 0 || self.swap_cache.get(e).is_some() {
                 continue;
             }
-            if (self.frames.free_frames() as u64) <= self.wmark.high {
+            if (self.frames.free_frames() as u64) <= self.wmark.min {
                 return;
             }
             let Some(pfn) = self.frames.alloc() else { return };

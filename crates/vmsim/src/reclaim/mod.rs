@@ -84,6 +84,10 @@ pub struct PolicyStats {
     pub deactivations: u64,
     /// Pages examined while looking for a victim (`pgscan`; for CLOCK and SIEVE, frames the hand passed).
     pub scanned: u64,
+    /// Pages on the active list now (two-list policies; 0 otherwise).
+    pub active_pages: u64,
+    /// Pages on the inactive list now (two-list policies; 0 otherwise).
+    pub inactive_pages: u64,
 }
 
 /// A page-replacement policy over dense frame indices.

@@ -176,7 +176,8 @@ impl Policy for TwoList {
     }
 
     fn stats(&self) -> PolicyStats {
-        self.stats
+        let (inactive, active) = self.list_sizes();
+        PolicyStats { active_pages: active as u64, inactive_pages: inactive as u64, ..self.stats }
     }
 }
 
