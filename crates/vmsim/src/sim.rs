@@ -479,16 +479,17 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
             in_vma,
         };
         let k = &mut self.kernel;
-        let mut steps: Vec<WalkStep> = Vec::new();
         let out = match k.mmu.translate(&mut k.mem, space, va, access, Mode::User) {
             Outcome::TlbHit { pa, level } => {
-                // Show what the tables hold even though the TLB answered: a read-only walk, no A/D update.
                 t.tlb_hit = Some(level);
-                let _ = crate::mmu::walk::<M, _>(&k.mem, space.root, va, None, &mut steps);
                 Outcome::TlbHit { pa, level }
             }
-            _ => k.mmu.walk_and_fill(&mut k.mem, space, va, access, Mode::User, &mut steps),
+            _ => k.mmu.walk_and_fill(&mut k.mem, space, va, access, Mode::User, &mut ()),
         };
+        // Show every level the tables hold (a read-only walk from the root, no A/D update), even when a TLB or a
+        // paging-structure cache spared the MMU part of the walk.
+        let mut steps: Vec<WalkStep> = Vec::new();
+        let _ = crate::mmu::walk::<M, _>(&k.mem, space.root, va, None, &mut steps);
         for s in steps {
             let pte = M::Pte::from_raw(s.raw);
             t.steps.push((s, M::level_name(s.level), pte.describe_flags()));
