@@ -53,7 +53,16 @@ fn seed_table_matches_the_note() {
 
 #[test]
 fn x86_translation_shows_four_levels() {
-    let o = vmsim(&["translate", "--scenario", "examples/demo.toml", "--set", "machine.memory=256MiB", "--pid", "2", "0x555555551000"]);
+    let o = vmsim(&[
+        "translate",
+        "--scenario",
+        "examples/demo.toml",
+        "--set",
+        "machine.memory=256MiB",
+        "--pid",
+        "2",
+        "0x555555551000",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s = stdout(&o);
     for level in ["PML4  index 170", "PDPT  index 341", "PD    index 170", "PT    index 337"] {
