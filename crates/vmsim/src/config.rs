@@ -407,6 +407,10 @@ pub struct ProcessConfig {
     pub stack_limit: Option<ByteSize>,
     /// What the process demonstrates, shown in the report.
     pub description: Option<String>,
+    /// A memory limit like cgroup v2 `memory.max` for this process's own group (bytes or `"8MiB"`): a charge
+    /// beyond it reclaims inside the group, and the group OOM killer ends the process if nothing can be
+    /// reclaimed.
+    pub memory_max: Option<ByteSize>,
 }
 
 /// A whole scenario file.

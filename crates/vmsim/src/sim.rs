@@ -284,6 +284,9 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
                 .kernel
                 .spawn(&p.name, &layout)
                 .map_err(|e| StepError { location: path.display().to_string(), message: e.to_string() })?;
+            if let Some(max) = p.memory_max {
+                self.kernel.set_memory_max(pid, max.0.div_ceil(PAGE_SIZE));
+            }
             if let Some(d) = &p.description {
                 self.descriptions.insert(pid, d.clone());
             }

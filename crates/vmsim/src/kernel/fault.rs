@@ -136,7 +136,11 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
                 return FaultOutcome::Minor;
             }
             // … a write (or any access without the zero page) gets a zeroed page, writable+dirty+young.
-            self.lru.miss(policy_key(rmap_entry));
+            let memcg = self.memcg_of(pid);
+            self.lru_mut(memcg).miss(policy_key(rmap_entry));
+            if !self.memcg_try_charge(pid) {
+                return FaultOutcome::Oom; // the group OOM killer has killed the task
+            }
             let Some(pfn) = self.alloc_user_frame() else { return FaultOutcome::Oom };
             self.new_anon_page(pfn, rmap_entry, true);
             let mut perms = prot | Perms::ACCESSED;
@@ -198,6 +202,9 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             }
         }
         // wp_page_copy(): allocate, copy (or zero for the zero page), map the copy writable, drop the old page.
+        if !self.memcg_try_charge(pid) {
+            return FaultOutcome::Oom; // the group OOM killer has killed the task
+        }
         let Some(new) = self.alloc_user_frame() else { return FaultOutcome::Oom };
         self.new_anon_page(new, entry, old == self.zero_pfn());
         if old == self.zero_pfn() {

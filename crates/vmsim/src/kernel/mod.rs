@@ -6,6 +6,7 @@
 //! [`vma`] the VMA tree, [`process`] tasks and mms, [`signal`] SIGSEGV.
 
 pub mod fault;
+pub mod memcontrol;
 pub mod mmap;
 pub mod pgtable;
 pub mod process;
@@ -187,6 +188,8 @@ pub struct Kernel<M: PagingMode, P: Policy = TwoList> {
     pub reclaim: ReclaimState,
     /// Next-use hint for OPT, set by the driver before each access.
     pub next_use: NextUse,
+    /// Memory groups with a `memory.max`, by id.
+    pub memcgs: BTreeMap<u32, memcontrol::MemCgroup<P>>,
     zero_pfn: Pfn,
     next_pid: u32,
     next_asid: u16,
@@ -250,6 +253,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             wmark: Watermarks::for_frames(frames as u64, wsf),
             reclaim,
             next_use: NextUse::NEVER,
+            memcgs: BTreeMap::new(),
             zero_pfn,
             next_pid: 1,
             next_asid: 1,
@@ -291,6 +295,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             mmap_base: layout.mmap_base,
             stack_limit: layout.stack_limit,
             counters: MmCounters { pgtable_frames: 1, ..MmCounters::default() },
+            memcg: 0,
         };
         if layout.stack_pages > 0 {
             let start = VirtAddr::new(layout.stack_top.raw() - layout.stack_pages * PAGE_SIZE);
@@ -345,7 +350,13 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
                     // Policies that model ideal recency see every access that hits (a faulting access already
                     // told the policy through insert); A-bit policies see the PTEs instead.
                     if !P::USES_ACCESSED_BITS && attempt == 0 && pa.pfn() != self.zero_pfn {
-                        self.lru.touch(pa.pfn(), self.next_use);
+                        if self.memcgs.is_empty() {
+                            self.lru.touch(pa.pfn(), self.next_use);
+                        } else {
+                            let memcg = self.mem.meta(pa.pfn()).memcg;
+                            let next = self.next_use;
+                            self.lru_mut(memcg).touch(pa.pfn(), next);
+                        }
                     }
                     return AccessResult::Ok(pa);
                 }
@@ -534,8 +545,13 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
 
     /// Return a user page's frame: off the LRU, metadata cleared, contents dropped.
     pub(crate) fn free_user_frame(&mut self, pfn: Pfn) {
-        if self.mem.meta(pfn).flags.contains(PageFlags::LRU) {
-            self.lru.remove(pfn);
+        let m = self.mem.meta(pfn);
+        let (on_lru, memcg) = (m.flags.contains(PageFlags::LRU), m.memcg);
+        if on_lru {
+            self.lru_mut(memcg).remove(pfn);
+        }
+        if let Some(g) = self.memcgs.get_mut(&memcg) {
+            g.usage = g.usage.saturating_sub(1); // uncharge
         }
         *self.mem.meta_mut(pfn) = crate::phys::FrameMeta::default();
         self.mem.zero_frame(pfn);
@@ -547,17 +563,29 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
         self.reclaim.user_used = self.reclaim.user_used.saturating_sub(1);
     }
 
+    /// Charge `pfn` to group `memcg` and put it on that group's LRU (`mem_cgroup_charge` + `folio_add_lru`).
+    pub(crate) fn charge_page(&mut self, pfn: Pfn, memcg: u32) {
+        self.mem.meta_mut(pfn).memcg = memcg;
+        if let Some(g) = self.memcgs.get_mut(&memcg) {
+            g.usage += 1;
+        }
+        let next = self.next_use;
+        self.lru_mut(memcg).insert(pfn, next);
+    }
+
     /// Set up a newly allocated user page: refcount 1, anonymous and exclusive, mapped once, on the LRU
     /// (`folio_add_new_anon_rmap` + `folio_add_lru_vma`). `zero` clears its contents first.
     pub(crate) fn new_anon_page(&mut self, pfn: Pfn, entry: RmapEntry, zero: bool) {
         if zero {
             self.mem.zero_frame(pfn);
         }
+        let memcg = self.memcg_of(Pid(entry.mm.0));
         let m = self.mem.meta_mut(pfn);
         m.refcount = 1;
         m.flags = PageFlags::ANON | PageFlags::ANON_EXCLUSIVE | PageFlags::LRU;
+        m.memcg = memcg;
         rmap::add(&mut self.mem, pfn, entry);
-        self.lru.insert(pfn, self.next_use);
+        self.charge_page(pfn, memcg);
     }
 
     /// Zap the PTEs of `[start, end)` in `mm`: drop RSS, free pages whose last reference goes, release swap

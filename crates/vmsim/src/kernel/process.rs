@@ -48,6 +48,8 @@ pub struct Mm {
     pub stack_limit: u64,
     /// Counters.
     pub counters: MmCounters,
+    /// Memory group (0: the root; see kernel/memcontrol.rs).
+    pub memcg: u32,
 }
 
 /// Whether a process is alive.

@@ -150,7 +150,11 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
                 pfn
             }
             None => {
-                self.lru.miss(super::fault::policy_key(RmapEntry { mm: mm_id, vpn: va.vpn() }));
+                let memcg = self.memcg_of(pid);
+                self.lru_mut(memcg).miss(super::fault::policy_key(RmapEntry { mm: mm_id, vpn: va.vpn() }));
+                if !self.memcg_try_charge(pid) {
+                    return FaultOutcome::Oom; // the group OOM killer has killed the task
+                }
                 let Some(pfn) = self.alloc_user_frame() else { return FaultOutcome::Oom };
                 if let Err(e) = self.swap_read_into(entry, pfn, Some((pid, va))) {
                     self.log.push(Event { pid, what: format!("swap read failed: {e}") });
@@ -160,7 +164,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
                 let m = self.mem.meta_mut(pfn);
                 m.refcount = 0;
                 m.flags = PageFlags::ANON | PageFlags::LRU;
-                self.lru.insert(pfn, self.next_use);
+                self.charge_page(pfn, memcg);
                 self.add_to_swap_cache(entry, pfn);
                 self.events.pswpin += 1;
                 self.events.pgmajfault += 1;
@@ -216,6 +220,11 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             if off == entry.offset() || self.swap.count(e) == 0 || self.swap_cache.get(e).is_some() {
                 continue;
             }
+            // A page of a limited memory group would be charged to that group; the model does not read those
+            // ahead, so a group never exceeds memory.max through readahead.
+            if self.reclaim.swap_memcg.get(&e).is_some_and(|&g| g != 0 && self.memcgs.contains_key(&g)) {
+                continue;
+            }
             if (self.frames.free_frames() as u64) <= self.wmark.min {
                 return;
             }
@@ -228,7 +237,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             let m = self.mem.meta_mut(pfn);
             m.refcount = 0;
             m.flags = PageFlags::ANON | PageFlags::LRU | PageFlags::READAHEAD;
-            self.lru.insert(pfn, crate::reclaim::NextUse::NEVER);
+            self.charge_page(pfn, 0);
             self.add_to_swap_cache(e, pfn);
             self.events.pswpin += 1;
             self.events.swap_ra += 1;

@@ -48,10 +48,12 @@ pub struct FrameMeta {
     pub swap: Option<SwapEntry>,
     /// Reverse map: the PTEs that map this frame (Linux finds them through anon_vma; we keep them directly).
     pub rmap: Vec<RmapEntry>,
+    /// Memory group charged for the page (0: the root), `folio_memcg()`.
+    pub memcg: u32,
 }
 
 impl FrameMeta {
     /// A free, untouched frame.
     pub const EMPTY: FrameMeta =
-        FrameMeta { refcount: 0, mapcount: 0, flags: PageFlags::empty(), swap: None, rmap: Vec::new() };
+        FrameMeta { refcount: 0, mapcount: 0, flags: PageFlags::empty(), swap: None, rmap: Vec::new(), memcg: 0 };
 }

@@ -45,6 +45,8 @@ pub struct ReclaimState {
     pub checksums: FxHashMap<SwapEntry, u64>,
     /// Set once when swap fills and nothing can be reclaimed, so the event is logged once.
     pub reported_full: bool,
+    /// The limited memory group that owned each swapped-out page (Linux's `swap_cgroup` record).
+    pub swap_memcg: FxHashMap<SwapEntry, u32>,
     /// Exact mode: the free user frames among `0..N`, lowest number on top, so pages fill frames 0, 1, 2, …
     /// as in the textbook (CLOCK's circle is frame order).
     pub exact_free: Vec<Pfn>,
@@ -156,17 +158,46 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
         None
     }
 
+    /// Reclaim inside memory group `memcg` (one batch): `try_to_free_mem_cgroup_pages`.
+    pub(crate) fn shrink_memcg(&mut self, memcg: u32) -> u64 {
+        let n = self.shrink_from(1, Reclaimer::Direct, Some(memcg));
+        if let Some(g) = self.memcgs.get_mut(&memcg) {
+            g.reclaimed += n;
+        }
+        n
+    }
+
     /// Reclaim up to `nr` pages from the policy's victims. Returns pages reclaimed.
     fn shrink(&mut self, nr: u64, who: Reclaimer) -> u64 {
+        self.shrink_from(nr, who, None)
+    }
+
+    /// The lruvec global reclaim takes its next victim from: the largest (root or group).
+    fn largest_lruvec(&self) -> u32 {
+        let mut best = (self.lru.len(), 0u32);
+        for (&id, g) in &self.memcgs {
+            if g.lru.len() > best.0 {
+                best = (g.lru.len(), id);
+            }
+        }
+        best.1
+    }
+
+    fn shrink_from(&mut self, nr: u64, who: Reclaimer, target: Option<u32>) -> u64 {
         let mut done = 0;
         let roots = self.roots();
         for _ in 0..nr {
+            let memcg = target.unwrap_or_else(|| self.largest_lruvec());
             // A-bit policies ask the page tables; the others were told of every access through touch().
+            let lru = match self.memcgs.get_mut(&memcg) {
+                Some(g) if memcg != 0 => &mut g.lru,
+                _ => &mut self.lru,
+            };
             let victim = if P::USES_ACCESSED_BITS {
                 let mut refs = RmapReferenced::<M> { mem: &mut self.mem, mmu: &mut self.mmu, roots: &roots };
-                self.lru.victim(&mut refs)
+                lru.victim(&mut refs)
             } else {
-                self.lru.victim(&mut NoHardwareBits)
+                lru.victim(&mut NoHardwareBits)
             };
             let Some(pfn) = victim else { break };
             match who {
@@ -177,7 +208,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             if !self.evict(pfn, &roots) {
                 // No swap slot: put it back and stop.
                 self.mem.meta_mut(pfn).flags |= PageFlags::LRU;
-                self.lru.insert(pfn, crate::reclaim::NextUse::NEVER);
+                self.lru_mut(memcg).insert(pfn, crate::reclaim::NextUse::NEVER);
                 break;
             }
             match who {
@@ -210,6 +241,12 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
                 e
             }
         };
+        let memcg = self.mem.meta(pfn).memcg;
+        if memcg == 0 {
+            self.reclaim.swap_memcg.remove(&entry);
+        } else {
+            self.reclaim.swap_memcg.insert(entry, memcg);
+        }
         // try_to_unmap(): every mapping becomes the swap entry and takes a reference on the slot.
         let mappings = self.mem.meta(pfn).rmap.clone();
         for m in mappings {
