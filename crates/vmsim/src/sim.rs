@@ -56,6 +56,23 @@ pub struct ProcessReport {
     pub signal: Option<String>,
     /// The scenario's description of the process.
     pub description: Option<String>,
+    /// Its memory group's limit (`memory.max`), usage and reclaim, if it has one.
+    pub memcg: Option<MemcgReport>,
+}
+
+/// A memory group in a report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MemcgReport {
+    /// `memory.max` in pages.
+    pub max_pages: u64,
+    /// Pages charged at the end.
+    pub usage_pages: u64,
+    /// Charges that hit the limit (`memory.events` max).
+    pub max_events: u64,
+    /// Pages reclaimed inside the group.
+    pub reclaimed: u64,
+    /// Group OOM kills.
+    pub oom_kills: u64,
 }
 
 /// A finished run.
@@ -589,6 +606,13 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
                     pgtable_frames: c.pgtable_frames,
                     signal,
                     description: self.descriptions.get(&p.pid).cloned(),
+                    memcg: k.memcgs.get(&p.pid.0).map(|g| MemcgReport {
+                        max_pages: g.limit_pages,
+                        usage_pages: g.usage,
+                        max_events: g.max_events,
+                        reclaimed: g.reclaimed,
+                        oom_kills: g.oom_kills,
+                    }),
                 }
             })
             .collect();

@@ -87,6 +87,21 @@ pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&st
                 kib(p.pgtable_frames)
             )?;
         }
+        for p in &r.processes {
+            if let Some(g) = &p.memcg {
+                writeln!(
+                    out,
+                    "  {:>4}  {:<12} memory.max {}: {} in use, limit hit {} times, {} pages reclaimed in the group, {} group OOM kills",
+                    p.pid,
+                    p.name,
+                    kib(g.max_pages),
+                    kib(g.usage_pages),
+                    g.max_events,
+                    g.reclaimed,
+                    g.oom_kills
+                )?;
+            }
+        }
         let described: Vec<_> = r.processes.iter().filter_map(|p| p.description.as_ref().map(|d| (p, d))).collect();
         if !described.is_empty() {
             writeln!(out)?;
