@@ -184,6 +184,13 @@ impl<M: PagingMode> PolicyMachine<M> {
 impl AnyMachine {
     /// Boot the machine a configuration describes.
     pub fn new(cfg: &SimConfig) -> Result<Self, KernelError> {
+        if cfg.reclaim.policy == crate::reclaim::PolicyKind::Opt {
+            return Err(KernelError::Config(
+                "reclaim.policy = opt needs to know the future, which only a whole trace gives: use \
+                 `vmsim replay TRACE --exact --policy opt`"
+                    .into(),
+            ));
+        }
         Ok(match cfg.machine.arch {
             ArchKind::X86_64 => AnyMachine::X86(PolicyMachine::new(cfg)?),
             ArchKind::Linear => AnyMachine::Linear(PolicyMachine::new(cfg)?),
