@@ -1,7 +1,14 @@
 //! Command-line arguments (what was typed; validated into a `SimConfig` by the commands).
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use vmsim::reclaim::PolicyKind;
+
+/// `--policy`: the policy names of [`PolicyKind::ALL`], listed in `--help` and in clap's error for a bad name.
+fn policy_parser() -> impl TypedValueParser<Value = PolicyKind> {
+    PossibleValuesParser::new(PolicyKind::ALL.map(PolicyKind::name)).try_map(|s| s.parse::<PolicyKind>())
+}
 
 /// An executable model of Linux virtual memory: page tables, TLBs, faults, swap.
 #[derive(Debug, Parser)]
@@ -43,16 +50,24 @@ pub enum Command {
         #[command(flatten)]
         machine: MachineOpts,
     },
-    /// Replay a memory trace through the model.
+    /// Replay a memory trace through the model (or, with --exact, through page replacement alone).
     Replay {
         /// Trace file (`-` for standard input).
         trace: PathBuf,
         /// Trace format.
         #[arg(long, value_enum)]
         format: TraceFormat,
-        /// RAM size in 4 KiB frames (overrides --memory).
+        /// RAM size in 4 KiB frames (overrides --memory). With --exact: the number of page frames N.
         #[arg(long)]
         frames: Option<u64>,
+        /// Exact (teaching) mode, replacement only: no page tables, TLB, zero page, readahead, watermarks or
+        /// batching; each miss with all N frames in use evicts exactly one page. Needs --frames.
+        #[arg(long)]
+        exact: bool,
+        /// Replacement policy (default: lru with --exact, else the config's reclaim.policy). Without --exact it
+        /// is the same as --set reclaim.policy=P.
+        #[arg(long, value_parser = policy_parser(), value_name = "POLICY")]
+        policy: Option<PolicyKind>,
         /// RAM size, e.g. 512MiB or 4GiB (default 1 GiB).
         #[arg(long)]
         memory: Option<String>,
@@ -68,6 +83,46 @@ pub enum Command {
         quiet: bool,
         #[command(flatten)]
         machine: MachineOpts,
+    },
+    /// Exact LRU miss-ratio curve: misses at every number of frames, from one pass over a trace.
+    Mrc {
+        /// Trace file (`-` for standard input).
+        trace: PathBuf,
+        /// Trace format (lackey accesses count once per page they touch).
+        #[arg(long, value_enum)]
+        format: TraceFormat,
+        /// Print CSV (`frames,misses,miss_ratio`) instead of a table.
+        #[arg(long)]
+        csv: bool,
+        /// Largest number of frames shown (default: the distinct pages of the trace, where the curve is flat).
+        #[arg(long, value_name = "N")]
+        max_frames: Option<u64>,
+        /// Show every K-th number of frames (K, 2K, ...; the largest is always shown).
+        #[arg(long, value_name = "K", default_value_t = 1)]
+        step: u64,
+    },
+    /// Create a swap file with a SWAPSPACE2 header, like util-linux mkswap (the UUID is derived, not random).
+    Mkswap {
+        /// The swap file to create (replaced if it exists).
+        file: PathBuf,
+        /// Size in bytes or with a unit: 67108864, 64MiB, 16384pages. A multiple of 4096, at least 10 pages.
+        size: String,
+        /// Volume label, at most 16 bytes.
+        #[arg(long, short = 'L')]
+        label: Option<String>,
+    },
+    /// Convert a trace to another format (lackey to pages: one line per page each access touches).
+    Convert {
+        /// Input trace (`-` for standard input).
+        trace: PathBuf,
+        /// Input format.
+        #[arg(long, value_enum)]
+        from: TraceFormat,
+        /// Output format (only pages).
+        #[arg(long, value_enum)]
+        to: TraceFormat,
+        /// Output file (`-` for standard output).
+        out: PathBuf,
     },
     /// Show how addresses translate, step by step, after running a scenario.
     Translate {

@@ -21,9 +21,22 @@ fn main() -> ExitCode {
     };
     match commands::dispatch(args) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (`vmsim mrc ... | head`): nothing more to say, as for SIGPIPE.
+        Err(err) if broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let _ = writeln!(std::io::stderr(), "error: {err:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether writing the output failed because its reader closed the pipe.
+fn broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        let kind = e
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+            .or_else(|| e.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind));
+        kind == Some(std::io::ErrorKind::BrokenPipe)
+    })
 }

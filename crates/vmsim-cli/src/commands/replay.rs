@@ -30,7 +30,7 @@ pub struct ReplayArgs {
 }
 
 /// Progress: a spinner with the access count and rate on stderr, only when stderr is a terminal.
-fn progress(quiet: bool) -> ProgressBar {
+pub fn progress(quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -42,8 +42,11 @@ fn progress(quiet: bool) -> ProgressBar {
     pb
 }
 
-pub fn replay(a: &ReplayArgs) -> Result<()> {
+pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Result<()> {
     let mut sets = a.machine.sets.clone();
+    if let Some(p) = policy {
+        sets.push(format!("reclaim.policy={:?}", p.name()));
+    }
     if let Some(m) = &a.memory {
         sets.push(format!("machine.memory={m:?}"));
     }
@@ -95,10 +98,10 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
     Ok(())
 }
 
-type Input = Box<dyn std::io::Read + Send>;
+pub type Input = Box<dyn std::io::Read + Send>;
 
 /// The trace's bytes: a file, or standard input for `-`.
-fn input(path: &Path) -> Result<(Input, PathBuf)> {
+pub fn input(path: &Path) -> Result<(Input, PathBuf)> {
     if path == Path::new("-") {
         return Ok((Box::new(std::io::stdin()), PathBuf::from("<stdin>")));
     }
@@ -106,7 +109,7 @@ fn input(path: &Path) -> Result<(Input, PathBuf)> {
     Ok((Box::new(f), path.to_path_buf()))
 }
 
-fn drive<S, F>(source: S, pb: &ProgressBar, mut each: F) -> Result<()>
+pub fn drive<S, F>(source: S, pb: &ProgressBar, mut each: F) -> Result<()>
 where
     S: BatchSource + Send + 'static,
     S::Record: Send + 'static,

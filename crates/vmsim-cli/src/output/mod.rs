@@ -19,13 +19,14 @@ pub fn proc_views(views: &[crate::args::ProcView], meminfo: &str, vmstat: &str) 
 }
 
 /// The stable JSON stats object (docs/stats.md), pretty-printed, with a trailing newline.
-pub fn json(out: &mut impl Write, r: &Report) -> Result<()> {
+pub fn json(out: &mut impl Write, r: &impl serde::Serialize) -> Result<()> {
     serde_json::to_writer_pretty(&mut *out, r)?;
     writeln!(out)?;
     Ok(())
 }
 
-fn pct(n: u64, d: u64) -> String {
+/// `n / d` as a percentage with two decimals; `-` when `d` is 0.
+pub fn pct(n: u64, d: u64) -> String {
     if d == 0 {
         "-".into()
     } else {
@@ -39,7 +40,8 @@ fn kib(pages: u64) -> String {
     format!("{} KiB", pages * 4)
 }
 
-fn ns(v: f64) -> String {
+/// Nanoseconds in the largest unit that keeps the number at least 1.
+pub fn ns(v: f64) -> String {
     if v >= 1e9 {
         format!("{:.3} s", v / 1e9)
     } else if v >= 1e6 {

@@ -9,7 +9,8 @@
 //! here ([`NoHardwareBits`]): policies see references only through `touch`.
 //!
 //! The resident set is an `FxHashMap<u64, u32>` (page → frame) plus a frame → page `Vec`; per reference that is one
-//! hash lookup on a hit and three on a miss with eviction, and no allocation once the map has grown to `frames`.
+//! hash lookup on a hit and four on a miss with eviction (the fourth is the set of pages ever loaded, [`SeenPages`],
+//! which tells a cold miss from a re-fault), and no allocation once the maps have grown.
 //! [`Replay`] keeps its state between calls, so [`Replay::feed`] can replay a trace of any length in constant
 //! memory, one batch at a time. OPT is the exception: it needs [`next_use_table`] over the whole trace, so
 //! [`replay`] holds the trace and a 8-byte-per-reference table in memory at once.
@@ -32,6 +33,33 @@ pub struct ReplayStats {
     pub misses: u64,
     /// Misses that replaced a resident page (`misses` minus frame fills).
     pub evictions: u64,
+    /// Misses on a page never referenced before (first touches; the rest of `misses` are re-faults of evicted
+    /// pages). Equals the number of distinct pages in the trace.
+    pub cold_misses: u64,
+}
+
+/// A set of page numbers kept as 64-page bitmap words in a hash map (`page / 64` → one bit per page). A miss on a
+/// page of a trace with millions of distinct pages would otherwise cost a cache miss in a table of one entry per page;
+/// pages of real programs and of synthetic traces cluster, so the words are few and stay in cache. At worst (no two
+/// pages in one word) it takes twice the memory of a set of `u64`.
+#[derive(Debug, Default, Clone)]
+struct SeenPages {
+    words: FxHashMap<u64, u64>,
+}
+
+impl SeenPages {
+    /// Pages per bitmap word.
+    const WORD_PAGES: u64 = u64::BITS as u64;
+
+    /// Adds `page`; true if it was not in the set.
+    #[inline]
+    fn insert(&mut self, page: u64) -> bool {
+        let bit = 1u64 << (page % Self::WORD_PAGES);
+        let word = self.words.entry(page / Self::WORD_PAGES).or_insert(0);
+        let new = *word & bit == 0;
+        *word |= bit;
+        new
+    }
 }
 
 /// What one reference did.
@@ -59,6 +87,8 @@ pub struct Replay<P: Policy> {
     frame_of: FxHashMap<u64, u32>,
     /// The page in each used frame; frames `0..page_in.len()` are used, the rest free.
     page_in: Vec<u64>,
+    /// Every page ever loaded (touched only on misses): a miss on a page not in it is a cold miss.
+    seen: SeenPages,
     frames: usize,
     stats: ReplayStats,
 }
@@ -73,6 +103,7 @@ impl<P: Policy> Replay<P> {
             policy: P::new(frames, seed),
             frame_of,
             page_in: Vec::with_capacity(frames.min(1 << 24)),
+            seen: SeenPages::default(),
             frames,
             stats: ReplayStats::default(),
         }
@@ -89,6 +120,9 @@ impl<P: Policy> Replay<P> {
             return Access::Hit(pfn);
         }
         self.stats.misses += 1;
+        if self.seen.insert(page) {
+            self.stats.cold_misses += 1;
+        }
         self.policy.miss(page);
         if self.page_in.len() < self.frames {
             let pfn = Pfn::from_index(self.page_in.len());
@@ -230,7 +264,28 @@ mod tests {
             (r.frame_of(12), r.frame_of(10), r.page_in(Pfn::from_index(1))),
             (Some(Pfn::from_index(0)), None, Some(11))
         );
-        assert_eq!(r.stats(), ReplayStats { refs: 4, hits: 1, misses: 3, evictions: 1 });
+        assert_eq!(r.stats(), ReplayStats { refs: 4, hits: 1, misses: 3, evictions: 1, cold_misses: 3 });
+        assert_eq!(r.access(10, NextUse::NEVER), Access::Replace { pfn: Pfn::from_index(1), evicted: 11 });
+        assert_eq!((r.stats().misses, r.stats().cold_misses), (4, 3), "10 was seen before: a re-fault");
+    }
+
+    #[test]
+    fn seen_pages_is_a_set() {
+        let mut seen = SeenPages::default();
+        let pages = [0, 63, 64, 1, u64::MAX, u64::MAX - 1, 1 << 40, 0, 63, u64::MAX, 5000];
+        let new: Vec<bool> = pages.iter().map(|&p| seen.insert(p)).collect();
+        assert_eq!(new, [true, true, true, true, true, true, true, false, false, false, true]);
+        assert_eq!(seen.words.len(), 5, "0..64, 64..128, the top word, 2^40 and 5000 share words by 64");
+    }
+
+    #[test]
+    fn cold_misses_are_distinct_pages() {
+        // S has 6 distinct pages: 6 cold misses at any size; the other misses are re-faults.
+        for (frames, misses) in [(1, 20), (3, 15), (4, 10), (6, 6), (100, 6)] {
+            let s = replay::<Fifo>(&S, frames, 0);
+            assert_eq!((s.misses, s.cold_misses), (misses, 6), "{frames} frames");
+        }
+        assert_eq!(replay::<Lru>(&S, 0, 0).cold_misses, 6);
     }
 
     #[test]

@@ -1,0 +1,85 @@
+//! `vmsim mrc TRACE --format pages|lackey [--csv] [--max-frames N] [--step K]`: the exact LRU miss-ratio curve,
+//! every memory size from one pass over the trace ([`vmsim::reclaim::mrc`], Mattson et al. 1970). Row `c` equals
+//! `vmsim replay TRACE --exact --policy lru --frames c`: same references (a lackey access counts once per page it
+//! touches), same misses. The trace streams through the parser thread; memory grows with the distinct pages only.
+
+use super::replay::{drive, input, progress};
+use crate::args::TraceFormat;
+use anyhow::{bail, Result};
+use std::io::Write;
+use std::path::Path;
+use vmsim::addr::PAGE_SHIFT;
+use vmsim::reclaim::mrc::{Mrc, StackDistances};
+use vmsim_trace::{pages_touched, Access, LackeyReader, PagesReader};
+
+pub fn mrc(trace: &Path, format: TraceFormat, csv: bool, max_frames: Option<u64>, step: u64) -> Result<()> {
+    if step == 0 {
+        bail!("--step 0: must be at least 1 (show every K-th number of frames)");
+    }
+    if max_frames == Some(0) {
+        bail!("--max-frames 0: must be at least 1 (with no frames every reference misses)");
+    }
+    let curve = stack_distances(trace, format)?;
+    let max = max_frames.unwrap_or((curve.distinct_pages() as u64).max(1));
+    let mut sizes: Vec<u64> =
+        std::iter::successors(Some(step), |&c| c.checked_add(step)).take_while(|&c| c <= max).collect();
+    if sizes.last() != Some(&max) {
+        sizes.push(max);
+    }
+    let rows: Vec<(u64, u64, f64)> = sizes
+        .into_iter()
+        .map(|c| {
+            let c_idx = usize::try_from(c).unwrap_or(usize::MAX);
+            (c, curve.misses(c_idx), curve.miss_ratio(c_idx))
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if csv {
+        writeln!(out, "frames,misses,miss_ratio")?;
+        for (c, m, r) in rows {
+            writeln!(out, "{c},{m},{r:.6}")?;
+        }
+        return Ok(());
+    }
+    let format = if format == TraceFormat::Lackey { "lackey" } else { "pages" };
+    writeln!(
+        out,
+        "exact LRU miss-ratio curve of {} ({format} format): {} references, {} distinct pages",
+        trace.display(),
+        curve.refs(),
+        curve.distinct_pages()
+    )?;
+    let wf = rows.iter().map(|r| r.0.to_string().len()).max().unwrap_or(0).max("frames".len());
+    let wm = rows.iter().map(|r| r.1.to_string().len()).max().unwrap_or(0).max("misses".len());
+    writeln!(out, "{:>wf$}  {:>wm$}  {:>10}", "frames", "misses", "miss ratio")?;
+    for (c, m, r) in rows {
+        writeln!(out, "{c:>wf$}  {m:>wm$}  {r:>10.6}")?;
+    }
+    Ok(())
+}
+
+/// One pass over the trace: the stack distance of every page reference.
+fn stack_distances(trace: &Path, format: TraceFormat) -> Result<Mrc> {
+    let (source, name) = input(trace)?;
+    let pb = progress(false);
+    let mut d = StackDistances::default();
+    let result = match format {
+        TraceFormat::Pages => drive(PagesReader::new(source, name), &pb, |batch: &[u64]| {
+            for &page in batch {
+                d.reference(page);
+            }
+            true
+        }),
+        TraceFormat::Lackey => drive(LackeyReader::new(source, name), &pb, |batch: &[Access]| {
+            for acc in batch {
+                for page in pages_touched(acc.addr, acc.size, PAGE_SHIFT) {
+                    d.reference(page);
+                }
+            }
+            true
+        }),
+    };
+    pb.finish_and_clear();
+    result?;
+    Ok(d.finish())
+}
