@@ -93,6 +93,22 @@ fn span_shift<M: PagingMode>(level: Level) -> u32 {
     PAGE_SHIFT + M::INDEX_BITS * u32::from(level.0 - 1)
 }
 
+/// The entries of the table at `level` (covering `[base, base + 512 spans)`) that overlap `[start, end)`:
+/// each entry's first address, the span it covers, and the entry's physical address.
+fn entries_in<M: PagingMode>(
+    table: Pfn,
+    level: Level,
+    base: u64,
+    start: u64,
+    end: u64,
+) -> impl Iterator<Item = (u64, u64, PhysAddr)> {
+    let shift = span_shift::<M>(level);
+    let entries = 1u64 << M::INDEX_BITS;
+    let first = start.saturating_sub(base) >> shift;
+    let last = ((end - 1).saturating_sub(base) >> shift).min(entries - 1);
+    (first..=last).map(move |i| (base + (i << shift), 1u64 << shift, PhysAddr::from_parts(table, i * PTE_BYTES)))
+}
+
 fn visit<M: PagingMode>(
     mem: &PhysMem,
     table: Pfn,
@@ -102,14 +118,7 @@ fn visit<M: PagingMode>(
     end: u64,
     f: &mut impl FnMut(VirtAddr, PhysAddr, M::Pte),
 ) {
-    let shift = span_shift::<M>(level);
-    let entries = 1u64 << M::INDEX_BITS;
-    let span = 1u64 << shift;
-    let first = start.saturating_sub(base) >> shift;
-    let last = ((end - 1).saturating_sub(base) >> shift).min(entries - 1);
-    for i in first..=last {
-        let lo = base + (i << shift);
-        let pa = PhysAddr::from_parts(table, i * PTE_BYTES);
+    for (lo, span, pa) in entries_in::<M>(table, level, base, start, end) {
         let e = M::Pte::from_raw(mem.read_u64(pa));
         if e.is_none() {
             continue;
@@ -150,14 +159,7 @@ fn prune<M: PagingMode>(
     end: u64,
     freed: &mut u64,
 ) {
-    let shift = span_shift::<M>(level);
-    let entries = 1u64 << M::INDEX_BITS;
-    let span = 1u64 << shift;
-    let first = start.saturating_sub(base) >> shift;
-    let last = ((end - 1).saturating_sub(base) >> shift).min(entries - 1);
-    for i in first..=last {
-        let lo = base + (i << shift);
-        let pa = PhysAddr::from_parts(table, i * PTE_BYTES);
+    for (lo, span, pa) in entries_in::<M>(table, level, base, start, end) {
         let e = M::Pte::from_raw(mem.read_u64(pa));
         if level.0 == 1 || !e.is_present() || e.is_leaf(level) {
             continue;
