@@ -36,7 +36,7 @@ fn machine(pages: u64) -> (K, vmsim::kernel::process::Pid, VirtAddr) {
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("mmu");
-    g.sample_size(20).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    g.sample_size(50).measurement_time(Duration::from_secs(5)).warm_up_time(Duration::from_secs(1));
     g.throughput(Throughput::Elements(1));
 
     // A TLB hit: the same page again and again (L1 DTLB).
