@@ -3,16 +3,19 @@
 //! Budget: lackey well above 30 M accesses/s and pages well above 40 M refs/s single-threaded, so that parsing
 //! stays far from the simulator's end-to-end targets (10 M and 20 M/s).
 //!
-//! Last (2-core AMD EPYC 2.6 GHz VM, shared with other builds; median of criterion's estimate):
+//! Last (2-core AMD EPYC KVM guest at 2.6 GHz, other vCPU idle; median over 5 runs of criterion's median,
+//! `scripts/bench-criterion --bench parse --runs 5`):
 //!
 //! | bench              | throughput        | note                                              |
 //! |--------------------|-------------------|---------------------------------------------------|
-//! | lackey/next_batch  | 64 M accesses/s   | random `/bin/true`-like mix: branch misses bound  |
-//! | lackey/iterator    | 56 M accesses/s   | one record at a time                              |
-//! | lackey/threaded    | 52 M accesses/s   | parser thread, consumer idle: = parser rate       |
-//! | lackey/uniform     | 94 M accesses/s   | one line repeated: the parsing work alone         |
-//! | pages/next_batch   | 95 M refs/s       | 6- and 11-digit decimal page numbers              |
-//! | pages/threaded     | 93 M refs/s       |                                                   |
+//! | lackey/next_batch  | 70 M accesses/s   | random `/bin/true`-like mix: branch misses bound  |
+//! | lackey/iterator    | 62 M accesses/s   | one record at a time                              |
+//! | lackey/threaded    | 70 M accesses/s   | parser thread, consumer idle: = parser rate       |
+//! | lackey/uniform     | 102 M accesses/s  | one line repeated: the parsing work alone         |
+//! | pages/next_batch   | 97 M refs/s       | 6- and 11-digit decimal page numbers              |
+//! | pages/threaded     | 94 M refs/s       |                                                   |
+//!
+//! With the other vCPU busy these drop by up to a half (docs/performance.md).
 //!
 //! `cargo bench -p vmsim-trace --bench parse`
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
