@@ -230,8 +230,9 @@ impl<M: PagingMode> Mmu<M> {
                 return Outcome::TlbHit { pa: PhysAddr::from_parts(e.pfn, va.page_offset()), level };
             }
             // Dirty-bit assist: the cached entry predates the first write; walk again to set D in memory.
+            return self.walk(mem, space, va, access, mode, &mut (), false);
         }
-        self.walk_and_fill(mem, space, va, access, mode, &mut ())
+        self.walk(mem, space, va, access, mode, &mut (), true)
     }
 
     /// Translate without consulting the TLB, reporting each step to `obs` (for `vmsim translate`).
@@ -243,6 +244,22 @@ impl<M: PagingMode> Mmu<M> {
         access: Access,
         mode: Mode,
         obs: &mut O,
+    ) -> Outcome {
+        self.walk(mem, space, va, access, mode, obs, false)
+    }
+
+    /// The walk; `tlb_missed` says the TLB holds no entry for `va` (a lookup just missed), so the fill need not
+    /// search for one to replace.
+    #[allow(clippy::too_many_arguments, reason = "the translate arguments plus two walk options")]
+    fn walk<O: WalkObserver>(
+        &mut self,
+        mem: &mut PhysMem,
+        space: AddressSpace,
+        va: VirtAddr,
+        access: Access,
+        mode: Mode,
+        obs: &mut O,
+        tlb_missed: bool,
     ) -> Outcome {
         if !M::is_canonical(va) {
             return Outcome::Fault(Fault::NonCanonical { va });
@@ -274,7 +291,12 @@ impl<M: PagingMode> Mmu<M> {
         if access == Access::Write {
             perms |= Perms::DIRTY;
         }
-        self.tlb.fill(TlbEntry { vpn: va.vpn(), pfn: leaf.pfn, perms, asid: space.asid }, access == Access::Fetch);
+        let entry = TlbEntry { vpn: va.vpn(), pfn: leaf.pfn, perms, asid: space.asid };
+        if tlb_missed && !perms.contains(Perms::GLOBAL) {
+            self.tlb.fill_after_miss(entry, access == Access::Fetch);
+        } else {
+            self.tlb.fill(entry, access == Access::Fetch);
+        }
         Outcome::Walked { pa: PhysAddr::from_parts(leaf.pfn, va.page_offset()), mem_refs: w.mem_refs }
     }
 

@@ -228,6 +228,7 @@ fn argmin(stamps: &[u64]) -> usize {
         8 => argmin_exact::<8>(stamps),
         12 => argmin_exact::<12>(stamps),
         16 => argmin_exact::<16>(stamps),
+        32 => argmin_exact::<32>(stamps),
         _ => argmin_any(stamps),
     }
 }
@@ -390,7 +391,7 @@ impl Tlb {
 
     /// [`Tlb::insert`] when a lookup of `(e.asid, e.vpn)` has just missed here, so a non-global `e` has nothing to
     /// replace: skips the search (the STLB-to-L1 refill).
-    fn insert_after_miss(&mut self, e: TlbEntry) {
+    pub(crate) fn insert_after_miss(&mut self, e: TlbEntry) {
         if e.is_global() {
             self.insert(e);
         } else {
@@ -625,6 +626,13 @@ impl TlbHierarchy {
     pub fn fill(&mut self, e: TlbEntry, fetch: bool) {
         self.stlb.insert(e);
         self.l1_mut(fetch).insert(e);
+    }
+
+    /// [`TlbHierarchy::fill`] right after a lookup of the same translation missed both levels (and nothing was
+    /// inserted since): no search for an entry to replace.
+    pub fn fill_after_miss(&mut self, e: TlbEntry, fetch: bool) {
+        self.stlb.insert_after_miss(e);
+        self.l1_mut(fetch).insert_after_miss(e);
     }
 
     /// Applies `f` to every cached copy of the `(asid, vpn)` translation (see [`Tlb::update`]); no LRU change.
