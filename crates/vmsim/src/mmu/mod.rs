@@ -272,7 +272,7 @@ impl<M: PagingMode> Mmu<M> {
             self.walks.psc_hits += 1;
         }
         for &(level, table) in w.tables.iter().take(w.tables_len) {
-            self.psc.insert(space.asid, va, level, table);
+            self.psc.insert_after_miss(space.asid, va, level, table);
         }
         let leaf = match w.result {
             Ok(leaf) => leaf,

@@ -102,14 +102,17 @@ impl Psc {
     pub fn insert(&mut self, asid: Asid, va: VirtAddr, level_of_table: Level, table_pfn: Pfn) {
         let Some(entry_level) = level_of_table.0.checked_add(1) else { return };
         if let Some(cache) = self.cache_mut(entry_level) {
-            // Called only for tables the walk entered below the level where the lookup hit, so this cache has
-            // just missed for this region: fill without searching for an entry to replace.
-            cache.insert_after_miss(TlbEntry {
-                vpn: region(va, entry_level),
-                pfn: table_pfn,
-                perms: Perms::empty(),
-                asid,
-            });
+            cache.insert(TlbEntry { vpn: region(va, entry_level), pfn: table_pfn, perms: Perms::empty(), asid });
+        }
+    }
+
+    /// [`Psc::insert`] for a table the walk entered below the level where the lookup hit: that cache has just
+    /// missed for this region, so no search for an entry to replace is needed.
+    pub fn insert_after_miss(&mut self, asid: Asid, va: VirtAddr, level_of_table: Level, table_pfn: Pfn) {
+        let Some(entry_level) = level_of_table.0.checked_add(1) else { return };
+        if let Some(cache) = self.cache_mut(entry_level) {
+            let e = TlbEntry { vpn: region(va, entry_level), pfn: table_pfn, perms: Perms::empty(), asid };
+            cache.insert_after_miss(e);
         }
     }
 
