@@ -87,6 +87,11 @@ impl std::fmt::Debug for MemStore {
 
 impl MemStore {
     fn write(&mut self, offset: u64, page: &[u8; PAGE_BYTES]) {
+        // An all-zero page needs no storage: a slot without data reads as zeros.
+        if page.iter().all(|&b| b == 0) {
+            self.pages.remove(&offset);
+            return;
+        }
         match self.pages.get_mut(&offset) {
             Some(held) => held.copy_from_slice(page),
             None => {
