@@ -3,17 +3,17 @@
 //! Budget: lackey well above 30 M accesses/s and pages well above 40 M refs/s single-threaded, so that parsing
 //! stays far from the simulator's end-to-end targets (10 M and 20 M/s).
 //!
-//! Last (2-core AMD EPYC KVM guest at 2.6 GHz, other vCPU idle; median over 5 runs of criterion's median,
-//! `scripts/bench-criterion --bench parse --runs 5`):
+//! Last (commit e245962; 2-core AMD EPYC KVM guest at 2.6 GHz, other vCPU idle; median over 5 runs of criterion's
+//! median, `scripts/bench-criterion --bench parse --runs 5`):
 //!
 //! | bench              | throughput        | note                                              |
 //! |--------------------|-------------------|---------------------------------------------------|
-//! | lackey/next_batch  | 70 M accesses/s   | random `/bin/true`-like mix: branch misses bound  |
-//! | lackey/iterator    | 62 M accesses/s   | one record at a time                              |
-//! | lackey/threaded    | 70 M accesses/s   | parser thread, consumer idle: = parser rate       |
-//! | lackey/uniform     | 102 M accesses/s  | one line repeated: the parsing work alone         |
-//! | pages/next_batch   | 97 M refs/s       | 6- and 11-digit decimal page numbers              |
-//! | pages/threaded     | 94 M refs/s       |                                                   |
+//! | lackey/next_batch  | 67 M accesses/s   | random `/bin/true`-like mix: branch misses bound  |
+//! | lackey/iterator    | 60 M accesses/s   | one record at a time                              |
+//! | lackey/threaded    | 68 M accesses/s   | parser thread, consumer idle: = parser rate       |
+//! | lackey/uniform     | 99 M accesses/s   | one line repeated: the parsing work alone         |
+//! | pages/next_batch   | 94 M refs/s       | 6- and 11-digit decimal page numbers              |
+//! | pages/threaded     | 90 M refs/s       |                                                   |
 //!
 //! With the other vCPU busy these drop by up to a half (docs/performance.md).
 //!

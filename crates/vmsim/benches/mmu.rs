@@ -3,9 +3,9 @@
 //! Budget ≤ 10 ns for a TLB-hit translate (issue 4). The walk and the minor fault have no budget; their figures
 //! are kept to catch regressions.
 //!
-//! Last (2-core AMD EPYC KVM guest at 2.6 GHz, other vCPU idle; per element, median over 5 runs of criterion's
-//! median, `scripts/bench-criterion --bench mmu --runs 5`):
-//!   translate_tlb_hit 6.3 ns (met)   translate_walk 61 ns   minor_fault_write_x256 170 ns per fault.
+//! Last (commit e245962; 2-core AMD EPYC KVM guest at 2.6 GHz, other vCPU idle; per element, median over 5 runs of
+//! criterion's median, `scripts/bench-criterion --bench mmu --runs 5`):
+//!   translate_tlb_hit 6.7 ns (met)   translate_walk 53 ns   minor_fault_write_x256 169 ns per fault.
 //! With the other vCPU busy every figure is 1.5 to 2 times higher (TLB hit 12 to 13 ns: the vCPUs seem to share a
 //! physical core); docs/performance.md has both and the noise notes.
 //!
