@@ -274,12 +274,7 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
     /// both pages. Returns false when the process is no longer running.
     #[inline]
     pub fn access(&mut self, pid: Pid, addr: u64, size: u32, kind: Access) -> bool {
-        self.accesses.total += 1;
-        match kind {
-            Access::Read => self.accesses.reads += 1,
-            Access::Write => self.accesses.writes += 1,
-            Access::Fetch => self.accesses.fetches += 1,
-        }
+        self.accesses.count(kind);
         let va = VirtAddr::new(addr);
         let last = addr.saturating_add(u64::from(size.max(1)) - 1);
         let mut page = va;
@@ -468,13 +463,8 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
             let mut off = 0;
             while off < len {
                 let Some(va) = start.checked_add(off) else { return Ok(()) };
-                self.accesses.total += 1;
+                self.accesses.count(kind);
                 self.accesses.translations += 1;
-                match kind {
-                    Access::Read => self.accesses.reads += 1,
-                    Access::Write => self.accesses.writes += 1,
-                    Access::Fetch => self.accesses.fetches += 1,
-                }
                 let r = if kind == Access::Write {
                     self.kernel.write_user(pid, va, &[value])
                 } else {

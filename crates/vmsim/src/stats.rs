@@ -19,6 +19,19 @@ pub struct AccessStats {
     pub translations: u64,
 }
 
+impl AccessStats {
+    /// Count one access of `kind` (total and its kind).
+    #[inline]
+    pub fn count(&mut self, kind: crate::mmu::Access) {
+        self.total += 1;
+        match kind {
+            crate::mmu::Access::Read => self.reads += 1,
+            crate::mmu::Access::Write => self.writes += 1,
+            crate::mmu::Access::Fetch => self.fetches += 1,
+        }
+    }
+}
+
 /// `tlb`: translations satisfied by a TLB (`hits`) or needing a walk (`misses`), and per level.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TlbReport {
