@@ -23,7 +23,7 @@ use vmsim::{VirtAddr, PAGE_SIZE};
 
 type K = Kernel<X86FourLevel>;
 
-fn machine(pages: u64) -> (K, vmsim::kernel::process::Pid, VirtAddr) {
+fn machine(pages: u64) -> (K, vmsim::kernel::task::Pid, VirtAddr) {
     let mut k = K::new(1 << 18, &TlbConfig::default(), KernelConfig::default()).unwrap();
     let pid = k.spawn("bench", &Layout::default_for::<X86FourLevel>()).unwrap();
     let args = MmapArgs {
@@ -48,12 +48,18 @@ fn bench(c: &mut Criterion) {
 
     // A TLB hit: the same page again and again (L1 DTLB).
     let (mut k, pid, base) = machine(1);
-    let space = k.procs[&pid].mm.as_ref().unwrap().space;
+    let (cpu, space) = k.enter(pid).unwrap();
     g.bench_function("translate_tlb_hit", |b| {
         let mut off = 0u64;
         b.iter(|| {
             off = (off + 8) & 0xFFF;
-            let o = k.mmu.translate(&mut k.mem, space, VirtAddr::new(base.raw() + off), Access::Read, Mode::User);
+            let o = k.cpus.get_mut(cpu).mmu.translate(
+                &mut k.mem,
+                space,
+                VirtAddr::new(base.raw() + off),
+                Access::Read,
+                Mode::User,
+            );
             black_box(matches!(o, Outcome::TlbHit { .. }))
         })
     });
@@ -61,12 +67,12 @@ fn bench(c: &mut Criterion) {
     // A TLB miss and full walk: 65536 pages (256 MiB) swept in order, far beyond the 1536-entry STLB.
     let pages = 65536u64;
     let (mut k, pid, base) = machine(pages);
-    let space = k.procs[&pid].mm.as_ref().unwrap().space;
+    let (cpu, space) = k.enter(pid).unwrap();
     g.bench_function("translate_walk", |b| {
         let mut i = 0u64;
         b.iter(|| {
             i = (i + 1) % pages;
-            black_box(k.mmu.translate(
+            black_box(k.cpus.get_mut(cpu).mmu.translate(
                 &mut k.mem,
                 space,
                 VirtAddr::new(base.raw() + i * PAGE_SIZE),

@@ -85,6 +85,9 @@ pub enum ArchKind {
 /// Default simulated RAM: 1 GiB.
 pub const DEFAULT_MEMORY: u64 = 1 << 30;
 
+/// Most CPUs a machine may have (`machine.cpus`).
+pub const MAX_CPUS: u32 = 1024;
+
 /// `[machine]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -103,6 +106,9 @@ pub struct MachineConfig {
     pub zero_page: bool,
     /// Tag TLB entries with a PCID per address space (default true; Linux uses PCIDs when the CPU has them).
     pub pcid: bool,
+    /// Number of CPUs, each with its own TLBs and paging-structure caches (default 1). Processes are placed on
+    /// the CPUs in turn.
+    pub cpus: u32,
 }
 
 impl Default for MachineConfig {
@@ -115,6 +121,7 @@ impl Default for MachineConfig {
             seed: 0,
             zero_page: true,
             pcid: true,
+            cpus: 1,
         }
     }
 }
@@ -521,6 +528,9 @@ impl SimConfig {
                 "machine.page_size = {}: only 4096 is supported (x86-64 base pages)",
                 self.machine.page_size
             ));
+        }
+        if !(1..=MAX_CPUS).contains(&self.machine.cpus) {
+            return Err(format!("machine.cpus = {}: out of range 1..={MAX_CPUS}", self.machine.cpus));
         }
         let frames = self.machine.frames();
         if !(4..=(1 << 36)).contains(&frames) {

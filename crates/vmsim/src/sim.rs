@@ -7,12 +7,11 @@ use crate::arch::x86_64::X86FourLevel;
 use crate::arch::{PagingMode, Pte};
 use crate::config::{AddrExpr, ArchKind, ProcessConfig, Scenario, SimConfig, Step};
 use crate::kernel::mmap::{user_top, MmapArgs};
-use crate::kernel::process::{Pid, ProcState};
+use crate::kernel::task::{Pid, TaskState};
 use crate::kernel::vma::VmFlags;
 use crate::kernel::{AccessResult, Event, Kernel, KernelConfig, KernelError, Layout};
 use crate::mmu::walk::WalkStep;
 use crate::mmu::{Access, Mode, Outcome, TlbLevel};
-use crate::reclaim::Policy;
 use crate::stats::{
     AccessStats, FaultStats, MemoryStats, ReclaimStats, Stats, SwapStats, TlbReport, VerifyStats, WalkReport,
 };
@@ -95,90 +94,36 @@ pub struct Report {
     pub exact: bool,
 }
 
-/// One machine of paging mode `M`.
+/// One machine of paging mode `M` (its replacement policy is chosen at run time: [`crate::reclaim::AnyPolicy`]).
 #[derive(Debug)]
-pub struct Machine<M: PagingMode, P: Policy> {
-    /// The kernel (RAM, MMU, processes).
-    pub kernel: Kernel<M, P>,
+pub struct Machine<M: PagingMode> {
+    /// The kernel (RAM, CPUs, tasks).
+    pub kernel: Kernel<M>,
     cfg: SimConfig,
     accesses: AccessStats,
     regions: BTreeMap<(Pid, String), VirtAddr>,
     descriptions: BTreeMap<Pid, String>,
 }
 
-/// A machine of paging mode `M` with any replacement policy.
-#[derive(Debug)]
-pub enum PolicyMachine<M: PagingMode> {
-    /// FIFO.
-    Fifo(Box<Machine<M, crate::reclaim::fifo::Fifo>>),
-    /// Exact LRU.
-    Lru(Box<Machine<M, crate::reclaim::lru::Lru>>),
-    /// CLOCK over the hardware Accessed bits.
-    Clock(Box<Machine<M, crate::reclaim::clock::Clock>>),
-    /// Belady's OPT.
-    Opt(Box<Machine<M, crate::reclaim::opt::Opt>>),
-    /// Random (seeded).
-    Random(Box<Machine<M, crate::reclaim::random::Random>>),
-    /// SIEVE.
-    Sieve(Box<Machine<M, crate::reclaim::sieve::Sieve>>),
-    /// S3-FIFO.
-    S3fifo(Box<Machine<M, crate::reclaim::s3fifo::S3Fifo>>),
-    /// Linux's active/inactive lists.
-    Linux(Box<Machine<M, crate::reclaim::two_list::TwoList>>),
-}
-
-/// A machine of any supported architecture and policy.
+/// A machine of any supported architecture.
 #[derive(Debug)]
 pub enum AnyMachine {
     /// x86-64 4-level.
-    X86(PolicyMachine<X86FourLevel>),
+    X86(Box<Machine<X86FourLevel>>),
     /// The linear teaching table.
-    Linear(PolicyMachine<Linear>),
+    Linear(Box<Machine<Linear>>),
 }
 
-/// Dispatch a generic expression over the policy of a [`PolicyMachine`].
-#[macro_export]
-macro_rules! with_policy_machine {
-    ($pm:expr, $m:ident => $body:expr) => {
-        match $pm {
-            $crate::sim::PolicyMachine::Fifo($m) => $body,
-            $crate::sim::PolicyMachine::Lru($m) => $body,
-            $crate::sim::PolicyMachine::Clock($m) => $body,
-            $crate::sim::PolicyMachine::Opt($m) => $body,
-            $crate::sim::PolicyMachine::Random($m) => $body,
-            $crate::sim::PolicyMachine::Sieve($m) => $body,
-            $crate::sim::PolicyMachine::S3fifo($m) => $body,
-            $crate::sim::PolicyMachine::Linux($m) => $body,
-        }
-    };
-}
-
-/// Dispatch a generic expression over architecture and policy: the one place names become types. The body is
-/// monomorphized for each combination, so hot loops inside it have no dynamic dispatch.
+/// Dispatch a generic expression over the architecture of an [`AnyMachine`]: the one place architecture names
+/// become types. The body is monomorphized per architecture, so hot loops inside it have no dynamic dispatch.
 #[macro_export]
 macro_rules! with_machine {
     ($any:expr, $m:ident => $body:expr) => {
         match $any {
-            $crate::sim::AnyMachine::X86(pm) => $crate::with_policy_machine!(pm, $m => $body),
-            $crate::sim::AnyMachine::Linear(pm) => $crate::with_policy_machine!(pm, $m => $body),
+            $crate::sim::AnyMachine::X86($m) => $body,
+            $crate::sim::AnyMachine::Linear($m) => $body,
         }
     };
-}
-
-impl<M: PagingMode> PolicyMachine<M> {
-    fn new(cfg: &SimConfig) -> Result<Self, KernelError> {
-        use crate::reclaim::PolicyKind as K;
-        Ok(match cfg.reclaim.policy {
-            K::Fifo => Self::Fifo(Box::new(Machine::new(cfg)?)),
-            K::Lru => Self::Lru(Box::new(Machine::new(cfg)?)),
-            K::Clock => Self::Clock(Box::new(Machine::new(cfg)?)),
-            K::Opt => Self::Opt(Box::new(Machine::new(cfg)?)),
-            K::Random => Self::Random(Box::new(Machine::new(cfg)?)),
-            K::Sieve => Self::Sieve(Box::new(Machine::new(cfg)?)),
-            K::S3fifo => Self::S3fifo(Box::new(Machine::new(cfg)?)),
-            K::Linux => Self::Linux(Box::new(Machine::new(cfg)?)),
-        })
-    }
 }
 
 impl AnyMachine {
@@ -192,8 +137,8 @@ impl AnyMachine {
             ));
         }
         Ok(match cfg.machine.arch {
-            ArchKind::X86_64 => AnyMachine::X86(PolicyMachine::new(cfg)?),
-            ArchKind::Linear => AnyMachine::Linear(PolicyMachine::new(cfg)?),
+            ArchKind::X86_64 => AnyMachine::X86(Box::new(Machine::new(cfg)?)),
+            ArchKind::Linear => AnyMachine::Linear(Box::new(Machine::new(cfg)?)),
         })
     }
 }
@@ -221,7 +166,7 @@ pub struct Translation {
     pub in_vma: bool,
 }
 
-impl<M: PagingMode, P: Policy> Machine<M, P> {
+impl<M: PagingMode> Machine<M> {
     /// Boot.
     pub fn new(cfg: &SimConfig) -> Result<Self, KernelError> {
         let frames = usize::try_from(cfg.machine.frames()).map_err(|_| KernelError::TooSmall(0))?;
@@ -236,6 +181,8 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
             page_cluster: r.page_cluster,
             verify: r.verify,
             seed: cfg.machine.seed,
+            policy: r.policy,
+            cpus: cfg.machine.cpus as usize,
             ..KernelConfig::default()
         };
         let mut kernel = Kernel::new(frames, &cfg.tlb, kcfg)?;
@@ -317,7 +264,7 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
                 let Some(step) = p.steps.get(*next) else { continue };
                 *next += 1;
                 progressed = true;
-                if !self.kernel.procs.get(pid).is_some_and(|pr| pr.is_running()) {
+                if !self.kernel.task(*pid).is_some_and(|t| t.is_running()) {
                     continue;
                 }
                 let loc = || {
@@ -386,7 +333,7 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
                 }
             }
             Step::Brk { size } => {
-                let start = self.kernel.procs.get(&pid).and_then(|p| p.mm.as_ref()).map(|m| m.start_brk);
+                let start = self.kernel.mm_of(pid).map(|m| m.start_brk);
                 if let Some(start) = start {
                     let want = start.checked_add(size.0).ok_or("brk size overflows")?;
                     if let Ok(got) = self.kernel.brk(pid, want) {
@@ -482,8 +429,8 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
     /// Translate `va` in `pid`'s address space step by step, as `vmsim translate` shows it. The TLB is consulted
     /// first; on a miss the walk is performed (setting A bits, filling the TLB) and each entry read is reported.
     pub fn translate_verbose(&mut self, pid: Pid, va: VirtAddr, access: Access) -> Option<Translation> {
-        let space = self.kernel.procs.get(&pid)?.mm.as_ref()?.space;
-        let in_vma = self.kernel.procs.get(&pid)?.mm.as_ref()?.vmas.find(va).is_some();
+        let in_vma = self.kernel.mm_of(pid)?.vmas.find(va).is_some();
+        let (cpu, space) = self.kernel.enter(pid)?;
         let mut t = Translation {
             va,
             tlb_hit: None,
@@ -496,12 +443,13 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
             in_vma,
         };
         let k = &mut self.kernel;
-        let out = match k.mmu.translate(&mut k.mem, space, va, access, Mode::User) {
+        let mmu = &mut k.cpus.get_mut(cpu).mmu;
+        let out = match mmu.translate(&mut k.mem, space, va, access, Mode::User) {
             Outcome::TlbHit { pa, level } => {
                 t.tlb_hit = Some(level);
                 Outcome::TlbHit { pa, level }
             }
-            _ => k.mmu.walk_and_fill(&mut k.mem, space, va, access, Mode::User, &mut ()),
+            _ => mmu.walk_and_fill(&mut k.mem, space, va, access, Mode::User, &mut ()),
         };
         // Show every level the tables hold (a read-only walk from the root, no A/D update), even when a TLB or a
         // paging-structure cache spared the MMU part of the walk.
@@ -527,8 +475,7 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
     /// The counters and process summaries.
     pub fn report(&self) -> Report {
         let k = &self.kernel;
-        let tlb = k.mmu.tlb_stats();
-        let walks = k.mmu.walk_stats();
+        let (tlb, walks) = sum_mmu_stats(&k.cpus);
         let mut stats = Stats {
             accesses: self.accesses,
             tlb: TlbReport {
@@ -584,26 +531,26 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
         let processes = k
             .processes()
             .map(|p| {
-                let c = p.counters();
+                let c = k.rss(p.pid);
                 let (state, signal) = match &p.state {
-                    ProcState::Running => ("running".to_string(), None),
-                    ProcState::Exited => ("exited".to_string(), None),
-                    ProcState::Segv(i) => ("killed (SIGSEGV)".to_string(), Some(i.describe())),
-                    ProcState::OutOfMemory => ("killed (out of memory)".to_string(), None),
+                    TaskState::Running => ("running".to_string(), None),
+                    TaskState::Exited => ("exited".to_string(), None),
+                    TaskState::Segv(i) => ("killed (SIGSEGV)".to_string(), Some(i.describe())),
+                    TaskState::OutOfMemory => ("killed (out of memory)".to_string(), None),
                 };
                 ProcessReport {
                     pid: p.pid.0,
                     name: p.name.clone(),
                     state,
-                    min_flt: c.min_flt,
-                    maj_flt: c.maj_flt,
+                    min_flt: p.counters.min_flt,
+                    maj_flt: p.counters.maj_flt,
                     rss_pages: c.anon_pages,
                     hwm_pages: c.hiwater_rss,
                     swap_pages: c.swap_ents,
                     pgtable_frames: c.pgtable_frames,
                     signal,
                     description: self.descriptions.get(&p.pid).cloned(),
-                    memcg: k.memcgs.get(&p.pid.0).map(|g| MemcgReport {
+                    memcg: k.memcgs.get(&p.memcg).map(|g| MemcgReport {
                         max_pages: g.limit_pages,
                         usage_pages: g.usage,
                         max_events: g.max_events,
@@ -620,7 +567,7 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
             stats,
             processes,
             events,
-            policy: P::NAME,
+            policy: k.lru.name(),
             exact: self.cfg.reclaim.exact,
         }
     }
@@ -630,7 +577,7 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
         let k = &self.kernel;
         let total = k.mem.frames() as u64;
         let free = total - k.frames_used() as u64;
-        let anon: u64 = k.processes().map(|p| p.counters().anon_pages).sum();
+        let anon: u64 = k.mms.iter().map(|mm| mm.counters.anon_pages).sum();
         let swap_cached = k.swap_cache.len() as u64;
         let (active, inactive) = match k.lru.stats() {
             s if s.active_pages + s.inactive_pages > 0 => (s.active_pages, s.inactive_pages),
@@ -680,10 +627,29 @@ impl<M: PagingMode, P: Policy> Machine<M, P> {
     /// Pid of the process named `name`, or the first process.
     pub fn find_pid(&self, pid: Option<u32>) -> Option<Pid> {
         match pid {
-            Some(p) => self.kernel.procs.contains_key(&Pid(p)).then_some(Pid(p)),
-            None => self.kernel.procs.keys().next().copied(),
+            Some(p) => self.kernel.tasks.contains_key(&Pid(p)).then_some(Pid(p)),
+            None => self.kernel.tasks.keys().next().copied(),
         }
     }
+}
+
+/// TLB and walk counters summed over every CPU.
+fn sum_mmu_stats<M: PagingMode>(
+    cpus: &crate::kernel::cpu::Cpus<M>,
+) -> (crate::mmu::tlb::TlbStats, crate::mmu::WalkStats) {
+    let mut tlb = crate::mmu::tlb::TlbStats::default();
+    let mut walks = crate::mmu::WalkStats::default();
+    for c in cpus.iter() {
+        let (t, w) = (c.mmu.tlb_stats(), c.mmu.walk_stats());
+        for (sum, one) in [(&mut tlb.l1d, t.l1d), (&mut tlb.l1i, t.l1i), (&mut tlb.stlb, t.stlb)] {
+            sum.hits += one.hits;
+            sum.misses += one.misses;
+        }
+        walks.count += w.count;
+        walks.memory_refs += w.memory_refs;
+        walks.psc_hits += w.psc_hits;
+    }
+    (tlb, walks)
 }
 
 fn parse_hex(h: &str) -> Result<Vec<u8>, String> {

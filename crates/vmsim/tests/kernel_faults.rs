@@ -3,8 +3,8 @@
 use vmsim::arch::x86_64::X86FourLevel;
 use vmsim::arch::Pte;
 use vmsim::kernel::mmap::MmapArgs;
-use vmsim::kernel::process::{Pid, ProcState};
 use vmsim::kernel::signal::SegvCode;
+use vmsim::kernel::task::{Pid, TaskState};
 use vmsim::kernel::vma::VmFlags;
 use vmsim::kernel::{AccessResult, Kernel, KernelConfig, Layout};
 use vmsim::mmu::tlb::TlbConfig;
@@ -32,8 +32,8 @@ fn anon(k: &mut K, pid: Pid, pages: u64, prot: &str) -> VirtAddr {
 }
 
 fn counters(k: &K, pid: Pid) -> (u64, u64, u64, u64) {
-    let c = k.procs[&pid].counters();
-    (c.min_flt, c.maj_flt, k.events.pgfault, c.anon_pages)
+    let c = k.task(pid).unwrap().counters;
+    (c.min_flt, c.maj_flt, k.events.pgfault, k.rss(pid).anon_pages)
 }
 
 fn page(base: VirtAddr, n: u64) -> VirtAddr {
@@ -87,8 +87,8 @@ fn spec_4_segv_maperr_without_vma_does_not_count_pgfault() {
     assert_eq!(info.code.si_code(), 1);
     assert_eq!(info.addr.raw(), 0x1000);
     assert_eq!(k.events.pgfault, 0);
-    assert!(matches!(k.procs[&pid].state, ProcState::Segv(_)));
-    assert!(k.procs[&pid].mm.is_none(), "memory freed");
+    assert!(matches!(k.tasks[&pid].state, TaskState::Segv(_)));
+    assert!(k.tasks[&pid].mm.is_none(), "memory freed");
 }
 
 #[test]
@@ -113,7 +113,7 @@ fn exec_from_readable_non_exec_vma_maps_then_accerr() {
     let r = k.access(pid, base, Access::Fetch);
     let AccessResult::Segv(info) = r else { panic!("{r:?}") };
     assert_eq!(info.code, SegvCode::AccErr);
-    assert_eq!(k.procs[&pid].counters().min_flt, 1);
+    assert_eq!(k.tasks[&pid].counters.min_flt, 1);
 }
 
 #[test]
@@ -155,7 +155,7 @@ trait StackStart {
 }
 impl StackStart for K {
     fn mm_stack_start(&self, pid: Pid) -> VirtAddr {
-        let mm = self.procs[&pid].mm.as_ref().unwrap();
+        let mm = self.mm_of(pid).unwrap();
         mm.vmas.iter().find(|v| v.flags.contains(VmFlags::GROWSDOWN)).unwrap().start
     }
 }
@@ -176,7 +176,7 @@ fn spec_4_stack_grows_when_gap_is_large_enough() {
     let r = k.access(pid, VirtAddr::new(s.raw() - PAGE_SIZE), Access::Write);
     assert!(matches!(r, AccessResult::Ok(_)), "{r:?}");
     assert_eq!(k.events.pgfault, 1);
-    assert_eq!(k.procs[&pid].counters().min_flt, 1);
+    assert_eq!(k.tasks[&pid].counters.min_flt, 1);
     assert_eq!(k.mm_stack_start(pid).raw(), s.raw() - PAGE_SIZE);
     assert_eq!(k.events.stack_grow, 1);
 }
@@ -197,9 +197,9 @@ fn munmap_frees_pages_and_tables_and_later_access_segfaults() {
     for i in 0..8 {
         k.access(pid, page(base, i), Access::Write);
     }
-    assert_eq!(k.procs[&pid].counters().anon_pages, 8);
+    assert_eq!(k.rss(pid).anon_pages, 8);
     k.munmap(pid, base, 8 * PAGE_SIZE).unwrap();
-    assert_eq!(k.procs[&pid].counters().anon_pages, 0);
+    assert_eq!(k.rss(pid).anon_pages, 0);
     assert_eq!(k.frames_used(), before, "data pages and the page tables under them are freed");
     assert!(matches!(k.access(pid, base, Access::Read), AccessResult::Segv(_)));
 }
@@ -226,7 +226,7 @@ fn mprotect_unmapped_range_is_enomem() {
 #[test]
 fn brk_grows_and_shrinks_heap() {
     let (mut k, pid) = boot();
-    let start = k.procs[&pid].mm.as_ref().unwrap().start_brk;
+    let start = k.mm_of(pid).unwrap().start_brk;
     let new = k.brk(pid, VirtAddr::new(start.raw() + 3 * PAGE_SIZE)).unwrap();
     assert_eq!(new.raw(), start.raw() + 3 * PAGE_SIZE);
     assert!(matches!(k.access(pid, VirtAddr::new(start.raw() + 2 * PAGE_SIZE), Access::Write), AccessResult::Ok(_)));

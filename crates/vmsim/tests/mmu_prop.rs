@@ -1,26 +1,34 @@
-//! Property test: the radix page table in simulated frames plus the TLB hierarchy and paging-structure caches
-//! against a naive map from page to (frame, permissions). Translations and faults must agree, and no stale
-//! translation may survive an invalidation. Small, colliding TLBs force evictions; a narrow page strategy
-//! makes pages share tables and TLB sets.
+//! Property test: the radix page tables of several address spaces in simulated frames, used from several CPUs,
+//! each with its own TLB hierarchy, paging-structure caches and ASID table, against a naive map from (mm, page) to
+//! (frame, permissions). Translations and faults must agree on every CPU: no CPU may ever use a stale translation
+//! after a page-table change, whichever CPU made it. Eight address spaces on three CPUs overflow the six dynamic
+//! ASID slots, so slot reuse is exercised; small, colliding TLBs force evictions; a narrow page strategy makes
+//! pages share tables and TLB sets. Runs with and without PCIDs.
 
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use vmsim::arch::x86_64::X86FourLevel;
-use vmsim::arch::{PagingMode, Perms};
-use vmsim::kernel::pgtable;
+use vmsim::arch::Perms;
+use vmsim::kernel::cpu::{CpuId, Cpus};
+use vmsim::kernel::pgtable::{self, Pgd};
+use vmsim::kernel::task::Pid;
 use vmsim::mmu::psc::PscConfig;
 use vmsim::mmu::tlb::{TlbConfig, TlbGeometry};
-use vmsim::mmu::{check_access, Access, AddressSpace, Fault, Mmu, Mode, Outcome};
+use vmsim::mmu::{check_access, Access, AddressSpace, Fault, Mode, Outcome};
 use vmsim::phys::alloc::{FrameAllocator, FreeList};
+use vmsim::phys::rmap::MmId;
 use vmsim::phys::PhysMem;
-use vmsim::{Asid, Pfn, VirtAddr};
+use vmsim::{Pfn, VirtAddr};
+
+const MMS: u8 = 8;
+const CPUS: u8 = 3;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Map(u64, u64, u8),
-    Unmap(u64),
-    Protect(u64, u8),
-    Access(u64, u8, u8, bool),
+    Map(u8, u64, u64, u8),
+    Unmap(u8, u64),
+    Protect(u8, u64, u8),
+    Access(u8, u8, u64, u8, u8, bool),
 }
 
 fn perms_of(bits: u8) -> Perms {
@@ -46,81 +54,81 @@ fn access_of(k: u8) -> Access {
 }
 
 fn ops(vpns: impl Strategy<Value = u64> + Clone) -> impl Strategy<Value = Vec<Op>> {
+    let mm = 0u8..MMS;
+    let cpu = 0u8..CPUS;
     let op = prop_oneof![
-        3 => (vpns.clone(), 0u64..64, any::<u8>()).prop_map(|(v, f, p)| Op::Map(v, f, p)),
-        1 => vpns.clone().prop_map(Op::Unmap),
-        1 => (vpns.clone(), any::<u8>()).prop_map(|(v, p)| Op::Protect(v, p)),
-        6 => (vpns, any::<u8>(), 0u8..2, any::<bool>()).prop_map(|(v, o, a, u)| Op::Access(v, o, a, u)),
+        3 => (mm.clone(), vpns.clone(), 0u64..64, any::<u8>()).prop_map(|(m, v, f, p)| Op::Map(m, v, f, p)),
+        1 => (mm.clone(), vpns.clone()).prop_map(|(m, v)| Op::Unmap(m, v)),
+        1 => (mm.clone(), vpns.clone(), any::<u8>()).prop_map(|(m, v, p)| Op::Protect(m, v, p)),
+        6 => (cpu, mm, vpns, any::<u8>(), 0u8..3, any::<bool>())
+            .prop_map(|(c, m, v, o, a, u)| Op::Access(c, m, v, o, a, u)),
     ];
-    proptest::collection::vec(op, 1..300)
+    proptest::collection::vec(op, 1..400)
 }
 
-fn check(ops: Vec<Op>, spread: u64) -> Result<(), TestCaseError> {
+fn check(ops: Vec<Op>, spread: u64, pcid: bool) -> Result<(), TestCaseError> {
     let tiny = TlbConfig {
         l1d: TlbGeometry { entries: 4, ways: 2 },
         l1i: TlbGeometry { entries: 4, ways: 2 },
         stlb: TlbGeometry { entries: 8, ways: 2 },
         psc: PscConfig::default(),
     };
-    let mut mmu: Mmu<X86FourLevel> = Mmu::new(&tiny).unwrap();
+    let mut cpus: Cpus<X86FourLevel> = Cpus::new(usize::from(CPUS), &tiny, pcid).unwrap();
     let mut mem = PhysMem::new(4096);
     let mut frames = FreeList::new(4096);
     // Data frames are 0..64 (never handed out by the allocator, which takes from the top).
     for i in 0..64 {
         assert!(frames.claim(Pfn::try_new(i).unwrap()));
     }
-    let root = pgtable::alloc_table(&mut mem, &mut frames).unwrap();
-    let asids = [Asid(1), Asid(2)];
-    let spaces: Vec<AddressSpace> = asids
-        .iter()
-        .map(|&asid| AddressSpace {
-            root: if asid == Asid(1) { root } else { pgtable::alloc_table(&mut mem, &mut frames).unwrap() },
-            asid,
-        })
+    let pgds: Vec<Pgd> = (0..MMS)
+        .map(|i| Pgd { root: pgtable::alloc_table(&mut mem, &mut frames).unwrap(), mm: MmId(u32::from(i) + 1) })
         .collect();
-    let mut model: [BTreeMap<u64, (u64, Perms)>; 2] = [BTreeMap::new(), BTreeMap::new()];
-    for (i, op) in ops.into_iter().enumerate() {
-        let which = i % 2;
-        let sp = spaces[which];
-        let va = |v: u64| VirtAddr::new(v * spread * 4096);
+    let mut model: Vec<BTreeMap<u64, (u64, Perms)>> = vec![BTreeMap::new(); usize::from(MMS)];
+    let va = |v: u64| VirtAddr::new(v * spread * 4096);
+    for (i, op) in (0u16..).zip(ops) {
+        // Page-table changes are made from a CPU chosen by the op number, so flushes are local or remote.
+        cpus.this_cpu = CpuId(i % u16::from(CPUS));
         match op {
-            Op::Map(v, f, p) => {
-                if model[which].contains_key(&v) {
+            Op::Map(m, v, f, p) => {
+                let m = usize::from(m);
+                if model[m].contains_key(&v) {
                     continue;
                 }
                 let perms = perms_of(p);
-                pgtable::map_page::<X86FourLevel>(
+                let (_, flush) = pgtable::map_page::<X86FourLevel>(
                     &mut mem,
                     &mut frames,
-                    sp.root,
+                    pgds[m],
                     va(v),
                     Pfn::try_new(f).unwrap(),
                     perms,
                 )
                 .unwrap();
-                model[which].insert(v, (f, perms));
+                let _ = flush.flush(&mut cpus);
+                model[m].insert(v, (f, perms));
             }
-            Op::Unmap(v) => {
-                if let Some((_, flush)) = pgtable::unmap_page::<X86FourLevel>(&mut mem, sp.root, sp.asid, va(v)) {
-                    flush.flush(&mut mmu);
-                }
-                model[which].remove(&v);
+            Op::Unmap(m, v) => {
+                let m = usize::from(m);
+                let (_, flush) = pgtable::unmap_page::<X86FourLevel>(&mut mem, pgds[m], va(v));
+                let _ = flush.flush(&mut cpus);
+                model[m].remove(&v);
             }
-            Op::Protect(v, p) => {
-                if let Some(e) = model[which].get_mut(&v) {
+            Op::Protect(m, v, p) => {
+                let m = usize::from(m);
+                if let Some(e) = model[m].get_mut(&v) {
                     e.1 = perms_of(p);
-                    let flush = pgtable::protect_page::<X86FourLevel>(&mut mem, sp.root, sp.asid, va(v), e.1);
-                    if let Some(flush) = flush {
-                        flush.flush(&mut mmu);
-                    }
+                    let _ = pgtable::protect_page::<X86FourLevel>(&mut mem, pgds[m], va(v), e.1).flush(&mut cpus);
                 }
             }
-            Op::Access(v, off, a, user) => {
+            Op::Access(c, m, v, off, a, user) => {
+                let (cpu, m) = (CpuId(u16::from(c)), usize::from(m));
+                let asid = cpus.switch_to(cpu, Pid(pgds[m].mm.0), pgds[m].mm);
+                let space = AddressSpace { root: pgds[m].root, asid };
                 let acc = access_of(a);
                 let mode = if user { Mode::User } else { Mode::Supervisor };
                 let addr = VirtAddr::new(va(v).raw() + u64::from(off) * 13 % 4096);
-                let got = mmu.translate(&mut mem, sp, addr, acc, mode);
-                let want = match model[which].get(&v) {
+                let got = cpus.get_mut(cpu).mmu.translate(&mut mem, space, addr, acc, mode);
+                let want = match model[m].get(&v) {
                     None => Err(()),
                     Some(&(f, p)) => match check_access(addr, p, acc, mode) {
                         Some(fault) => Ok(Err(fault)),
@@ -133,12 +141,18 @@ fn check(ops: Vec<Op>, spread: u64) -> Result<(), TestCaseError> {
                     (Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. }, Ok(Ok(w))) => {
                         prop_assert_eq!(pa.raw(), w)
                     }
-                    (g, w) => prop_assert!(false, "op {i}: va {:#x} {:?}: got {:?}, model {:?}", addr.raw(), acc, g, w),
+                    (g, w) => prop_assert!(
+                        false,
+                        "op {i}: cpu {c} mm {m} va {:#x} {:?}: got {:?}, model {:?}",
+                        addr.raw(),
+                        acc,
+                        g,
+                        w
+                    ),
                 }
             }
         }
     }
-    let _ = X86FourLevel::LEVELS;
     Ok(())
 }
 
@@ -147,13 +161,19 @@ proptest! {
 
     /// Narrow: 24 pages, adjacent, sharing one page table and colliding in the TLB sets.
     #[test]
-    fn walk_and_tlb_agree_with_flat_map_narrow(ops in ops(0u64..24)) {
-        check(ops, 1)?;
+    fn cpus_never_use_a_stale_translation_narrow(ops in ops(0u64..24)) {
+        check(ops, 1, true)?;
     }
 
     /// Wide: pages spread over the address space so they need separate tables at every level.
     #[test]
-    fn walk_and_tlb_agree_with_flat_map_wide(ops in ops(0u64..24)) {
-        check(ops, (1 << 27) + 513)?;
+    fn cpus_never_use_a_stale_translation_wide(ops in ops(0u64..24)) {
+        check(ops, (1 << 27) + 513, true)?;
+    }
+
+    /// Without PCIDs: every switch to another address space flushes the CPU's TLB.
+    #[test]
+    fn cpus_never_use_a_stale_translation_without_pcid(ops in ops(0u64..24)) {
+        check(ops, 1, false)?;
     }
 }

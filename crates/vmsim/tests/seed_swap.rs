@@ -9,7 +9,7 @@ use vmsim::kernel::mmap::MmapArgs;
 use vmsim::kernel::vma::VmFlags;
 use vmsim::kernel::{AccessResult, Kernel, KernelConfig, Layout};
 use vmsim::mmu::tlb::TlbConfig;
-use vmsim::reclaim::lru::Lru;
+use vmsim::reclaim::PolicyKind;
 use vmsim::sim::AnyMachine;
 use vmsim::swap::swapfile::SwapDeviceConfig;
 use vmsim::{with_machine, VirtAddr, PAGE_SIZE};
@@ -28,7 +28,7 @@ fn seed_pages_13_and_14_swap_in_with_a_major_fault() {
         let r = m.kernel.read_user(pid, VirtAddr::new(13 * PAGE_SIZE), &mut buf);
         assert!(matches!(r, AccessResult::Ok(_)), "{r:?}");
         assert_eq!(&buf, b"page 13 lives in swap slot 1");
-        let c = m.kernel.procs[&pid].counters();
+        let c = m.kernel.task(pid).unwrap().counters;
         assert_eq!((c.maj_flt, m.kernel.events.pswpin), (1, 1));
         // Now resident: the page-table entry is present.
         assert!(m.kernel.pte(pid, VirtAddr::new(13 * PAGE_SIZE)).unwrap().is_present());
@@ -44,8 +44,8 @@ fn swap_file_holds_the_swapped_out_pages() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("swap.img");
     vmsim::swap::header::mkswap(&file, 1024 * PAGE_SIZE, Some("test")).unwrap();
-    let cfg = KernelConfig { verify: true, ..KernelConfig::default() };
-    let mut k = Kernel::<X86FourLevel, Lru>::new(128, &TlbConfig::default(), cfg).unwrap();
+    let cfg = KernelConfig { verify: true, policy: PolicyKind::Lru, ..KernelConfig::default() };
+    let mut k = Kernel::<X86FourLevel>::new(128, &TlbConfig::default(), cfg).unwrap();
     k.swap.add(&SwapDeviceConfig { priority: None, size_pages: None, file: Some(file.clone()) }).unwrap();
     let pid = k.spawn("t", &Layout::default_for::<X86FourLevel>()).unwrap();
     let pages = 400u64;

@@ -4,7 +4,7 @@
 
 use vmsim::arch::x86_64::X86FourLevel;
 use vmsim::kernel::mmap::MmapArgs;
-use vmsim::kernel::process::Pid;
+use vmsim::kernel::task::Pid;
 use vmsim::kernel::vma::VmFlags;
 use vmsim::kernel::{AccessResult, Kernel, KernelConfig, Layout};
 use vmsim::mmu::tlb::TlbConfig;
@@ -13,16 +13,23 @@ use vmsim::reclaim::{Policy, PolicyKind};
 use vmsim::swap::swapfile::SwapDeviceConfig;
 use vmsim::{VirtAddr, PAGE_SIZE};
 
-fn boot<P: Policy>(frames: usize, exact: bool) -> (Kernel<X86FourLevel, P>, Pid) {
-    let cfg =
-        KernelConfig { exact, user_frames: frames as u64, zero_page: !exact, verify: true, ..KernelConfig::default() };
-    let mut k = Kernel::<X86FourLevel, P>::new(frames, &TlbConfig::default(), cfg).unwrap();
+fn boot<P: Policy>(frames: usize, exact: bool) -> (Kernel<X86FourLevel>, Pid) {
+    let policy: PolicyKind = P::NAME.parse().unwrap();
+    let cfg = KernelConfig {
+        exact,
+        user_frames: frames as u64,
+        zero_page: !exact,
+        verify: true,
+        policy,
+        ..KernelConfig::default()
+    };
+    let mut k = Kernel::<X86FourLevel>::new(frames, &TlbConfig::default(), cfg).unwrap();
     k.swap.add(&SwapDeviceConfig { priority: None, size_pages: Some(4096), file: None }).unwrap();
     let pid = k.spawn("t", &Layout::default_for::<X86FourLevel>()).unwrap();
     (k, pid)
 }
 
-fn region<P: Policy>(k: &mut Kernel<X86FourLevel, P>, pid: Pid, pages: u64) -> VirtAddr {
+fn region(k: &mut Kernel<X86FourLevel>, pid: Pid, pages: u64) -> VirtAddr {
     let args = MmapArgs {
         addr: None,
         len: pages * PAGE_SIZE,

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use vmsim::config::{Scenario, SimConfig};
-use vmsim::kernel::process::Pid;
+use vmsim::kernel::task::Pid;
 use vmsim::mmu::Access;
 use vmsim::sim::{AnyMachine, Machine};
 use vmsim::with_machine;
@@ -130,12 +130,7 @@ where
     }
 }
 
-fn drive_lackey<A: vmsim::arch::PagingMode, Q: vmsim::reclaim::Policy>(
-    m: &mut Machine<A, Q>,
-    pid: Pid,
-    path: &Path,
-    pb: &ProgressBar,
-) -> Result<()> {
+fn drive_lackey<A: vmsim::arch::PagingMode>(m: &mut Machine<A>, pid: Pid, path: &Path, pb: &ProgressBar) -> Result<()> {
     let (r, name) = input(path)?;
     let src = LackeyReader::new(r, name);
     drive(src, pb, |batch| {
@@ -153,12 +148,7 @@ fn drive_lackey<A: vmsim::arch::PagingMode, Q: vmsim::reclaim::Policy>(
     })
 }
 
-fn drive_pages<A: vmsim::arch::PagingMode, Q: vmsim::reclaim::Policy>(
-    m: &mut Machine<A, Q>,
-    pid: Pid,
-    path: &Path,
-    pb: &ProgressBar,
-) -> Result<()> {
+fn drive_pages<A: vmsim::arch::PagingMode>(m: &mut Machine<A>, pid: Pid, path: &Path, pb: &ProgressBar) -> Result<()> {
     let (r, name) = input(path)?;
     let src = PagesReader::new(r, name);
     drive(src, pb, |batch| {

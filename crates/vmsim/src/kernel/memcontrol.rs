@@ -7,20 +7,31 @@
 //! throttling, no hierarchy. Global reclaim takes each victim from the largest LRU (the root's or a group's),
 //! approximating `shrink_node_memcgs`' size-proportional scan.
 
-use super::process::{Pid, ProcState};
+use super::task::{Pid, TaskState};
 use super::{Event, Kernel};
 use crate::arch::PagingMode;
-use crate::reclaim::Policy;
+use crate::reclaim::AnyPolicy;
+use serde::Serialize;
+
+/// A memory group's id (`mem_cgroup_id()`); 0 is the root group, which has no limit.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, Serialize)]
+#[serde(transparent)]
+pub struct MemcgId(pub u32);
+
+impl MemcgId {
+    /// The root group.
+    pub const ROOT: MemcgId = MemcgId(0);
+}
 
 /// A memory group.
 #[derive(Debug)]
-pub struct MemCgroup<P: Policy> {
+pub struct MemCgroup {
     /// `memory.max` in pages.
     pub limit_pages: u64,
     /// Pages charged now (`memory.current` / 4 KiB).
     pub usage: u64,
     /// The group's LRU lists.
-    pub lru: P,
+    pub lru: AnyPolicy,
     /// Times a charge hit the limit (`memory.events` `max`).
     pub max_events: u64,
     /// Pages reclaimed inside the group.
@@ -29,29 +40,36 @@ pub struct MemCgroup<P: Policy> {
     pub oom_kills: u64,
 }
 
-impl<M: PagingMode, P: Policy> Kernel<M, P> {
-    /// Put `pid` in its own group limited to `limit_pages` pages (`echo N > memory.max`).
-    pub fn set_memory_max(&mut self, pid: Pid, limit_pages: u64) {
+impl<M: PagingMode> Kernel<M> {
+    /// Put `pid` in a new group of its own limited to `limit_pages` pages (`mkdir` a cgroup, `echo N >
+    /// memory.max`, move the task in). Returns the group's id.
+    pub fn set_memory_max(&mut self, pid: Pid, limit_pages: u64) -> MemcgId {
         let frames = self.mem.frames();
-        if let Some(mm) = self.mm_mut(pid) {
-            mm.memcg = pid.0;
+        let id = MemcgId(self.next_memcg);
+        self.next_memcg += 1;
+        if let Some(mm) = self.mm_of_mut(pid) {
+            mm.memcg = id;
+        }
+        if let Some(t) = self.tasks.get_mut(&pid) {
+            t.memcg = id;
         }
         self.memcgs.insert(
-            pid.0,
+            id,
             MemCgroup {
                 limit_pages,
                 usage: 0,
-                lru: P::new(frames, self.cfg.seed),
+                lru: AnyPolicy::new(self.cfg.policy, frames, self.cfg.seed),
                 max_events: 0,
                 reclaimed: 0,
                 oom_kills: 0,
             },
         );
+        id
     }
 
     /// The LRU lists of group `memcg` (0: the root).
-    pub(crate) fn lru_mut(&mut self, memcg: u32) -> &mut P {
-        if memcg != 0 {
+    pub(crate) fn lru_mut(&mut self, memcg: MemcgId) -> &mut AnyPolicy {
+        if memcg != MemcgId::ROOT {
             if let Some(g) = self.memcgs.get_mut(&memcg) {
                 return &mut g.lru;
             }
@@ -59,9 +77,9 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
         &mut self.lru
     }
 
-    /// The group of a process (0: the root).
-    pub(crate) fn memcg_of(&self, pid: Pid) -> u32 {
-        self.mm(pid).map_or(0, |mm| mm.memcg)
+    /// The group new pages of `pid`'s address space are charged to.
+    pub(crate) fn memcg_of(&self, pid: Pid) -> MemcgId {
+        self.mm_of(pid).map_or(MemcgId::ROOT, |mm| mm.memcg)
     }
 
     /// `try_charge_memcg()`: before `pid` gets a new page, reclaim inside its group while the group is at its
@@ -69,7 +87,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
     /// kills the process.
     pub(crate) fn memcg_try_charge(&mut self, pid: Pid) -> bool {
         let id = self.memcg_of(pid);
-        if id == 0 || self.cfg.exact {
+        if id == MemcgId::ROOT || self.cfg.exact {
             return true;
         }
         let mut hit_limit = false;
@@ -93,7 +111,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
                     what: "memory.max reached and nothing reclaimable in the group: killed by the group OOM killer"
                         .into(),
                 });
-                self.kill(pid, ProcState::OutOfMemory);
+                self.kill(pid, TaskState::OutOfMemory);
                 return false;
             }
         }

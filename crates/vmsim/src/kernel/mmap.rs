@@ -3,14 +3,13 @@
 //!
 //! Simplifies: anonymous private mappings only (file and shared mappings arrive later); no VMA merging.
 
-use super::process::Pid;
+use super::task::Pid;
+use super::tlbflush::FlushBatch;
 use super::vma::{VmFlags, Vma, VmaKind};
 use super::{pgtable, Kernel};
 use crate::addr::{VirtAddr, PAGE_SIZE};
-use crate::arch::{PageSizeKind, PagingMode, Perms, Pte};
-use crate::mmu::flush::{FlushBatch, TlbFlush};
+use crate::arch::{PagingMode, Perms, Pte};
 use crate::phys::PageFlags;
-use crate::reclaim::Policy;
 
 /// An `errno` returned by a system call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -50,7 +49,7 @@ fn page_len(len: u64) -> Result<u64, Errno> {
     VirtAddr::new(len).page_align_up().map(VirtAddr::raw).ok_or(Errno::NoMem)
 }
 
-impl<M: PagingMode, P: Policy> Kernel<M, P> {
+impl<M: PagingMode> Kernel<M> {
     /// `mmap(addr, len, prot, MAP_PRIVATE|MAP_ANONYMOUS[|MAP_FIXED], -1, 0)`.
     pub fn mmap(&mut self, pid: Pid, args: &MmapArgs) -> Result<VirtAddr, Errno> {
         let len = page_len(args.len)?;
@@ -70,7 +69,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
                 a
             }
             (hint, _) => {
-                let mm = self.mm(pid).ok_or(Errno::Srch)?;
+                let mm = self.mm_of(pid).ok_or(Errno::Srch)?;
                 let hinted = hint.filter(|h| {
                     h.is_page_aligned()
                         && h.checked_add(len).is_some_and(|e| e.raw() <= top && !mm.vmas.overlaps(*h, e))
@@ -93,7 +92,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             flags |= VmFlags::GROWSDOWN;
         }
         let vma = Vma { start, end, flags, kind: VmaKind::Anon, name: args.name.clone() };
-        self.mm_mut(pid).ok_or(Errno::Srch)?.vmas.insert(vma).map_err(|_| Errno::NoMem)?;
+        self.mm_of_mut(pid).ok_or(Errno::Srch)?.vmas.insert(vma).map_err(|_| Errno::NoMem)?;
         Ok(start)
     }
 
@@ -106,7 +105,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             kind: VmaKind::Trace,
             name: Some("trace".into()),
         };
-        self.mm_mut(pid).ok_or(Errno::Srch)?.vmas.insert(vma).map_err(|_| Errno::NoMem)
+        self.mm_of_mut(pid).ok_or(Errno::Srch)?.vmas.insert(vma).map_err(|_| Errno::NoMem)
     }
 
     /// `munmap(addr, len)`: split VMAs, zap PTEs, free empty page tables, flush the TLB (SPEC §4.4). Unmapping
@@ -117,24 +116,24 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
         }
         let len = page_len(len)?;
         let end = addr.checked_add(len).ok_or(Errno::Inval)?;
-        let proc = self.procs.get_mut(&pid).ok_or(Errno::Srch)?;
-        let mut mm = proc.mm.take().ok_or(Errno::Srch)?;
+        let mm = self.mm_of_mut(pid).ok_or(Errno::Srch)?;
+        let (mm_id, pgd) = (mm.id, mm.pgd());
         let removed = mm.vmas.remove_range(addr, end);
         let mut batch = FlushBatch::new();
         for v in &removed {
-            batch = self.zap_range(&mut mm, v.start, v.end, batch);
+            batch = self.zap_range(mm_id, v.start, v.end, batch);
         }
-        let _ = batch.finish(&mut self.mmu);
         if !removed.is_empty() {
             // free_pgtables(): free the tables under the hole that the zap left empty; a table still holding a
             // neighbour's entries is not empty and survives.
-            let freed = pgtable::free_empty_tables::<M>(&mut self.mem, &mut self.frames, mm.space.root, addr, end);
+            let (freed, flush) = pgtable::free_empty_tables::<M>(&mut self.mem, &mut self.frames, pgd, addr, end);
+            flush.defer(&mut batch);
             self.page_table_frames -= freed;
-            mm.counters.pgtable_frames -= freed;
+            if let Some(mm) = self.mms.get_mut(mm_id) {
+                mm.counters.pgtable_frames -= freed;
+            }
         }
-        if let Some(p) = self.procs.get_mut(&pid) {
-            p.mm = Some(mm);
-        }
+        self.finish(batch);
         Ok(())
     }
 
@@ -148,7 +147,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
         let len = page_len(len)?;
         let end = addr.checked_add(len).ok_or(Errno::NoMem)?;
         let zero = self.zero_pfn();
-        let mm = self.mm_mut(pid).ok_or(Errno::Srch)?;
+        let mm = self.mm_of_mut(pid).ok_or(Errno::Srch)?;
         if !mm.vmas.covers(addr, end) {
             return Err(Errno::NoMem);
         }
@@ -159,11 +158,9 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
                 v.flags |= VmFlags::ACCOUNT;
             }
         }
-        let (root, asid) = (mm.space.root, mm.space.asid);
-        let mut found = Vec::new();
-        pgtable::for_each_pte::<M>(&self.mem, root, addr, end, &mut |va, pa, pte| found.push((va, pa, pte)));
+        let pgd = mm.pgd();
         let mut batch = FlushBatch::new();
-        for (va, pa, pte) in found {
+        for (slot, pte) in pgtable::leaves::<M>(&self.mem, pgd, addr, end) {
             if !(pte.is_present() || pte.is_protnone()) {
                 continue;
             }
@@ -174,22 +171,20 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             if prot.contains(VmFlags::WRITE) && exclusive {
                 perms |= Perms::WRITE;
             }
-            let new = M::Pte::leaf(pfn, perms, PageSizeKind::Size4K);
+            let new = M::Pte::leaf(pfn, perms, slot.size());
             if new != pte {
-                pgtable::write::<M>(&mut self.mem, pa, new);
-                if pte.is_present() {
-                    TlbFlush::page(asid, va).defer(&mut batch);
-                }
+                let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, new);
+                flush.defer(&mut batch);
             }
         }
-        let _ = batch.finish(&mut self.mmu);
+        self.finish(batch);
         Ok(())
     }
 
     /// `brk(new)`: move the program break (mm/mmap.c `SYSCALL_DEFINE1(brk)`). Returns the resulting break;
     /// like Linux, a request that cannot be met leaves the break unchanged and returns the old value.
     pub fn brk(&mut self, pid: Pid, new: VirtAddr) -> Result<VirtAddr, Errno> {
-        let mm = self.mm(pid).ok_or(Errno::Srch)?;
+        let mm = self.mm_of(pid).ok_or(Errno::Srch)?;
         let (start_brk, old) = (mm.start_brk, mm.brk);
         if new < start_brk {
             return Ok(old);
@@ -199,10 +194,10 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
         if new_end < old_end {
             self.munmap(pid, new_end, old_end.raw() - new_end.raw())?;
             if new_end > start_brk {
-                self.mm_mut(pid).ok_or(Errno::Srch)?.vmas.set_end(start_brk, new_end);
+                self.mm_of_mut(pid).ok_or(Errno::Srch)?.vmas.set_end(start_brk, new_end);
             }
         } else if new_end > old_end {
-            let mm = self.mm_mut(pid).ok_or(Errno::Srch)?;
+            let mm = self.mm_of_mut(pid).ok_or(Errno::Srch)?;
             // check_brk_limits + find_vma_intersection(mm, oldbrk, newbrk + PAGE_SIZE): keep a page free.
             let guard_end = new_end.checked_add(PAGE_SIZE).ok_or(Errno::NoMem)?;
             if mm.vmas.overlaps(old_end, guard_end) {
@@ -223,7 +218,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
                 mm.vmas.set_end(heap_start, new_end);
             }
         }
-        self.mm_mut(pid).ok_or(Errno::Srch)?.brk = new;
+        self.mm_of_mut(pid).ok_or(Errno::Srch)?.brk = new;
         Ok(new)
     }
 }

@@ -1,38 +1,47 @@
-//! The kernel model: processes, VMAs, system calls and the page-fault handler (mm/memory.c, mm/mmap.c,
+//! The kernel model: tasks, address spaces, system calls and the page-fault handler (mm/memory.c, mm/mmap.c,
 //! arch/x86/mm/fault.c; LINUX-VM-SPEC §4).
 //!
-//! [`Kernel`] owns simulated RAM, the frame allocator, one CPU's MMU and the processes. Each file here holds one
-//! concept: [`fault`] the fault handler, [`mmap`] the mapping system calls, [`pgtable`] page-table manipulation,
-//! [`vma`] the VMA tree, [`process`] tasks and mms, [`signal`] SIGSEGV.
+//! [`Kernel`] owns simulated RAM, the frame allocator, the CPUs (each with its MMU), the tasks and the mm arena.
+//! Each file here holds one concept: [`task`] tasks, [`mm`] address spaces, [`cpu`] CPUs and their ASIDs,
+//! [`tlbflush`] flush tokens and shootdowns, [`pgtable`] the only code that writes page-table entries, [`fault`]
+//! the fault handler, [`mmap`] the mapping system calls, [`swapin`] swap-in, [`memcontrol`] memory groups,
+//! [`vma`] the VMA tree, [`signal`] SIGSEGV.
 
+pub mod cpu;
 pub mod fault;
 pub mod memcontrol;
+pub mod mm;
 pub mod mmap;
 pub mod pgtable;
-pub mod process;
 pub mod signal;
 pub mod swapin;
+pub mod task;
+pub mod tlbflush;
 pub mod vma;
 
-use crate::addr::{Asid, Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
+use crate::addr::{Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
 use crate::arch::{PageSizeKind, PagingMode, Perms, Pte};
 use crate::mmu::tlb::{TlbConfig, TlbConfigError};
-use crate::mmu::{Access, AddressSpace, Mmu, Mode, Outcome};
+use crate::mmu::{Access, AddressSpace, Mode, Outcome};
 use crate::phys::alloc::{FrameAllocator, FreeList};
 use crate::phys::rmap::{self, MmId, RmapEntry};
 use crate::phys::{PageFlags, PhysMem};
-use crate::reclaim::two_list::TwoList;
 use crate::reclaim::vmscan::ReclaimState;
 use crate::reclaim::watermark::Watermarks;
-use crate::reclaim::{NextUse, Policy};
+use crate::reclaim::{AnyPolicy, NextUse, PolicyKind};
 use crate::swap::entry::SwapEntry;
 use crate::swap::swap_state::{SwapCache, SwapRaState};
 use crate::swap::swapfile::SwapSpace;
+use cpu::{CpuId, Cpus};
 use fault::FaultOutcome;
-use process::{Mm, MmCounters, Pid, ProcState, Process};
+use memcontrol::MemcgId;
+use mm::{Mm, MmArena, MmCounters};
+use pgtable::{PteAllocError, PteSlot};
 use serde::Serialize;
 use signal::SegvInfo;
 use std::collections::BTreeMap;
+use task::{Pid, Task, TaskCounters, TaskState};
+use tlbflush::FlushBatch;
 use vma::{VmFlags, Vma, VmaKind, VmaTree};
 
 /// `stack_guard_gap = 256UL << PAGE_SHIFT` (mm/mmap.c; SPEC §4.1).
@@ -62,6 +71,10 @@ pub struct KernelConfig {
     pub verify: bool,
     /// Seed for randomized policies.
     pub seed: u64,
+    /// The replacement policy (`[reclaim] policy`).
+    pub policy: PolicyKind,
+    /// Number of CPUs (`machine.cpus`).
+    pub cpus: usize,
 }
 
 impl Default for KernelConfig {
@@ -76,6 +89,8 @@ impl Default for KernelConfig {
             page_cluster: crate::swap::swap_state::PAGE_CLUSTER_DEFAULT,
             verify: false,
             seed: 0,
+            policy: PolicyKind::Linux,
+            cpus: 1,
         }
     }
 }
@@ -131,6 +146,11 @@ pub struct VmEvents {
     pub verify_failures: u64,
     /// Pages checked by verify mode.
     pub verify_checked: u64,
+    /// Reclaim candidates left in place because a reverse-map entry did not lead to a PTE mapping the page
+    /// (a model bug if ever non-zero; the page is kept rather than freed under a live mapping).
+    pub rmap_unresolved: u64,
+    /// TLB-shootdown IPIs sent (`TLB_REMOTE_SHOOTDOWN`).
+    pub tlb_shootdown_ipis: u64,
 }
 
 /// Something worth telling the user, in order.
@@ -157,15 +177,17 @@ pub enum AccessResult {
 
 /// The whole simulated machine below user space.
 #[derive(Debug)]
-pub struct Kernel<M: PagingMode, P: Policy = TwoList> {
+pub struct Kernel<M: PagingMode> {
     /// RAM.
     pub mem: PhysMem,
     /// Frame allocator.
     pub frames: FreeList,
-    /// The CPU's MMU.
-    pub mmu: Mmu<M>,
-    /// Processes by pid.
-    pub procs: BTreeMap<Pid, Process>,
+    /// The CPUs, each with its MMU and ASID table.
+    pub cpus: Cpus<M>,
+    /// Tasks by pid (exited ones stay, for reports).
+    pub tasks: BTreeMap<Pid, Task>,
+    /// Live address spaces.
+    pub mms: MmArena,
     /// Configuration.
     pub cfg: KernelConfig,
     /// Counters.
@@ -174,8 +196,8 @@ pub struct Kernel<M: PagingMode, P: Policy = TwoList> {
     pub log: Vec<Event>,
     /// Frames currently holding page tables.
     pub page_table_frames: u64,
-    /// The replacement policy's state (the LRU lists).
-    pub lru: P,
+    /// The root memory group's replacement-policy state (its LRU lists).
+    pub lru: AnyPolicy,
     /// Swap areas.
     pub swap: SwapSpace,
     /// The swap cache: pages in RAM that also have a swap slot.
@@ -188,12 +210,14 @@ pub struct Kernel<M: PagingMode, P: Policy = TwoList> {
     pub reclaim: ReclaimState,
     /// Next-use hint for OPT, set by the driver before each access.
     pub next_use: NextUse,
-    /// Memory groups with a `memory.max`, by id.
-    pub memcgs: BTreeMap<u32, memcontrol::MemCgroup<P>>,
+    /// Memory groups with a `memory.max`, by id (the root group, id 0, has no entry).
+    pub memcgs: BTreeMap<MemcgId, memcontrol::MemCgroup>,
     zero_pfn: Pfn,
     next_pid: u32,
-    next_asid: u16,
-    current: Option<Pid>,
+    next_memcg: u32,
+    /// The last task that ran, where, and its address space there: spares the per-access lookups while one
+    /// task keeps running. Cleared whenever a task's mm, CPU or ASID may change.
+    running: Option<(Pid, CpuId, AddressSpace)>,
 }
 
 /// Why a kernel could not be built.
@@ -213,7 +237,7 @@ pub enum KernelError {
 /// Frames beyond the N user frames that exact mode keeps for page tables and the zero page.
 pub const EXACT_KERNEL_RESERVE: usize = 1 << 20;
 
-impl<M: PagingMode, P: Policy> Kernel<M, P> {
+impl<M: PagingMode> Kernel<M> {
     /// Boot a machine with `frames` frames.
     pub fn new(frames: usize, tlb: &TlbConfig, cfg: KernelConfig) -> Result<Self, KernelError> {
         let user_frames = if cfg.exact { cfg.user_frames } else { frames as u64 };
@@ -234,19 +258,21 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
         // The shared zero page (`empty_zero_page`, arch/x86/kernel/head_64.S): reserved at boot, never freed.
         let zero_pfn = alloc.alloc().ok_or(KernelError::TooSmall(frames))?;
         let m = mem.meta_mut(zero_pfn);
-        m.flags = PageFlags::ZERO_PAGE | PageFlags::RESERVED;
+        m.flags.insert(PageFlags::ZERO_PAGE | PageFlags::RESERVED);
         m.refcount = 1;
+        // Exact mode: user pages live in frames 0..N, and size-dependent policies (S3-FIFO) size by N.
+        let policy_frames = if cfg_exact { usize::try_from(user_frames).unwrap_or(frames) } else { frames };
         Ok(Self {
             mem,
             frames: alloc,
-            mmu: Mmu::new(tlb)?,
-            procs: BTreeMap::new(),
+            cpus: Cpus::new(cfg.cpus, tlb, cfg.pcid)?,
+            tasks: BTreeMap::new(),
+            mms: MmArena::default(),
+            lru: AnyPolicy::new(cfg.policy, policy_frames, seed),
             cfg,
             events: VmEvents::default(),
             log: Vec::new(),
             page_table_frames: 0,
-            // Exact mode: user pages live in frames 0..N, and size-dependent policies (S3-FIFO) size by N.
-            lru: P::new(if cfg_exact { usize::try_from(user_frames).unwrap_or(frames) } else { frames }, seed),
             swap: SwapSpace::new(),
             swap_cache: SwapCache::new(),
             swap_ra: SwapRaState::new(page_cluster).map_err(|e| KernelError::Config(e.to_string()))?,
@@ -256,8 +282,8 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             memcgs: BTreeMap::new(),
             zero_pfn,
             next_pid: 1,
-            next_asid: 1,
-            current: None,
+            next_memcg: 1,
+            running: None,
         })
     }
 
@@ -271,31 +297,26 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
         self.mem.frames() - self.frames.free_frames()
     }
 
-    /// Create a process with an empty address space (`fork` + `exec` of an empty image).
+    /// Create a process with an empty address space (`fork` + `exec` of an empty image). It runs on the CPUs in
+    /// turn: the n-th task created on CPU n mod `cpus`.
     pub fn spawn(&mut self, name: &str, layout: &Layout) -> Result<Pid, KernelError> {
         let pid = Pid(self.next_pid);
         self.next_pid += 1;
-        let asid = if self.cfg.pcid {
-            // PCID 0 is reserved for non-PCID code (SPEC §14: kPCID = asid + 1); 12 bits of PCID.
-            let a = Asid(self.next_asid);
-            self.next_asid = if self.next_asid >= 4095 { 1 } else { self.next_asid + 1 };
-            a
-        } else {
-            Asid(0)
-        };
         let root = pgtable::alloc_table(&mut self.mem, &mut self.frames)
             .map_err(|_| KernelError::TooSmall(self.mem.frames()))?;
         self.page_table_frames += 1;
+        let id = self.mms.next_id();
         let mut mm = Mm {
-            id: MmId(pid.0),
-            space: AddressSpace { root, asid },
+            id,
+            root,
             vmas: VmaTree::default(),
             start_brk: layout.brk_start,
             brk: layout.brk_start,
             mmap_base: layout.mmap_base,
             stack_limit: layout.stack_limit,
             counters: MmCounters { pgtable_frames: 1, ..MmCounters::default() },
-            memcg: 0,
+            memcg: MemcgId::ROOT,
+            users: 1,
         };
         if layout.stack_pages > 0 {
             let start = VirtAddr::new(layout.stack_top.raw() - layout.stack_pages * PAGE_SIZE);
@@ -308,53 +329,88 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             };
             let _ = mm.vmas.insert(v);
         }
-        self.procs.insert(
+        self.mms.insert(mm);
+        let cpu = CpuId(u16::try_from(self.tasks.len() % self.cpus.len()).unwrap_or(0));
+        self.tasks.insert(
             pid,
-            Process {
+            Task {
                 pid,
+                tgid: pid,
                 name: name.to_string(),
-                mm: Some(mm),
-                final_counters: MmCounters::default(),
-                state: ProcState::Running,
+                mm: Some(id),
+                cpu,
+                memcg: MemcgId::ROOT,
+                counters: TaskCounters::default(),
+                state: TaskState::Running,
+                final_mm: MmCounters::default(),
             },
         );
         Ok(pid)
     }
 
-    /// Switch the CPU to `pid`'s address space (CR3 write). Without PCIDs this flushes all non-global entries.
-    pub fn switch_to(&mut self, pid: Pid) {
-        if self.current != Some(pid) {
-            if self.current.is_some() && !self.cfg.pcid {
-                crate::mmu::flush::TlbFlush::all_non_global().flush(&mut self.mmu);
-            }
-            self.current = Some(pid);
+    /// A task.
+    pub fn task(&self, pid: Pid) -> Option<&Task> {
+        self.tasks.get(&pid)
+    }
+
+    /// The address space `pid` runs in.
+    pub fn mm_of(&self, pid: Pid) -> Option<&Mm> {
+        self.mms.get(self.tasks.get(&pid)?.mm?)
+    }
+
+    pub(crate) fn mm_of_mut(&mut self, pid: Pid) -> Option<&mut Mm> {
+        let id = self.tasks.get(&pid)?.mm?;
+        self.mms.get_mut(id)
+    }
+
+    /// The RSS counters of `pid`'s address space: live, or as they were when it went away.
+    pub fn rss(&self, pid: Pid) -> MmCounters {
+        match (self.tasks.get(&pid), self.mm_of(pid)) {
+            (_, Some(mm)) => mm.counters,
+            (Some(t), None) => t.final_mm,
+            (None, None) => MmCounters::default(),
         }
     }
 
-    pub(crate) fn mm(&self, pid: Pid) -> Option<&Mm> {
-        self.procs.get(&pid).and_then(|p| p.mm.as_ref())
+    /// Put `pid` on its CPU (a context switch if another task ran there) and make the kernel run there.
+    /// Returns the CPU and the address space (root table, ASID on that CPU) its accesses use.
+    pub fn enter(&mut self, pid: Pid) -> Option<(CpuId, AddressSpace)> {
+        if let Some((p, cpu, space)) = self.running {
+            if p == pid {
+                return Some((cpu, space));
+            }
+        }
+        let t = self.tasks.get(&pid)?;
+        let (cpu, mm_id) = (t.cpu, t.mm?);
+        let root = self.mms.get(mm_id)?.root;
+        self.cpus.this_cpu = cpu;
+        let asid = self.cpus.switch_to(cpu, pid, mm_id);
+        let space = AddressSpace { root, asid };
+        self.running = Some((pid, cpu, space));
+        Some((cpu, space))
     }
 
-    pub(crate) fn mm_mut(&mut self, pid: Pid) -> Option<&mut Mm> {
-        self.procs.get_mut(&pid).and_then(|p| p.mm.as_mut())
+    /// Forget the cached running task (its mm, CPU or ASID may be about to change).
+    fn reschedule(&mut self) {
+        self.running = None;
     }
 
     /// A user-mode access by `pid` to `va`: translate, resolve faults as Linux would, and retry.
     pub fn access(&mut self, pid: Pid, va: VirtAddr, access: Access) -> AccessResult {
-        let Some(space) = self.mm(pid).map(|m| m.space) else { return AccessResult::Dead };
-        self.switch_to(pid);
         // A fault can need at most: map (zero page or new page), then a write-protect fault, then the access.
         for attempt in 0..4 {
-            match self.mmu.translate(&mut self.mem, space, va, access, Mode::User) {
+            let Some((cpu, space)) = self.enter(pid) else { return AccessResult::Dead };
+            let mmu = &mut self.cpus.get_mut(cpu).mmu;
+            match mmu.translate(&mut self.mem, space, va, access, Mode::User) {
                 Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. } => {
                     // Policies that model ideal recency see every access that hits (a faulting access already
                     // told the policy through insert); A-bit policies see the PTEs instead.
-                    if !P::USES_ACCESSED_BITS && attempt == 0 && pa.pfn() != self.zero_pfn {
+                    if attempt == 0 && !self.lru.uses_accessed_bits() && pa.pfn() != self.zero_pfn {
+                        let next = self.next_use;
                         if self.memcgs.is_empty() {
-                            self.lru.touch(pa.pfn(), self.next_use);
+                            self.lru.touch(pa.pfn(), next);
                         } else {
                             let memcg = self.mem.meta(pa.pfn()).memcg;
-                            let next = self.next_use;
                             self.lru_mut(memcg).touch(pa.pfn(), next);
                         }
                     }
@@ -409,7 +465,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
 
     fn kill_noncanonical(&mut self, pid: Pid, va: VirtAddr, access: Access) -> SegvInfo {
         let info = SegvInfo { addr: va, code: signal::SegvCode::Kernel, access };
-        self.kill(pid, ProcState::Segv(info));
+        self.kill(pid, TaskState::Segv(info));
         info
     }
 
@@ -419,21 +475,21 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
         if !self.mem.contains(pfn) {
             return Err(format!("frame {} is outside RAM ({} frames)", pfn.raw(), self.mem.frames()));
         }
-        let (slot, flags) = self.prepare_slot(pid, vpn)?;
+        let (slot, flags, mm_id) = self.prepare_slot(pid, vpn)?;
         if !self.frames.claim(pfn) {
             return Err(format!("frame {} is already in use", pfn.raw()));
         }
-        let mm_id = self.mm(pid).map(|m| m.id).unwrap_or_default();
         self.reclaim.user_used += 1;
         self.new_anon_page(pfn, RmapEntry { mm: mm_id, vpn }, false);
         let mut perms = flags.page_prot();
         if flags.contains(VmFlags::WRITE) {
             perms |= Perms::WRITE;
         }
-        pgtable::write::<M>(&mut self.mem, slot, M::Pte::leaf(pfn, perms, PageSizeKind::Size4K));
-        if let Some(mm) = self.mm_mut(pid) {
-            mm.counters.anon_pages += 1;
-            mm.counters.hiwater_rss = mm.counters.hiwater_rss.max(mm.counters.anon_pages);
+        // The slot was none (prepare_slot checked): nothing to flush.
+        let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, M::Pte::leaf(pfn, perms, PageSizeKind::Size4K));
+        self.flush(flush);
+        if let Some(mm) = self.mms.get_mut(mm_id) {
+            mm.add_anon(1);
         }
         Ok(())
     }
@@ -441,88 +497,115 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
     /// Make page `vpn` of `pid` a non-present entry holding `entry`: a page that lives in swap, with `content`
     /// written to that slot (the rest of the page is zero).
     pub fn pin_swapped(&mut self, pid: Pid, vpn: Vpn, entry: SwapEntry, content: &[u8]) -> Result<(), String> {
-        let (slot, _) = self.prepare_slot(pid, vpn)?;
+        let (slot, _, mm_id) = self.prepare_slot(pid, vpn)?;
         self.swap.reserve(entry).map_err(|e| format!("{e} (configure a swap area: [swap] size = \"1MiB\")"))?;
         let mut page = [0u8; crate::addr::PAGE_BYTES];
         let n = content.len().min(page.len());
         page[..n].copy_from_slice(&content[..n]);
         self.swap_write(entry, &page).map_err(|e| e.to_string())?;
-        pgtable::write::<M>(&mut self.mem, slot, M::Pte::from_swap(entry));
-        if let Some(mm) = self.mm_mut(pid) {
+        let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, M::Pte::from_swap(entry));
+        self.flush(flush);
+        if let Some(mm) = self.mms.get_mut(mm_id) {
             mm.counters.swap_ents += 1;
         }
         Ok(())
     }
 
-    fn prepare_slot(&mut self, pid: Pid, vpn: Vpn) -> Result<(PhysAddr, VmFlags), String> {
+    fn prepare_slot(&mut self, pid: Pid, vpn: Vpn) -> Result<(PteSlot, VmFlags, MmId), String> {
         let va = vpn.start();
-        let mm = self.mm(pid).ok_or("process is not running")?;
+        let mm = self.mm_of(pid).ok_or("process is not running")?;
         let flags = mm
             .vmas
             .find(va)
             .map(|v| v.flags)
             .ok_or_else(|| format!("page {} ({:#x}) is not inside any mapping", vpn.raw(), va.raw()))?;
-        let root = mm.space.root;
+        let (pgd, mm_id) = (mm.pgd(), mm.id);
         let mut tables = 0;
-        let slot = pgtable::pte_alloc::<M>(&mut self.mem, &mut self.frames, root, va, &mut tables)
-            .map_err(|_| "out of memory for page tables".to_string())?;
-        self.add_tables(pid, tables);
-        if !pgtable::read::<M>(&self.mem, slot).is_none() {
+        let slot = pgtable::pte_alloc::<M>(&mut self.mem, &mut self.frames, pgd, va, &mut tables);
+        self.add_tables(mm_id, tables);
+        let slot = slot.map_err(|e| match e {
+            PteAllocError::NoFrame => "out of memory for page tables".to_string(),
+            PteAllocError::HugeLeaf(size) => format!("page {} lies inside a {} page", vpn.raw(), size.label()),
+        })?;
+        if !slot.read::<M>(&self.mem).is_none() {
             return Err(format!("page {} is already mapped", vpn.raw()));
         }
-        Ok((slot, flags))
+        Ok((slot, flags, mm_id))
     }
 
-    fn add_tables(&mut self, pid: Pid, n: u64) {
+    fn add_tables(&mut self, mm: MmId, n: u64) {
         self.page_table_frames += n;
-        if let Some(mm) = self.mm_mut(pid) {
+        if let Some(mm) = self.mms.get_mut(mm) {
             mm.counters.pgtable_frames += n;
         }
     }
 
-    /// The PTE currently mapping `va` in `pid` (none if no table exists).
+    /// Issue a TLB flush on every CPU that may hold the translation, counting the shootdown IPIs.
+    pub(crate) fn flush(&mut self, flush: tlbflush::TlbFlush) {
+        let s = flush.flush(&mut self.cpus);
+        self.events.tlb_shootdown_ipis += s.ipis;
+    }
+
+    /// Finish a batch of deferred flushes (`tlb_finish_mmu`).
+    pub(crate) fn finish(&mut self, batch: FlushBatch) {
+        let s = batch.finish(&mut self.cpus);
+        self.events.tlb_shootdown_ipis += s.ipis;
+    }
+
+    /// The leaf entry currently mapping `va` in `pid` (none if no table exists).
     pub fn pte(&self, pid: Pid, va: VirtAddr) -> Option<M::Pte> {
-        let mm = self.mm(pid)?;
-        pgtable::pte_offset::<M>(&self.mem, mm.space.root, va).map(|pa| pgtable::read::<M>(&self.mem, pa))
+        let mm = self.mm_of(pid)?;
+        pgtable::lookup::<M>(&self.mem, mm.pgd(), va).map(|slot| slot.read::<M>(&self.mem))
     }
 
     /// Exit: free every page, swap entry and page table of the process (`exit_mmap`).
     pub fn exit(&mut self, pid: Pid) {
-        self.kill(pid, ProcState::Exited);
+        self.kill(pid, TaskState::Exited);
     }
 
-    /// End a process with `state`, freeing its memory; the others go on.
-    pub fn kill(&mut self, pid: Pid, state: ProcState) {
-        let Some(p) = self.procs.get_mut(&pid) else { return };
-        let Some(mut mm) = p.mm.take() else { return };
-        p.state = state.clone();
-        let ranges: Vec<(VirtAddr, VirtAddr)> = mm.vmas.iter().map(|v| (v.start, v.end)).collect();
-        for (s, e) in ranges {
-            let batch = crate::mmu::flush::FlushBatch::new();
-            let batch = self.zap_range(&mut mm, s, e, batch);
-            let _ = batch.finish(&mut self.mmu);
-        }
-        let freed = pgtable::free_all::<M>(&mut self.mem, &mut self.frames, mm.space.root);
-        self.page_table_frames -= freed;
-        mm.counters.pgtable_frames = 0;
-        crate::mmu::flush::TlbFlush::asid(mm.space.asid).flush(&mut self.mmu);
-        let counters = mm.counters;
-        if let Some(p) = self.procs.get_mut(&pid) {
-            p.final_counters = counters;
-        }
-        if self.current == Some(pid) {
-            self.current = None;
+    /// End a task with `state`; when it was the last user of its mm, free the mm's memory (`exit_mm` →
+    /// `mmput` → `exit_mmap`). The others go on.
+    pub fn kill(&mut self, pid: Pid, state: TaskState) {
+        let Some(t) = self.tasks.get_mut(&pid) else { return };
+        let Some(mm_id) = t.mm.take() else { return };
+        t.state = state.clone();
+        self.reschedule();
+        self.cpus.descheduled(pid);
+        let last_user = self.mms.get_mut(mm_id).is_some_and(|mm| {
+            mm.users -= 1;
+            mm.users == 0
+        });
+        let counters = if last_user { self.exit_mmap(mm_id) } else { self.mms.get(mm_id).map(|m| m.counters) };
+        if let Some(t) = self.tasks.get_mut(&pid) {
+            t.final_mm = counters.unwrap_or_default();
         }
         match state {
-            ProcState::Segv(info) => {
+            TaskState::Segv(info) => {
                 self.events.segv += 1;
                 self.log.push(Event { pid, what: format!("killed: {}", info.describe()) });
             }
-            ProcState::OutOfMemory => self
+            TaskState::OutOfMemory => self
                 .log
                 .push(Event { pid, what: "killed: out of memory (no free frame and nothing reclaimable)".into() }),
-            ProcState::Exited | ProcState::Running => {}
+            TaskState::Exited | TaskState::Running => {}
         }
+    }
+
+    /// `exit_mmap()`: zap every VMA, free the page tables, flush the mm everywhere, drop it. Returns its final
+    /// counters.
+    fn exit_mmap(&mut self, mm_id: MmId) -> Option<MmCounters> {
+        let ranges: Vec<(VirtAddr, VirtAddr)> = self.mms.get(mm_id)?.vmas.iter().map(|v| (v.start, v.end)).collect();
+        for (s, e) in ranges {
+            let batch = self.zap_range(mm_id, s, e, FlushBatch::new());
+            self.finish(batch);
+        }
+        let mut mm = self.mms.remove(mm_id)?;
+        let (freed, flush) = pgtable::free_all::<M>(&mut self.mem, &mut self.frames, mm.pgd());
+        self.flush(flush);
+        self.page_table_frames -= freed;
+        mm.counters.pgtable_frames = 0;
+        self.cpus.drop_mm(mm_id);
+        Some(mm.counters)
     }
 
     /// Release one reference to an anonymous page frame, freeing it when the last goes (`put_page`). A page
@@ -564,7 +647,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
     }
 
     /// Charge `pfn` to group `memcg` and put it on that group's LRU (`mem_cgroup_charge` + `folio_add_lru`).
-    pub(crate) fn charge_page(&mut self, pfn: Pfn, memcg: u32) {
+    pub(crate) fn charge_page(&mut self, pfn: Pfn, memcg: MemcgId) {
         self.mem.meta_mut(pfn).memcg = memcg;
         if let Some(g) = self.memcgs.get_mut(&memcg) {
             g.usage += 1;
@@ -579,49 +662,49 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
         if zero {
             self.mem.zero_frame(pfn);
         }
-        let memcg = self.memcg_of(Pid(entry.mm.0));
+        let memcg = self.mms.get(entry.mm).map_or(MemcgId::ROOT, |mm| mm.memcg);
         let m = self.mem.meta_mut(pfn);
         m.refcount = 1;
-        m.flags = PageFlags::ANON | PageFlags::ANON_EXCLUSIVE | PageFlags::LRU;
-        m.memcg = memcg;
+        m.flags.insert(PageFlags::ANON | PageFlags::ANON_EXCLUSIVE | PageFlags::LRU);
         rmap::add(&mut self.mem, pfn, entry);
         self.charge_page(pfn, memcg);
     }
 
-    /// Zap the PTEs of `[start, end)` in `mm`: drop RSS, free pages whose last reference goes, release swap
+    /// Zap the entries of `[start, end)` in `mm`: drop RSS, free pages whose last reference goes, release swap
     /// entries (mm/memory.c `zap_pte_range`). Returns the batch with the needed invalidations.
     pub(crate) fn zap_range(
         &mut self,
-        mm: &mut Mm,
+        mm_id: MmId,
         start: VirtAddr,
         end: VirtAddr,
-        mut batch: crate::mmu::flush::FlushBatch,
-    ) -> crate::mmu::flush::FlushBatch {
-        let mut found: Vec<(VirtAddr, PhysAddr, M::Pte)> = Vec::new();
-        pgtable::for_each_pte::<M>(&self.mem, mm.space.root, start, end, &mut |va, pa, pte| found.push((va, pa, pte)));
-        for (va, pa, pte) in found {
-            pgtable::write::<M>(&mut self.mem, pa, M::Pte::none());
+        mut batch: FlushBatch,
+    ) -> FlushBatch {
+        let Some(pgd) = self.mms.get(mm_id).map(Mm::pgd) else { return batch };
+        for (slot, _) in pgtable::leaves::<M>(&self.mem, pgd, start, end) {
+            let (pte, flush) = pgtable::clear::<M>(&mut self.mem, slot);
+            flush.defer(&mut batch);
             if pte.is_present() || pte.is_protnone() {
                 let pfn = pte.pfn();
                 if pfn != self.zero_pfn {
-                    rmap::remove(&mut self.mem, pfn, RmapEntry { mm: mm.id, vpn: va.vpn() });
-                    mm.counters.anon_pages = mm.counters.anon_pages.saturating_sub(1);
+                    rmap::remove(&mut self.mem, pfn, RmapEntry { mm: mm_id, vpn: slot.va().vpn() });
+                    if let Some(mm) = self.mms.get_mut(mm_id) {
+                        mm.counters.anon_pages = mm.counters.anon_pages.saturating_sub(1);
+                    }
                     self.put_page(pfn);
                 }
-                if pte.is_present() {
-                    crate::mmu::flush::TlbFlush::page(mm.space.asid, va).defer(&mut batch);
-                }
             } else if let Some(entry) = pte.swap_entry() {
-                mm.counters.swap_ents = mm.counters.swap_ents.saturating_sub(1);
+                if let Some(mm) = self.mms.get_mut(mm_id) {
+                    mm.counters.swap_ents = mm.counters.swap_ents.saturating_sub(1);
+                }
                 self.free_swap_and_cache(entry);
             }
         }
         batch
     }
 
-    /// Per-process views, in pid order.
-    pub fn processes(&self) -> impl Iterator<Item = &Process> {
-        self.procs.values()
+    /// Tasks in pid order.
+    pub fn processes(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.values()
     }
 }
 

@@ -8,17 +8,17 @@
 //! corrupted page is reported with its process and address.
 
 use super::fault::FaultOutcome;
-use super::process::Pid;
+use super::memcontrol::MemcgId;
+use super::pgtable::PteSlot;
+use super::task::Pid;
 use super::vma::VmFlags;
 use super::{pgtable, Event, Kernel};
-use crate::addr::{Pfn, PhysAddr, VirtAddr, PAGE_BYTES};
+use crate::addr::{Pfn, VirtAddr, PAGE_BYTES};
 use crate::arch::{PageSizeKind, PagingMode, Perms, Pte};
-use crate::mmu::flush::TlbFlush;
 use crate::mmu::Access;
 use crate::phys::alloc::FrameAllocator;
 use crate::phys::rmap::{self, RmapEntry};
 use crate::phys::PageFlags;
-use crate::reclaim::Policy;
 use crate::swap::entry::SwapEntry;
 use crate::swap::error::SwapFileError;
 
@@ -32,7 +32,7 @@ pub fn page_checksum(page: &[u8; PAGE_BYTES]) -> u64 {
     h
 }
 
-impl<M: PagingMode, P: Policy> Kernel<M, P> {
+impl<M: PagingMode> Kernel<M> {
     /// Write a page to its swap slot (`swap_writepage`), recording its checksum in verify mode.
     pub(crate) fn swap_write(&mut self, entry: SwapEntry, page: &[u8; PAGE_BYTES]) -> Result<(), SwapFileError> {
         self.swap.write(entry, page)?;
@@ -130,14 +130,13 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
         &mut self,
         pid: Pid,
         va: VirtAddr,
-        slot: PhysAddr,
+        slot: PteSlot,
         pte: M::Pte,
         access: Access,
         vma_flags: VmFlags,
     ) -> FaultOutcome {
         let Some(entry) = pte.swap_entry() else { return FaultOutcome::Oom };
-        let Some(mm) = self.mm(pid) else { return FaultOutcome::Oom };
-        let (mm_id, asid) = (mm.id, mm.space.asid);
+        let Some(mm_id) = self.mm_of(pid).map(|mm| mm.id) else { return FaultOutcome::Oom };
         let mut major = false;
         let pfn = match self.swap_cache.lookup(entry) {
             Some(pfn) => {
@@ -163,7 +162,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
                 }
                 let m = self.mem.meta_mut(pfn);
                 m.refcount = 0;
-                m.flags = PageFlags::ANON | PageFlags::LRU;
+                m.flags.insert(PageFlags::ANON | PageFlags::LRU);
                 self.charge_page(pfn, memcg);
                 self.add_to_swap_cache(entry, pfn);
                 self.events.pswpin += 1;
@@ -178,10 +177,9 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
         // The PTE's reference now belongs to the mapping: map the page, release the slot reference.
         rmap::add(&mut self.mem, pfn, RmapEntry { mm: mm_id, vpn: va.vpn() });
         self.mem.meta_mut(pfn).refcount += 1;
-        if let Some(mm) = self.mm_mut(pid) {
+        if let Some(mm) = self.mms.get_mut(mm_id) {
             mm.counters.swap_ents = mm.counters.swap_ents.saturating_sub(1);
-            mm.counters.anon_pages += 1;
-            mm.counters.hiwater_rss = mm.counters.hiwater_rss.max(mm.counters.anon_pages);
+            mm.add_anon(1);
         }
         let _ = self.swap.free(entry);
         let exclusive = self.mem.meta(pfn).mapcount == 1 && self.swap.count(entry) <= 1;
@@ -197,8 +195,10 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
                 perms |= Perms::WRITE | Perms::DIRTY;
             }
         }
-        pgtable::write::<M>(&mut self.mem, slot, M::Pte::leaf(pfn, perms, PageSizeKind::Size4K));
-        TlbFlush::page(asid, va).flush(&mut self.mmu);
+        // The old entry held a swap entry: nothing a TLB could cache, so nothing to flush (Linux's do_swap_page
+        // only calls update_mmu_cache, a no-op on x86).
+        let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, M::Pte::leaf(pfn, perms, PageSizeKind::Size4K));
+        self.flush(flush);
         if major {
             FaultOutcome::Major
         } else {
@@ -222,7 +222,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             }
             // A page of a limited memory group would be charged to that group; the model does not read those
             // ahead, so a group never exceeds memory.max through readahead.
-            if self.reclaim.swap_memcg.get(&e).is_some_and(|&g| g != 0 && self.memcgs.contains_key(&g)) {
+            if self.reclaim.swap_memcg.get(&e).is_some_and(|&g| g != MemcgId::ROOT && self.memcgs.contains_key(&g)) {
                 continue;
             }
             if (self.frames.free_frames() as u64) <= self.wmark.min {
@@ -236,8 +236,8 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             }
             let m = self.mem.meta_mut(pfn);
             m.refcount = 0;
-            m.flags = PageFlags::ANON | PageFlags::LRU | PageFlags::READAHEAD;
-            self.charge_page(pfn, 0);
+            m.flags.insert(PageFlags::ANON | PageFlags::LRU | PageFlags::READAHEAD);
+            self.charge_page(pfn, MemcgId::ROOT);
             self.add_to_swap_cache(e, pfn);
             self.events.pswpin += 1;
             self.events.swap_ra += 1;

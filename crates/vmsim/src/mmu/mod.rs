@@ -3,11 +3,12 @@
 //! [`Mmu::translate`] returns an [`Outcome`]: a TLB hit, a completed walk, or a [`Fault`] with its precise cause.
 //! Faults are values, not Rust errors: the kernel model decides what they mean.
 //!
-//! Simplifies: one CPU; supervisor accesses to user pages are allowed (no SMAP/SMEP); CR0.WP = 1 (supervisor
+//! One `Mmu` per simulated CPU (kernel/cpu.rs); the kernel's TLB flushes reach it through kernel/tlbflush.rs.
+//!
+//! Simplifies: supervisor accesses to user pages are allowed (no SMAP/SMEP); CR0.WP = 1 (supervisor
 //! writes to read-only pages fault, as on Linux); no protection keys. A write that hits a TLB entry cached before
 //! the page was dirty re-walks to set D, as the hardware's dirty-bit assist does, and counts as a walk.
 
-pub mod flush;
 pub mod psc;
 pub mod tlb;
 pub mod walk;
@@ -309,6 +310,15 @@ impl<M: PagingMode> Mmu<M> {
     /// Drop every non-global translation of one address space (INVPCID single-context).
     pub(crate) fn invalidate_asid(&mut self, asid: Asid) {
         self.tlb.invalidate_asid(asid);
+        self.psc.invalidate_asid(asid);
+    }
+
+    /// Drop the paging-structure-cache entries of `asid` after page tables under `[start, end)` were freed (the
+    /// leaf translations there were already invalidated when the entries were cleared). INVLPG drops every
+    /// paging-structure-cache entry of the PCID whatever the address (SDM 3A §4.10.4.1), so the range does not
+    /// narrow it.
+    pub(crate) fn invalidate_tables(&mut self, asid: Asid, start: VirtAddr, end: VirtAddr) {
+        let _ = (start, end);
         self.psc.invalidate_asid(asid);
     }
 

@@ -49,11 +49,17 @@ pub struct FrameMeta {
     /// Reverse map: the PTEs that map this frame (Linux finds them through anon_vma; we keep them directly).
     pub rmap: Vec<RmapEntry>,
     /// Memory group charged for the page (0: the root), `folio_memcg()`.
-    pub memcg: u32,
+    pub memcg: crate::kernel::memcontrol::MemcgId,
 }
 
 impl FrameMeta {
     /// A free, untouched frame.
-    pub const EMPTY: FrameMeta =
-        FrameMeta { refcount: 0, mapcount: 0, flags: PageFlags::empty(), swap: None, rmap: Vec::new(), memcg: 0 };
+    pub const EMPTY: FrameMeta = FrameMeta {
+        refcount: 0,
+        mapcount: 0,
+        flags: PageFlags::empty(),
+        swap: None,
+        rmap: Vec::new(),
+        memcg: crate::kernel::memcontrol::MemcgId::ROOT,
+    };
 }

@@ -250,6 +250,128 @@ macro_rules! with_policy {
     };
 }
 
+/// The kernel model's replacement policy, chosen at run time: one variant per [`PolicyKind`]. The kernel holds its
+/// policy (and each memory group's) behind this enum, so the kernel is compiled once per architecture, not once per
+/// architecture and policy; the replacement-only [`replay`] keeps its generic, statically dispatched hot loop.
+#[derive(Debug)]
+pub enum AnyPolicy {
+    /// FIFO.
+    Fifo(fifo::Fifo),
+    /// Exact LRU.
+    Lru(lru::Lru),
+    /// CLOCK over the hardware Accessed bits.
+    Clock(clock::Clock),
+    /// Belady's OPT.
+    Opt(opt::Opt),
+    /// Random (seeded).
+    Random(random::Random),
+    /// SIEVE.
+    Sieve(sieve::Sieve),
+    /// S3-FIFO.
+    S3fifo(s3fifo::S3Fifo),
+    /// Linux's active/inactive lists.
+    Linux(two_list::TwoList),
+}
+
+/// The one `match` over [`AnyPolicy`]: evaluates `$body` with `$p` bound to the concrete policy.
+macro_rules! any_policy {
+    ($self:expr, $p:ident => $body:expr) => {
+        match $self {
+            AnyPolicy::Fifo($p) => $body,
+            AnyPolicy::Lru($p) => $body,
+            AnyPolicy::Clock($p) => $body,
+            AnyPolicy::Opt($p) => $body,
+            AnyPolicy::Random($p) => $body,
+            AnyPolicy::Sieve($p) => $body,
+            AnyPolicy::S3fifo($p) => $body,
+            AnyPolicy::Linux($p) => $body,
+        }
+    };
+}
+
+impl AnyPolicy {
+    /// A fresh policy of `kind` over `frames` frame indices (see [`Policy::new`]).
+    pub fn new(kind: PolicyKind, frames: usize, seed: u64) -> Self {
+        crate::with_policy!(kind, |P| AnyPolicy::from(P::new(frames, seed)))
+    }
+    /// Which policy this is.
+    pub fn kind(&self) -> PolicyKind {
+        any_policy!(self, p => kind_of(p))
+    }
+    /// [`Policy::NAME`].
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+    /// [`Policy::USES_ACCESSED_BITS`].
+    #[inline]
+    pub fn uses_accessed_bits(&self) -> bool {
+        any_policy!(self, p => uses_accessed_bits(p))
+    }
+    /// [`Policy::insert`].
+    #[inline]
+    pub fn insert(&mut self, pfn: Pfn, next: NextUse) {
+        any_policy!(self, p => p.insert(pfn, next))
+    }
+    /// [`Policy::touch`].
+    #[inline]
+    pub fn touch(&mut self, pfn: Pfn, next: NextUse) {
+        any_policy!(self, p => p.touch(pfn, next))
+    }
+    /// [`Policy::victim`].
+    pub fn victim<R: Referenced>(&mut self, refs: &mut R) -> Option<Pfn> {
+        any_policy!(self, p => p.victim(refs))
+    }
+    /// [`Policy::remove`].
+    pub fn remove(&mut self, pfn: Pfn) {
+        any_policy!(self, p => p.remove(pfn))
+    }
+    /// [`Policy::len`].
+    pub fn len(&self) -> usize {
+        any_policy!(self, p => p.len())
+    }
+    /// [`Policy::is_empty`].
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// [`Policy::miss`].
+    pub fn miss(&mut self, key: u64) {
+        any_policy!(self, p => p.miss(key))
+    }
+    /// [`Policy::stats`].
+    pub fn stats(&self) -> PolicyStats {
+        any_policy!(self, p => p.stats())
+    }
+}
+
+fn kind_of<P: Policy>(_: &P) -> PolicyKind {
+    // NAME is one of PolicyKind's names by contract (tested below).
+    PolicyKind::ALL.into_iter().find(|k| k.name() == P::NAME).unwrap_or_default()
+}
+
+fn uses_accessed_bits<P: Policy>(_: &P) -> bool {
+    P::USES_ACCESSED_BITS
+}
+
+macro_rules! any_policy_from {
+    ($($variant:ident($ty:ty)),+) => {
+        $(impl From<$ty> for AnyPolicy {
+            fn from(p: $ty) -> Self {
+                AnyPolicy::$variant(p)
+            }
+        })+
+    };
+}
+any_policy_from!(
+    Fifo(fifo::Fifo),
+    Lru(lru::Lru),
+    Clock(clock::Clock),
+    Opt(opt::Opt),
+    Random(random::Random),
+    Sieve(sieve::Sieve),
+    S3fifo(s3fifo::S3Fifo),
+    Linux(two_list::TwoList)
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +388,15 @@ mod tests {
         assert_eq!(PolicyKind::Linux.to_string(), "linux");
         let err = "LRU".parse::<PolicyKind>().unwrap_err();
         assert!(err.to_string().contains("\"LRU\""), "{err}");
+    }
+
+    #[test]
+    fn any_policy_is_the_kind_it_was_built_as() {
+        for kind in PolicyKind::ALL {
+            let p = AnyPolicy::new(kind, 8, 0);
+            assert_eq!(p.kind(), kind);
+            assert_eq!(p.uses_accessed_bits(), matches!(kind, PolicyKind::Clock | PolicyKind::Linux));
+        }
     }
 
     #[test]

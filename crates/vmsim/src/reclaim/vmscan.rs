@@ -16,18 +16,19 @@
 //! Simplifies: one zone, anonymous memory only (no page cache), kswapd runs in the allocating context.
 
 use crate::addr::{Pfn, PAGE_BYTES};
-use crate::arch::{PagingMode, Perms, Pte};
-use crate::kernel::process::Pid;
-use crate::kernel::{pgtable, Event, Kernel};
-use crate::mmu::flush::TlbFlush;
-use crate::mmu::Mmu;
+use crate::arch::{PagingMode, Pte};
+use crate::kernel::cpu::Cpus;
+use crate::kernel::memcontrol::MemcgId;
+use crate::kernel::mm::MmArena;
+use crate::kernel::pgtable::{self, PteSlot};
+use crate::kernel::task::Pid;
+use crate::kernel::{Event, Kernel};
 use crate::phys::alloc::FrameAllocator;
-use crate::phys::rmap::{self, MmId};
+use crate::phys::rmap::{self, RmapEntry};
 use crate::phys::{PageFlags, PhysMem};
-use crate::reclaim::{NoHardwareBits, Policy, Referenced};
+use crate::reclaim::{NoHardwareBits, Referenced};
 use crate::swap::entry::SwapEntry;
 use rustc_hash::FxHashMap;
-use std::collections::BTreeMap;
 
 /// `SWAP_CLUSTER_MAX`: pages per reclaim batch (include/linux/swap.h).
 pub const SWAP_CLUSTER_MAX: u64 = 32;
@@ -46,7 +47,7 @@ pub struct ReclaimState {
     /// Set once when swap fills and nothing can be reclaimed, so the event is logged once.
     pub reported_full: bool,
     /// The limited memory group that owned each swapped-out page (Linux's `swap_cgroup` record).
-    pub swap_memcg: FxHashMap<SwapEntry, u32>,
+    pub swap_memcg: FxHashMap<SwapEntry, MemcgId>,
     /// Exact mode: the free user frames among `0..N`, lowest number on top, so pages fill frames 0, 1, 2, …
     /// as in the textbook (CLOCK's circle is frame order).
     pub exact_free: Vec<Pfn>,
@@ -71,8 +72,9 @@ enum Reclaimer {
 /// (`ptep_clear_flush_young`), invalidating the TLB entry so the next access walks and sets it again.
 struct RmapReferenced<'a, M: PagingMode> {
     mem: &'a mut PhysMem,
-    mmu: &'a mut Mmu<M>,
-    roots: &'a BTreeMap<MmId, (Pfn, crate::addr::Asid)>,
+    cpus: &'a mut Cpus<M>,
+    mms: &'a MmArena,
+    ipis: u64,
 }
 
 impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
@@ -80,22 +82,47 @@ impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
         let mut young = false;
         let entries = self.mem.meta(pfn).rmap.clone();
         for e in entries {
-            let Some(&(root, asid)) = self.roots.get(&e.mm) else { continue };
-            let Some(slot) = pgtable::pte_offset::<M>(self.mem, root, e.vpn.start()) else { continue };
-            let pte = pgtable::read::<M>(self.mem, slot);
-            if pte.is_present() && pte.perms().contains(Perms::ACCESSED) {
-                pgtable::write::<M>(self.mem, slot, pte.without_status(Perms::ACCESSED));
-                TlbFlush::page(asid, e.vpn.start()).flush(self.mmu);
-                young = true;
-            }
+            let Some(slot) = self.mms.get(e.mm).and_then(|mm| pgtable::lookup::<M>(self.mem, mm.pgd(), e.vpn.start()))
+            else {
+                continue;
+            };
+            let (was_young, flush) = pgtable::test_and_clear_young::<M>(self.mem, slot);
+            self.ipis += flush.flush(self.cpus).ipis;
+            young |= was_young;
         }
         young
     }
 }
 
-impl<M: PagingMode, P: Policy> Kernel<M, P> {
-    fn roots(&self) -> BTreeMap<MmId, (Pfn, crate::addr::Asid)> {
-        self.procs.values().filter_map(|p| p.mm.as_ref()).map(|mm| (mm.id, (mm.space.root, mm.space.asid))).collect()
+/// A reverse-map entry that does not lead to a PTE mapping the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unresolved {
+    /// The page.
+    pub pfn: Pfn,
+    /// The entry that could not be followed.
+    pub entry: RmapEntry,
+}
+
+impl<M: PagingMode> Kernel<M> {
+    /// Every PTE mapping `pfn`, found through the reverse map (`rmap_walk`). An entry whose mm is gone, whose
+    /// tables are missing, or whose PTE does not map `pfn` is an error: the page must not be freed then.
+    fn resolve_rmap(&self, pfn: Pfn) -> Result<Vec<(RmapEntry, PteSlot)>, Unresolved> {
+        self.mem
+            .meta(pfn)
+            .rmap
+            .iter()
+            .map(|&e| {
+                let slot = self.mms.get(e.mm).and_then(|mm| pgtable::lookup::<M>(&self.mem, mm.pgd(), e.vpn.start()));
+                let maps = |s: PteSlot| {
+                    let pte = s.read::<M>(&self.mem);
+                    (pte.is_present() || pte.is_protnone()) && pte.pfn() == pfn
+                };
+                match slot {
+                    Some(s) if maps(s) => Ok((e, s)),
+                    _ => Err(Unresolved { pfn, entry: e }),
+                }
+            })
+            .collect()
     }
 
     /// Allocate a frame for a user page, reclaiming as needed (`alloc_pages(GFP_HIGHUSER_MOVABLE)`).
@@ -159,7 +186,7 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
     }
 
     /// Reclaim inside memory group `memcg` (one batch): `try_to_free_mem_cgroup_pages`.
-    pub(crate) fn shrink_memcg(&mut self, memcg: u32) -> u64 {
+    pub(crate) fn shrink_memcg(&mut self, memcg: MemcgId) -> u64 {
         let n = self.shrink_from(1, Reclaimer::Direct, Some(memcg));
         if let Some(g) = self.memcgs.get_mut(&memcg) {
             g.reclaimed += n;
@@ -173,8 +200,8 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
     }
 
     /// The lruvec global reclaim takes its next victim from: the largest (root or group).
-    fn largest_lruvec(&self) -> u32 {
-        let mut best = (self.lru.len(), 0u32);
+    fn largest_lruvec(&self) -> MemcgId {
+        let mut best = (self.lru.len(), MemcgId::ROOT);
         for (&id, g) in &self.memcgs {
             if g.lru.len() > best.0 {
                 best = (g.lru.len(), id);
@@ -183,19 +210,21 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
         best.1
     }
 
-    fn shrink_from(&mut self, nr: u64, who: Reclaimer, target: Option<u32>) -> u64 {
+    fn shrink_from(&mut self, nr: u64, who: Reclaimer, target: Option<MemcgId>) -> u64 {
         let mut done = 0;
-        let roots = self.roots();
         for _ in 0..nr {
             let memcg = target.unwrap_or_else(|| self.largest_lruvec());
             // A-bit policies ask the page tables; the others were told of every access through touch().
             let lru = match self.memcgs.get_mut(&memcg) {
-                Some(g) if memcg != 0 => &mut g.lru,
+                Some(g) if memcg != MemcgId::ROOT => &mut g.lru,
                 _ => &mut self.lru,
             };
-            let victim = if P::USES_ACCESSED_BITS {
-                let mut refs = RmapReferenced::<M> { mem: &mut self.mem, mmu: &mut self.mmu, roots: &roots };
-                lru.victim(&mut refs)
+            let victim = if lru.uses_accessed_bits() {
+                let mut refs =
+                    RmapReferenced::<M> { mem: &mut self.mem, cpus: &mut self.cpus, mms: &self.mms, ipis: 0 };
+                let v = lru.victim(&mut refs);
+                self.events.tlb_shootdown_ipis += refs.ipis;
+                v
             } else {
                 lru.victim(&mut NoHardwareBits)
             };
@@ -205,8 +234,8 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
                 Reclaimer::Direct | Reclaimer::Exact => self.events.pgscan_direct += 1,
             }
             self.mem.meta_mut(pfn).flags -= PageFlags::LRU;
-            if !self.evict(pfn, &roots) {
-                // No swap slot: put it back and stop.
+            if !self.evict(pfn) {
+                // No swap slot (or a mapping that could not be found): put it back and stop.
                 self.mem.meta_mut(pfn).flags |= PageFlags::LRU;
                 self.lru_mut(memcg).insert(pfn, crate::reclaim::NextUse::NEVER);
                 break;
@@ -221,8 +250,26 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
     }
 
     /// Unmap `pfn` from every PTE, write it to swap unless a valid copy exists, and free it
-    /// (`shrink_folio_list` → `add_to_swap` → `try_to_unmap` → `pageout`). False if no swap slot was available.
-    fn evict(&mut self, pfn: Pfn, roots: &BTreeMap<MmId, (Pfn, crate::addr::Asid)>) -> bool {
+    /// (`shrink_folio_list` → `add_to_swap` → `try_to_unmap` → `pageout`). False if no swap slot was available,
+    /// or if a reverse-map entry could not be resolved (then the page stays, and the error is logged and counted
+    /// in `rmap_unresolved`: freeing it could leave a PTE pointing at a free frame).
+    fn evict(&mut self, pfn: Pfn) -> bool {
+        let mappings = match self.resolve_rmap(pfn) {
+            Ok(m) => m,
+            Err(u) => {
+                self.events.rmap_unresolved += 1;
+                self.log.push(Event {
+                    pid: Pid(0),
+                    what: format!(
+                        "reclaim: frame {} has a reverse-map entry (mm {}, page {:#x}) that maps nothing: kept",
+                        u.pfn.raw(),
+                        u.entry.mm.0,
+                        u.entry.vpn.raw()
+                    ),
+                });
+                return false;
+            }
+        };
         let cached = self.mem.meta(pfn).swap;
         let entry = match cached {
             Some(e) => {
@@ -242,21 +289,18 @@ impl<M: PagingMode, P: Policy> Kernel<M, P> {
             }
         };
         let memcg = self.mem.meta(pfn).memcg;
-        if memcg == 0 {
+        if memcg == MemcgId::ROOT {
             self.reclaim.swap_memcg.remove(&entry);
         } else {
             self.reclaim.swap_memcg.insert(entry, memcg);
         }
         // try_to_unmap(): every mapping becomes the swap entry and takes a reference on the slot.
-        let mappings = self.mem.meta(pfn).rmap.clone();
-        for m in mappings {
-            let Some(&(root, asid)) = roots.get(&m.mm) else { continue };
-            let Some(slot) = pgtable::pte_offset::<M>(&self.mem, root, m.vpn.start()) else { continue };
-            pgtable::write::<M>(&mut self.mem, slot, M::Pte::from_swap(entry));
-            TlbFlush::page(asid, m.vpn.start()).flush(&mut self.mmu);
+        for (m, slot) in mappings {
+            let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, M::Pte::from_swap(entry));
+            self.flush(flush);
             self.swap.dup(entry);
             rmap::remove(&mut self.mem, pfn, m);
-            if let Some(mm) = self.procs.get_mut(&Pid(m.mm.0)).and_then(|p| p.mm.as_mut()) {
+            if let Some(mm) = self.mms.get_mut(m.mm) {
                 mm.counters.anon_pages = mm.counters.anon_pages.saturating_sub(1);
                 mm.counters.swap_ents += 1;
             }

@@ -1,0 +1,176 @@
+//! TLB flush tokens and shootdowns (arch/x86/mm/tlb.c `flush_tlb_mm_range`, `native_flush_tlb_multi`;
+//! mm/mmu_gather.c; LINUX-VM-SPEC §14; the x86_64 crate's `MapperFlush` and page_table_multiarch's `TlbFlush`).
+//!
+//! Every page-table operation that changes or clears a present entry returns a [`TlbFlush`] (kernel/pgtable.rs
+//! is the only code that writes entries). It is `#[must_use]`, so forgetting the invalidation is a compiler
+//! warning (an error in CI); there is deliberately no way to drop it silently. A flush names an address space and
+//! a range, never a CPU or an ASID: [`TlbFlush::flush`] finds every CPU whose TLB may hold the mm (the CPUs whose
+//! ASID table has it, Linux's `mm_cpumask`) and invalidates there. A CPU other than the one the kernel runs on
+//! that has the mm loaded is sent a shootdown IPI; a CPU that merely keeps the mm's ASID in its table is
+//! invalidated without one (Linux defers that work to the CPU's next switch to the mm, through `tlb_gen`; doing
+//! it at once gives the same translations).
+
+use crate::addr::{Asid, VirtAddr};
+use crate::arch::{PageSizeKind, PagingMode};
+use crate::kernel::cpu::Cpus;
+use crate::phys::rmap::MmId;
+
+/// What must be invalidated after a page-table change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Nothing (the entry changed was not present).
+    Nothing,
+    /// One leaf translation of the given size (INVLPG).
+    Page(MmId, VirtAddr, PageSizeKind),
+    /// Paging-structure-cache entries for tables freed under `[start, end)` (`tlb->freed_tables`).
+    Tables(MmId, VirtAddr, VirtAddr),
+    /// Every translation of the address space (INVPCID single-context).
+    Mm(MmId),
+}
+
+impl Scope {
+    fn mm(self) -> Option<MmId> {
+        match self {
+            Scope::Nothing => None,
+            Scope::Page(mm, ..) | Scope::Tables(mm, ..) | Scope::Mm(mm) => Some(mm),
+        }
+    }
+}
+
+/// A pending TLB invalidation.
+#[must_use = "the old translation may still sit in a TLB: call .flush() or .defer()"]
+#[derive(Debug, PartialEq, Eq)]
+pub struct TlbFlush {
+    scope: Scope,
+}
+
+/// What a flush did, summed over CPUs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlushSummary {
+    /// Single-page invalidations issued (one per page per CPU).
+    pub invlpg: u64,
+    /// Whole-address-space flushes issued (one per CPU).
+    pub full: u64,
+    /// Shootdown IPIs sent to other CPUs.
+    pub ipis: u64,
+}
+
+impl FlushSummary {
+    fn add(&mut self, o: FlushSummary) {
+        self.invlpg += o.invlpg;
+        self.full += o.full;
+        self.ipis += o.ipis;
+    }
+}
+
+impl TlbFlush {
+    /// No invalidation needed (the entry was not present).
+    pub(crate) const fn nothing() -> Self {
+        Self { scope: Scope::Nothing }
+    }
+    /// One leaf translation of `mm`.
+    pub(crate) const fn page(mm: MmId, va: VirtAddr, size: PageSizeKind) -> Self {
+        Self { scope: Scope::Page(mm, va, size) }
+    }
+    /// The paging-structure caches' view of tables freed under `[start, end)`.
+    pub(crate) const fn tables(mm: MmId, start: VirtAddr, end: VirtAddr) -> Self {
+        Self { scope: Scope::Tables(mm, start, end) }
+    }
+    /// Every translation of `mm`.
+    pub(crate) const fn mm(mm: MmId) -> Self {
+        Self { scope: Scope::Mm(mm) }
+    }
+    /// Whether nothing needs invalidating.
+    pub fn is_nothing(&self) -> bool {
+        self.scope == Scope::Nothing
+    }
+
+    /// Invalidate now on every CPU that may cache the translation.
+    pub fn flush<M: PagingMode>(self, cpus: &mut Cpus<M>) -> FlushSummary {
+        apply(cpus, self.scope)
+    }
+
+    /// Add to a batch flushed once at the end of the operation, like `tlb_gather_mmu()`/`tlb_finish_mmu()`
+    /// (mm/mmu_gather.c).
+    pub fn defer(self, batch: &mut FlushBatch) {
+        if self.scope != Scope::Nothing {
+            batch.pending.push(self.scope);
+        }
+    }
+}
+
+/// Issue one scope on every CPU that may hold the mm's translations.
+fn apply<M: PagingMode>(cpus: &mut Cpus<M>, scope: Scope) -> FlushSummary {
+    let mut s = FlushSummary::default();
+    let Some(mm) = scope.mm() else { return s };
+    let (pcid, this) = (cpus.pcid, cpus.this_cpu);
+    for cpu in cpus.iter_mut() {
+        let Some(asid) = cpu.asid_of(mm, pcid) else { continue };
+        if cpu.id != this && cpu.loaded_mm == Some(mm) {
+            s.ipis += 1;
+            cpu.counters.shootdowns_received += 1;
+        }
+        invalidate(&mut cpu.mmu, asid, scope, &mut s);
+    }
+    s
+}
+
+fn invalidate<M: PagingMode>(mmu: &mut crate::mmu::Mmu<M>, asid: Asid, scope: Scope, s: &mut FlushSummary) {
+    match scope {
+        Scope::Nothing => {}
+        Scope::Page(_, va, size) => {
+            // A large page is dropped by one INVLPG of any address inside it; the model's TLBs hold 4 KiB
+            // translations, so every 4 KiB piece is dropped.
+            let pages = 1u64 << (size.shift() - PageSizeKind::Size4K.shift());
+            for i in 0..pages {
+                mmu.invalidate_page(asid, VirtAddr::new(va.raw() + (i << PageSizeKind::Size4K.shift())));
+            }
+            s.invlpg += 1;
+        }
+        Scope::Tables(_, start, end) => {
+            mmu.invalidate_tables(asid, start, end);
+            s.invlpg += 1;
+        }
+        Scope::Mm(_) => {
+            mmu.invalidate_asid(asid);
+            s.full += 1;
+        }
+    }
+}
+
+/// Linux's range-flush ceiling: up to 33 pages are flushed one INVLPG each, more flush the whole context
+/// (`tlb_single_page_flush_ceiling`, arch/x86/mm/tlb.c; SPEC §14).
+pub const TLB_SINGLE_PAGE_FLUSH_CEILING: usize = 33;
+
+/// A batch of deferred invalidations (`struct mmu_gather`).
+#[must_use = "a deferred flush batch must be finished with .finish()"]
+#[derive(Debug, Default)]
+pub struct FlushBatch {
+    pending: Vec<Scope>,
+}
+
+impl FlushBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Issue the batched invalidations: per page up to the ceiling, else one flush per address space.
+    pub fn finish<M: PagingMode>(self, cpus: &mut Cpus<M>) -> FlushSummary {
+        let mut s = FlushSummary::default();
+        let pages = self.pending.iter().filter(|p| matches!(p, Scope::Page(..))).count();
+        if pages > TLB_SINGLE_PAGE_FLUSH_CEILING {
+            let mut mms: Vec<MmId> = self.pending.iter().filter_map(|p| p.mm()).collect();
+            mms.sort_unstable();
+            mms.dedup();
+            for mm in mms {
+                s.add(apply(cpus, Scope::Mm(mm)));
+            }
+        } else {
+            for scope in self.pending {
+                s.add(apply(cpus, scope));
+            }
+        }
+        s
+    }
+}
