@@ -183,6 +183,7 @@ impl<M: PagingMode> Machine<M> {
             seed: cfg.machine.seed,
             policy: r.policy,
             cpus: cfg.machine.cpus as usize,
+            clock_rates: crate::kernel::clock::ClockRates::from_cost(&cfg.cost),
             ..KernelConfig::default()
         };
         let mut kernel = Kernel::new(frames, &cfg.tlb, kcfg)?;

@@ -57,12 +57,14 @@ impl<M: PagingMode> Kernel<M> {
         // SPEC §4.1 step 4: mm_account_fault — errors are not counted in min/maj.
         match result {
             FaultOutcome::Minor => {
+                self.clock.advance(self.clock.rates.minor_fault_ps);
                 self.events.min_flt += 1;
                 if let Some(t) = self.tasks.get_mut(&pid) {
                     t.counters.min_flt += 1;
                 }
             }
             FaultOutcome::Major => {
+                self.clock.advance(self.clock.rates.major_fault_ps);
                 self.events.maj_flt += 1;
                 if let Some(t) = self.tasks.get_mut(&pid) {
                     t.counters.maj_flt += 1;

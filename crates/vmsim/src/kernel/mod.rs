@@ -7,8 +7,10 @@
 //! the fault handler, [`mmap`] the mapping system calls, [`swapin`] swap-in, [`memcontrol`] memory groups,
 //! [`vma`] the VMA tree, [`signal`] SIGSEGV.
 
+pub mod clock;
 pub mod cpu;
 pub mod fault;
+pub mod kthread;
 pub mod memcontrol;
 pub mod mm;
 pub mod mmap;
@@ -75,6 +77,8 @@ pub struct KernelConfig {
     pub policy: PolicyKind,
     /// Number of CPUs (`machine.cpus`).
     pub cpus: usize,
+    /// What the simulated clock charges for each event (from `[cost]`).
+    pub clock_rates: clock::ClockRates,
 }
 
 impl Default for KernelConfig {
@@ -91,6 +95,7 @@ impl Default for KernelConfig {
             seed: 0,
             policy: PolicyKind::Linux,
             cpus: 1,
+            clock_rates: clock::ClockRates::from_cost(&crate::config::CostConfig::default()),
         }
     }
 }
@@ -212,6 +217,10 @@ pub struct Kernel<M: PagingMode> {
     pub next_use: NextUse,
     /// Memory groups with a `memory.max`, by id (the root group, id 0, has no entry).
     pub memcgs: BTreeMap<MemcgId, memcontrol::MemCgroup>,
+    /// Simulated time.
+    pub clock: clock::SimClock,
+    /// Kernel threads (kswapd).
+    pub kthreads: kthread::Kthreads,
     zero_pfn: Pfn,
     next_pid: u32,
     next_memcg: u32,
@@ -242,6 +251,7 @@ impl<M: PagingMode> Kernel<M> {
     pub fn new(frames: usize, tlb: &TlbConfig, cfg: KernelConfig) -> Result<Self, KernelError> {
         let user_frames = if cfg.exact { cfg.user_frames } else { frames as u64 };
         let (seed, page_cluster, wsf, cfg_exact) = (cfg.seed, cfg.page_cluster, cfg.watermark_scale_factor, cfg.exact);
+        let cfg_rates = cfg.clock_rates;
         // Exact mode: page tables and the zero page come from a reserve beyond the N user frames (lazily backed).
         let frames = if cfg.exact { frames + EXACT_KERNEL_RESERVE } else { frames };
         let mut mem = PhysMem::new(frames);
@@ -280,6 +290,8 @@ impl<M: PagingMode> Kernel<M> {
             reclaim,
             next_use: NextUse::NEVER,
             memcgs: BTreeMap::new(),
+            clock: clock::SimClock::new(cfg_rates),
+            kthreads: kthread::Kthreads::default(),
             zero_pfn,
             next_pid: 1,
             next_memcg: 1,
@@ -401,8 +413,17 @@ impl<M: PagingMode> Kernel<M> {
         for attempt in 0..4 {
             let Some((cpu, space)) = self.enter(pid) else { return AccessResult::Dead };
             let mmu = &mut self.cpus.get_mut(cpu).mmu;
-            match mmu.translate(&mut self.mem, space, va, access, Mode::User) {
+            let out = mmu.translate(&mut self.mem, space, va, access, Mode::User);
+            match out {
                 Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. } => {
+                    match out {
+                        Outcome::Walked { mem_refs, .. } => self.clock.walked(mem_refs),
+                        _ => self.clock.tlb_hit(),
+                    }
+                    // A scheduling point for kernel threads whose timers expired.
+                    if self.kthreads.due(self.clock.now_ps(), false) {
+                        self.schedule_kthreads(false);
+                    }
                     // Policies that model ideal recency see every access that hits (a faulting access already
                     // told the policy through insert); A-bit policies see the PTEs instead.
                     if attempt == 0 && !self.lru.uses_accessed_bits() && pa.pfn() != self.zero_pfn {
@@ -417,7 +438,8 @@ impl<M: PagingMode> Kernel<M> {
                     return AccessResult::Ok(pa);
                 }
                 Outcome::Fault(f) => match self.handle_fault(pid, f, access) {
-                    FaultOutcome::Minor | FaultOutcome::Major => {}
+                    // Back to user space to retry the access: a scheduling point (a woken kswapd runs here).
+                    FaultOutcome::Minor | FaultOutcome::Major => self.schedule_kthreads(true),
                     FaultOutcome::Segv(info) => return AccessResult::Segv(info),
                     FaultOutcome::Oom => return AccessResult::OutOfMemory,
                 },

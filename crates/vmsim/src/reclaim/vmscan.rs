@@ -18,6 +18,7 @@
 use crate::addr::{Pfn, PAGE_BYTES};
 use crate::arch::{PagingMode, Pte};
 use crate::kernel::cpu::Cpus;
+use crate::kernel::kthread::KthreadKind;
 use crate::kernel::memcontrol::MemcgId;
 use crate::kernel::mm::MmArena;
 use crate::kernel::pgtable::{self, PteSlot};
@@ -40,8 +41,6 @@ pub struct ReclaimState {
     pub user_frames: u64,
     /// Frames holding user pages now (mapped pages, swap-cache pages).
     pub user_used: u64,
-    /// Whether kswapd is awake.
-    pub kswapd_awake: bool,
     /// Verify mode: checksum of each page in swap.
     pub checksums: FxHashMap<SwapEntry, u64>,
     /// Set once when swap fills and nothing can be reclaimed, so the event is logged once.
@@ -151,18 +150,12 @@ impl<M: PagingMode> Kernel<M> {
         }
     }
 
-    /// The watermark logic of the allocator slow path (SPEC §5).
+    /// The watermark logic of the allocator slow path (SPEC §5): wake kswapd at or below low (it runs at the
+    /// next scheduling point, kernel/kthread.rs); reclaim directly at or below min.
     fn balance(&mut self) {
         let free = self.frames.free_frames() as u64;
-        if free <= self.wmark.low && !self.reclaim.kswapd_awake {
-            self.reclaim.kswapd_awake = true; // wakeup_kswapd()
-            self.events.kswapd_wake += 1;
-        }
-        if self.reclaim.kswapd_awake {
-            self.shrink(SWAP_CLUSTER_MAX, Reclaimer::Kswapd);
-            if self.frames.free_frames() as u64 >= self.wmark.high {
-                self.reclaim.kswapd_awake = false; // balanced: kswapd sleeps
-            }
+        if free <= self.wmark.low && self.kthreads.wake(KthreadKind::Kswapd) {
+            self.events.kswapd_wake += 1; // wakeup_kswapd()
         }
         if self.frames.free_frames() as u64 <= self.wmark.min {
             self.events.allocstall += 1;
@@ -171,6 +164,15 @@ impl<M: PagingMode> Kernel<M> {
         if self.frames.free_frames() == 0 {
             // Last resort before OOM: keep reclaiming one page at a time.
             self.shrink(1, Reclaimer::Direct);
+        }
+    }
+
+    /// kswapd's body (`balance_pgdat`): one batch of `SWAP_CLUSTER_MAX` pages per run; back to sleep once free
+    /// pages reach the high watermark, or when nothing could be reclaimed.
+    pub(crate) fn kswapd_run(&mut self) {
+        let reclaimed = self.shrink(SWAP_CLUSTER_MAX, Reclaimer::Kswapd);
+        if self.frames.free_frames() as u64 >= self.wmark.high || reclaimed == 0 {
+            self.kthreads.sleep(KthreadKind::Kswapd, None);
         }
     }
 
