@@ -128,6 +128,10 @@ impl Policy for Clock {
         self.len
     }
 
+    fn contains(&self, pfn: Pfn) -> bool {
+        self.resident.get(pfn.index()).copied().unwrap_or(false)
+    }
+
     fn stats(&self) -> PolicyStats {
         self.stats
     }

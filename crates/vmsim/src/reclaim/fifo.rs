@@ -46,6 +46,10 @@ impl Policy for Fifo {
     fn len(&self) -> usize {
         self.queue.len()
     }
+
+    fn contains(&self, pfn: Pfn) -> bool {
+        self.queue.contains(&self.links, slot(pfn))
+    }
 }
 
 #[cfg(test)]

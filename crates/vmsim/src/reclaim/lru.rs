@@ -52,6 +52,10 @@ impl Policy for Lru {
     fn len(&self) -> usize {
         self.list.len()
     }
+
+    fn contains(&self, pfn: Pfn) -> bool {
+        self.list.contains(&self.links, slot(pfn))
+    }
 }
 
 #[cfg(test)]

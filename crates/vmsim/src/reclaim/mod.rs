@@ -21,6 +21,7 @@
 //! Simplifies: one LRU "type" (anon), no memcg, no per-CPU batching; Linux reclaims in batches, these policies hand
 //! out one victim per call.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -133,6 +134,71 @@ pub trait Policy {
     fn stats(&self) -> PolicyStats {
         PolicyStats::default()
     }
+    /// Whether `pfn` is tracked (`folio_test_lru`).
+    fn contains(&self, pfn: Pfn) -> bool;
+    /// `folio_isolate_lru()`: take `pfn` off the lists for a while (migration, compaction), remembering what
+    /// [`Policy::putback`] needs to put it back as Linux would: the folio's PG_active and PG_referenced. `None` if
+    /// it was not tracked. Default: [`Policy::remove`] with no state.
+    fn isolate(&mut self, pfn: Pfn) -> Option<Isolated> {
+        if !self.contains(pfn) {
+            return None;
+        }
+        self.remove(pfn);
+        Some(Isolated::default())
+    }
+    /// `folio_putback_lru()`: put an isolated page back (at the head of the list its state selects, `lru_add`).
+    /// Default: [`Policy::insert`].
+    fn putback(&mut self, pfn: Pfn, state: Isolated, next: NextUse) {
+        let _ = state;
+        self.insert(pfn, next);
+    }
+    /// Page migration moved the page in `old` to `new` (mm/migrate.c: the old folio is isolated, its flags are
+    /// copied by `folio_migrate_flags`, the new folio is put back). Returns whether `old` was tracked.
+    fn migrate(&mut self, old: Pfn, new: Pfn) -> bool {
+        match self.isolate(old) {
+            Some(state) => {
+                self.putback(new, state, NextUse::NEVER);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// What an isolated page carries back to its list: the LRU flags of its folio (PG_active, PG_referenced).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Isolated {
+    /// `PG_active`: goes back to the active list.
+    pub active: bool,
+    /// `PG_referenced`.
+    pub referenced: bool,
+}
+
+/// Which LRU lists a page belongs on (`enum lru_list`, `folio_is_file_lru()`): anonymous and shmem pages are
+/// swap-backed, file pages are not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LruClass {
+    /// Anonymous (and shmem) pages: reclaimed by swapping.
+    #[default]
+    Anon,
+    /// Page-cache pages: reclaimed by dropping or writing back.
+    File,
+}
+
+/// What the kernel tells the policy about a page it adds (`folio_add_lru`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageInfo {
+    /// Pages in the folio (`folio_nr_pages`): 1 for a base page, 512 for a 2 MiB THP. The policy orders folios;
+    /// the weight counts in [`AnyPolicy::nr_pages`], as Linux's `lru_size` counts pages, not folios.
+    pub nr_pages: u32,
+    /// Anon or file.
+    pub class: LruClass,
+}
+
+impl PageInfo {
+    /// A base anonymous page.
+    pub const ANON: PageInfo = PageInfo { nr_pages: 1, class: LruClass::Anon };
 }
 
 /// The policies by name: what a config or the command line selects (`--policy lru`, `[reclaim] policy = "lru"`).
@@ -250,11 +316,9 @@ macro_rules! with_policy {
     };
 }
 
-/// The kernel model's replacement policy, chosen at run time: one variant per [`PolicyKind`]. The kernel holds its
-/// policy (and each memory group's) behind this enum, so the kernel is compiled once per architecture, not once per
-/// architecture and policy; the replacement-only [`replay`] keeps its generic, statically dispatched hot loop.
+/// One variant per [`PolicyKind`]: the concrete policy behind [`AnyPolicy`].
 #[derive(Debug)]
-pub enum AnyPolicy {
+pub enum PolicyImpl {
     /// FIFO.
     Fifo(fifo::Fifo),
     /// Exact LRU.
@@ -273,30 +337,56 @@ pub enum AnyPolicy {
     Linux(two_list::TwoList),
 }
 
-/// The one `match` over [`AnyPolicy`]: evaluates `$body` with `$p` bound to the concrete policy.
+/// The one `match` over [`PolicyImpl`]: evaluates `$body` with `$p` bound to the concrete policy.
 macro_rules! any_policy {
     ($self:expr, $p:ident => $body:expr) => {
         match $self {
-            AnyPolicy::Fifo($p) => $body,
-            AnyPolicy::Lru($p) => $body,
-            AnyPolicy::Clock($p) => $body,
-            AnyPolicy::Opt($p) => $body,
-            AnyPolicy::Random($p) => $body,
-            AnyPolicy::Sieve($p) => $body,
-            AnyPolicy::S3fifo($p) => $body,
-            AnyPolicy::Linux($p) => $body,
+            PolicyImpl::Fifo($p) => $body,
+            PolicyImpl::Lru($p) => $body,
+            PolicyImpl::Clock($p) => $body,
+            PolicyImpl::Opt($p) => $body,
+            PolicyImpl::Random($p) => $body,
+            PolicyImpl::Sieve($p) => $body,
+            PolicyImpl::S3fifo($p) => $body,
+            PolicyImpl::Linux($p) => $body,
         }
     };
+}
+
+/// The kernel model's replacement policy, chosen at run time. The kernel holds its policy (and each memory
+/// group's) behind this type, so the kernel is compiled once per architecture, not once per architecture and
+/// policy; the replacement-only [`replay`] keeps its generic, statically dispatched hot loop.
+///
+/// Besides dispatching, it keeps what every policy needs the same way: each folio's weight in pages and its
+/// class, so [`AnyPolicy::nr_pages`] counts pages like Linux's `lru_size`, whatever the policy.
+///
+/// Simplifies: every policy, `linux` included, keeps anon and file pages on one set of lists (Linux has
+/// separate anon and file lists balanced by `get_scan_count` and swappiness); the class is recorded and counted,
+/// and the split arrives with the page cache.
+#[derive(Debug)]
+pub struct AnyPolicy {
+    inner: PolicyImpl,
+    /// Weight of each tracked folio heavier than one page (sparse: base pages are the rule).
+    heavy: BTreeMap<Pfn, u32>,
+    /// Tracked file folios (sparse: anon is the rule).
+    file: BTreeMap<Pfn, ()>,
+    /// Pages tracked, by class: (anon, file).
+    pages: [u64; 2],
 }
 
 impl AnyPolicy {
     /// A fresh policy of `kind` over `frames` frame indices (see [`Policy::new`]).
     pub fn new(kind: PolicyKind, frames: usize, seed: u64) -> Self {
-        crate::with_policy!(kind, |P| AnyPolicy::from(P::new(frames, seed)))
+        let inner = crate::with_policy!(kind, |P| PolicyImpl::from(P::new(frames, seed)));
+        Self { inner, heavy: BTreeMap::new(), file: BTreeMap::new(), pages: [0, 0] }
+    }
+    /// The concrete policy.
+    pub fn inner(&self) -> &PolicyImpl {
+        &self.inner
     }
     /// Which policy this is.
     pub fn kind(&self) -> PolicyKind {
-        any_policy!(self, p => kind_of(p))
+        any_policy!(&self.inner, p => kind_of(p))
     }
     /// [`Policy::NAME`].
     pub fn name(&self) -> &'static str {
@@ -305,41 +395,97 @@ impl AnyPolicy {
     /// [`Policy::USES_ACCESSED_BITS`].
     #[inline]
     pub fn uses_accessed_bits(&self) -> bool {
-        any_policy!(self, p => uses_accessed_bits(p))
+        any_policy!(&self.inner, p => uses_accessed_bits(p))
     }
-    /// [`Policy::insert`].
+    /// [`Policy::insert`] of a base anonymous page.
     #[inline]
     pub fn insert(&mut self, pfn: Pfn, next: NextUse) {
-        any_policy!(self, p => p.insert(pfn, next))
+        self.insert_folio(pfn, PageInfo::ANON, next);
+    }
+    /// `folio_add_lru()`: [`Policy::insert`] of a folio of `info.nr_pages` pages and class `info.class`.
+    pub fn insert_folio(&mut self, pfn: Pfn, info: PageInfo, next: NextUse) {
+        self.account(pfn, info);
+        any_policy!(&mut self.inner, p => p.insert(pfn, next))
+    }
+    fn account(&mut self, pfn: Pfn, info: PageInfo) {
+        if info.nr_pages != 1 {
+            self.heavy.insert(pfn, info.nr_pages);
+        }
+        if info.class == LruClass::File {
+            self.file.insert(pfn, ());
+        }
+        self.pages[info.class as usize] += u64::from(info.nr_pages);
+    }
+    /// What was recorded for `pfn`, forgetting it.
+    fn unaccount(&mut self, pfn: Pfn) -> PageInfo {
+        let nr_pages = if self.heavy.is_empty() { 1 } else { self.heavy.remove(&pfn).unwrap_or(1) };
+        let class =
+            if !self.file.is_empty() && self.file.remove(&pfn).is_some() { LruClass::File } else { LruClass::Anon };
+        let c = &mut self.pages[class as usize];
+        *c = c.saturating_sub(u64::from(nr_pages));
+        PageInfo { nr_pages, class }
     }
     /// [`Policy::touch`].
     #[inline]
     pub fn touch(&mut self, pfn: Pfn, next: NextUse) {
-        any_policy!(self, p => p.touch(pfn, next))
+        any_policy!(&mut self.inner, p => p.touch(pfn, next))
     }
-    /// [`Policy::victim`].
+    /// [`Policy::victim`], with the victim's weight and class.
     pub fn victim<R: Referenced>(&mut self, refs: &mut R) -> Option<Pfn> {
-        any_policy!(self, p => p.victim(refs))
+        let v = any_policy!(&mut self.inner, p => p.victim(refs))?;
+        self.unaccount(v);
+        Some(v)
     }
     /// [`Policy::remove`].
     pub fn remove(&mut self, pfn: Pfn) {
-        any_policy!(self, p => p.remove(pfn))
+        if self.contains(pfn) {
+            self.unaccount(pfn);
+            any_policy!(&mut self.inner, p => p.remove(pfn))
+        }
     }
-    /// [`Policy::len`].
+    /// [`Policy::contains`].
+    pub fn contains(&self, pfn: Pfn) -> bool {
+        any_policy!(&self.inner, p => p.contains(pfn))
+    }
+    /// [`Policy::isolate`]: the page's LRU state and its weight and class, for [`AnyPolicy::putback`].
+    pub fn isolate(&mut self, pfn: Pfn) -> Option<(Isolated, PageInfo)> {
+        let state = any_policy!(&mut self.inner, p => p.isolate(pfn))?;
+        Some((state, self.unaccount(pfn)))
+    }
+    /// [`Policy::putback`].
+    pub fn putback(&mut self, pfn: Pfn, (state, info): (Isolated, PageInfo), next: NextUse) {
+        self.account(pfn, info);
+        any_policy!(&mut self.inner, p => p.putback(pfn, state, next))
+    }
+    /// [`Policy::migrate`]: the page in `old` now lives in `new`, with its list state, weight and class.
+    pub fn migrate(&mut self, old: Pfn, new: Pfn) -> bool {
+        match self.isolate(old) {
+            Some(st) => {
+                self.putback(new, st, NextUse::NEVER);
+                true
+            }
+            None => false,
+        }
+    }
+    /// [`Policy::len`]: folios tracked.
     pub fn len(&self) -> usize {
-        any_policy!(self, p => p.len())
+        any_policy!(&self.inner, p => p.len())
     }
-    /// [`Policy::is_empty`].
+    /// Whether nothing is tracked.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Pages tracked, counting each folio's weight (`lru_size`), for one class.
+    pub fn nr_pages(&self, class: LruClass) -> u64 {
+        self.pages[class as usize]
+    }
     /// [`Policy::miss`].
     pub fn miss(&mut self, key: u64) {
-        any_policy!(self, p => p.miss(key))
+        any_policy!(&mut self.inner, p => p.miss(key))
     }
     /// [`Policy::stats`].
     pub fn stats(&self) -> PolicyStats {
-        any_policy!(self, p => p.stats())
+        any_policy!(&self.inner, p => p.stats())
     }
 }
 
@@ -354,9 +500,9 @@ fn uses_accessed_bits<P: Policy>(_: &P) -> bool {
 
 macro_rules! any_policy_from {
     ($($variant:ident($ty:ty)),+) => {
-        $(impl From<$ty> for AnyPolicy {
+        $(impl From<$ty> for PolicyImpl {
             fn from(p: $ty) -> Self {
-                AnyPolicy::$variant(p)
+                PolicyImpl::$variant(p)
             }
         })+
     };
@@ -388,6 +534,69 @@ mod tests {
         assert_eq!(PolicyKind::Linux.to_string(), "linux");
         let err = "LRU".parse::<PolicyKind>().unwrap_err();
         assert!(err.to_string().contains("\"LRU\""), "{err}");
+    }
+
+    /// isolate/putback/migrate on every policy: tracked pages move, untracked ones are refused, counts hold.
+    #[test]
+    fn isolate_putback_and_migrate_keep_the_page_tracked() {
+        let f = Pfn::from_index;
+        for kind in PolicyKind::ALL {
+            let mut p = AnyPolicy::new(kind, 16, 1);
+            for i in 0..4 {
+                p.insert(f(i), NextUse(i as u64));
+            }
+            assert!(p.isolate(f(9)).is_none(), "{kind}: untracked");
+            let st = p.isolate(f(1)).unwrap_or_else(|| panic!("{kind}: tracked"));
+            assert!(!p.contains(f(1)) && p.len() == 3 && p.nr_pages(LruClass::Anon) == 3, "{kind}");
+            p.putback(f(1), st, NextUse(1));
+            assert!(p.contains(f(1)) && p.len() == 4, "{kind}");
+            assert!(p.migrate(f(2), f(12)), "{kind}");
+            assert!(!p.contains(f(2)) && p.contains(f(12)) && p.len() == 4, "{kind}");
+            assert!(!p.migrate(f(2), f(13)), "{kind}: nothing to migrate");
+            // Every page still comes out exactly once.
+            let mut out: Vec<usize> = std::iter::from_fn(|| p.victim(&mut NoHardwareBits)).map(Pfn::index).collect();
+            out.sort_unstable();
+            assert_eq!(out, [0, 1, 3, 12], "{kind}");
+            assert_eq!(p.nr_pages(LruClass::Anon), 0, "{kind}");
+        }
+    }
+
+    /// A THP counts 512 pages; file pages are counted apart; weights leave with the victim or on remove.
+    #[test]
+    fn folio_weights_and_classes_are_counted_in_pages() {
+        let f = Pfn::from_index;
+        let mut p = AnyPolicy::new(PolicyKind::Fifo, 1024, 0);
+        p.insert_folio(f(0), PageInfo { nr_pages: 512, class: LruClass::Anon }, NextUse::NEVER);
+        p.insert(f(600), NextUse::NEVER);
+        p.insert_folio(f(700), PageInfo { nr_pages: 1, class: LruClass::File }, NextUse::NEVER);
+        assert_eq!((p.len(), p.nr_pages(LruClass::Anon), p.nr_pages(LruClass::File)), (3, 513, 1));
+        assert_eq!(p.victim(&mut NoHardwareBits), Some(f(0)), "FIFO: the THP went in first");
+        assert_eq!(p.nr_pages(LruClass::Anon), 1);
+        p.remove(f(700));
+        p.remove(f(700)); // not tracked any more: no-op
+        assert_eq!((p.len(), p.nr_pages(LruClass::Anon), p.nr_pages(LruClass::File)), (1, 1, 0));
+        let st = p.isolate(f(600)).unwrap();
+        assert_eq!(p.nr_pages(LruClass::Anon), 0);
+        p.putback(f(601), st, NextUse::NEVER);
+        assert_eq!(p.nr_pages(LruClass::Anon), 1);
+    }
+
+    /// Linux's lists: an isolated active page goes back to the active list (`lru_add` reads PG_active), and
+    /// migration carries PG_active to the new page (`folio_migrate_flags`).
+    #[test]
+    fn two_list_putback_and_migrate_keep_pg_active() {
+        let f = Pfn::from_index;
+        let mut t = two_list::TwoList::new(16, 0);
+        t.insert(f(3), NextUse::NEVER);
+        t.touch(f(3), NextUse::NEVER); // referenced
+        t.touch(f(3), NextUse::NEVER); // active
+        assert!(t.is_active(f(3)));
+        assert!(t.migrate(f(3), f(7)));
+        assert!(t.is_active(f(7)) && !t.contains(f(3)));
+        let st = t.isolate(f(7)).unwrap();
+        assert!(st.active);
+        t.putback(f(7), st, NextUse::NEVER);
+        assert!(t.is_active(f(7)));
     }
 
     #[test]

@@ -100,6 +100,10 @@ impl Policy for Opt {
     fn len(&self) -> usize {
         self.len
     }
+
+    fn contains(&self, pfn: Pfn) -> bool {
+        self.resident.get(pfn.index()).copied().unwrap_or(false)
+    }
 }
 
 #[cfg(test)]

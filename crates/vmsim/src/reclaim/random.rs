@@ -73,6 +73,10 @@ impl Policy for Random {
     fn len(&self) -> usize {
         self.members.len()
     }
+
+    fn contains(&self, pfn: Pfn) -> bool {
+        self.pos.get(pfn.index()).is_some_and(|&k| k != NIL)
+    }
 }
 
 #[cfg(test)]

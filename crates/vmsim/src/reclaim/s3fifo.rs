@@ -168,6 +168,10 @@ impl Policy for S3Fifo {
         self.small.len() + self.main.len()
     }
 
+    fn contains(&self, pfn: Pfn) -> bool {
+        self.links.on(slot(pfn)) != 0
+    }
+
     fn stats(&self) -> PolicyStats {
         self.stats
     }

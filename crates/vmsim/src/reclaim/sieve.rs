@@ -85,6 +85,10 @@ impl Policy for Sieve {
         self.queue.len()
     }
 
+    fn contains(&self, pfn: Pfn) -> bool {
+        self.queue.contains(&self.links, slot(pfn))
+    }
+
     fn stats(&self) -> PolicyStats {
         self.stats
     }

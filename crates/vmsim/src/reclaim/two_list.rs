@@ -25,7 +25,7 @@
 //! like a 2Q with a FIFO probation queue; and in general on looping scans slightly larger than the inactive list.
 
 use super::frame_list::{pfn_of, slot, Links, List};
-use super::{NextUse, Policy, PolicyStats, Referenced};
+use super::{Isolated, NextUse, Policy, PolicyStats, Referenced};
 use crate::addr::Pfn;
 
 /// Pages moved per reclaim batch (`SWAP_CLUSTER_MAX`, include/linux/swap.h; SPEC §5).
@@ -173,6 +173,34 @@ impl Policy for TwoList {
 
     fn len(&self) -> usize {
         self.inactive.len() + self.active.len()
+    }
+
+    fn contains(&self, pfn: Pfn) -> bool {
+        self.links.on(slot(pfn)) != 0
+    }
+
+    /// `folio_isolate_lru()`: off its list, keeping PG_active and PG_referenced for the putback.
+    fn isolate(&mut self, pfn: Pfn) -> Option<Isolated> {
+        let i = slot(pfn);
+        let active = match self.links.on(i) {
+            0 => return None,
+            ACTIVE => true,
+            _ => false,
+        };
+        let state = Isolated { active, referenced: self.referenced[i as usize] };
+        self.remove(pfn);
+        Some(state)
+    }
+
+    /// `folio_putback_lru()` → `lru_add()`: to the head of the active list if PG_active, else the inactive one.
+    fn putback(&mut self, pfn: Pfn, state: Isolated, _next: NextUse) {
+        let i = slot(pfn);
+        self.referenced[i as usize] = state.referenced;
+        if state.active {
+            self.active.push_front(&mut self.links, i);
+        } else {
+            self.inactive.push_front(&mut self.links, i);
+        }
     }
 
     fn stats(&self) -> PolicyStats {
