@@ -85,6 +85,8 @@ const CASES: &[Case] = &[
     // context switches, which machine.pcid=false flushes).
     ok("run-ops-json",                       &["run", "--json", OPS]),
     ok("run-ops-nopcid-json",                &["run", "--json", OPS, "--set", "machine.pcid=false"]),
+    ok("run-ops-cpus3-json",                 &["run", "--json", OPS, "--set", "machine.cpus=3"]),
+    ok("run-demo-cpus2-json",                &["run", "--json", "--set", "machine.cpus=2"]),
     ok("run-ops-text",                       &["run", OPS]),
     // Text reports.
     ok("run-demo-text",                      &["run"]),

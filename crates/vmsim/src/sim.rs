@@ -92,6 +92,28 @@ pub struct Report {
     pub policy: &'static str,
     /// Exact (teaching) mode.
     pub exact: bool,
+    /// Per-CPU counters; present only on a machine with more than one CPU (`machine.cpus`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cpus: Vec<CpuReport>,
+}
+
+/// One CPU in a report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CpuReport {
+    /// CPU number.
+    pub cpu: u16,
+    /// Switches to another task.
+    pub context_switches: u64,
+    /// Switches that loaded another address space.
+    pub mm_switches: u64,
+    /// Switches that had to flush the ASID they took (or, without PCIDs, every switch to another mm).
+    pub asid_flushes: u64,
+    /// TLB-shootdown IPIs received.
+    pub shootdowns_received: u64,
+    /// TLB lookups that hit (any level).
+    pub tlb_hits: u64,
+    /// TLB lookups that missed every level.
+    pub tlb_misses: u64,
 }
 
 /// One machine of paging mode `M` (its replacement policy is chosen at run time: [`crate::reclaim::AnyPolicy`]).
@@ -570,6 +592,25 @@ impl<M: PagingMode> Machine<M> {
             events,
             policy: k.lru.name(),
             exact: self.cfg.reclaim.exact,
+            cpus: if k.cpus.len() > 1 {
+                k.cpus
+                    .iter()
+                    .map(|c| {
+                        let t = c.mmu.tlb_stats();
+                        CpuReport {
+                            cpu: c.id.0,
+                            context_switches: c.counters.context_switches,
+                            mm_switches: c.counters.mm_switches,
+                            asid_flushes: c.counters.asid_flushes,
+                            shootdowns_received: c.counters.shootdowns_received,
+                            tlb_hits: t.l1d.hits + t.l1i.hits + t.stlb.hits,
+                            tlb_misses: t.stlb.misses,
+                        }
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 
