@@ -156,3 +156,21 @@ impl<M: PagingMode> Kernel<M> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn woken_threads_run_at_fault_exits_and_timers_when_due() {
+        let mut k = Kthreads::default();
+        assert!(!k.due(0, true), "asleep with no timer");
+        assert!(k.wake(KthreadKind::Kswapd));
+        assert!(!k.wake(KthreadKind::Kswapd), "already awake: not a new wakeup");
+        assert_eq!(k.get(KthreadKind::Kswapd).wakeups, 1);
+        assert!(k.due(0, true) && !k.due(0, false), "runnable: runs at a fault exit only");
+        k.sleep(KthreadKind::Kswapd, Some(5_000));
+        assert!(!k.due(4_999, true));
+        assert!(k.due(5_000, false), "an expired timer runs at any scheduling point");
+    }
+}

@@ -74,6 +74,8 @@ struct RmapReferenced<'a, M: PagingMode> {
     cpus: &'a mut Cpus<M>,
     mms: &'a MmArena,
     ipis: u64,
+    /// Reverse-map entries that led to no PTE (a model bug; counted in `rmap_unresolved`).
+    unresolved: u64,
 }
 
 impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
@@ -83,6 +85,7 @@ impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
         for e in entries {
             let Some(slot) = self.mms.get(e.mm).and_then(|mm| pgtable::lookup::<M>(self.mem, mm.pgd(), e.vpn.start()))
             else {
+                self.unresolved += 1;
                 continue;
             };
             let (was_young, flush) = pgtable::test_and_clear_young::<M>(self.mem, slot);
@@ -170,6 +173,11 @@ impl<M: PagingMode> Kernel<M> {
     /// kswapd's body (`balance_pgdat`): one batch of `SWAP_CLUSTER_MAX` pages per run; back to sleep once free
     /// pages reach the high watermark, or when nothing could be reclaimed.
     pub(crate) fn kswapd_run(&mut self) {
+        if self.frames.free_frames() as u64 >= self.wmark.high {
+            // pgdat_balanced(): nothing to do (an allocation woke it, but frees since then balanced the zone).
+            self.kthreads.sleep(KthreadKind::Kswapd, None);
+            return;
+        }
         let reclaimed = self.shrink(SWAP_CLUSTER_MAX, Reclaimer::Kswapd);
         if self.frames.free_frames() as u64 >= self.wmark.high || reclaimed == 0 {
             self.kthreads.sleep(KthreadKind::Kswapd, None);
@@ -222,10 +230,16 @@ impl<M: PagingMode> Kernel<M> {
                 _ => &mut self.lru,
             };
             let victim = if lru.uses_accessed_bits() {
-                let mut refs =
-                    RmapReferenced::<M> { mem: &mut self.mem, cpus: &mut self.cpus, mms: &self.mms, ipis: 0 };
+                let mut refs = RmapReferenced::<M> {
+                    mem: &mut self.mem,
+                    cpus: &mut self.cpus,
+                    mms: &self.mms,
+                    ipis: 0,
+                    unresolved: 0,
+                };
                 let v = lru.victim(&mut refs);
                 self.events.tlb_shootdown_ipis += refs.ipis;
+                self.events.rmap_unresolved += refs.unresolved;
                 v
             } else {
                 lru.victim(&mut NoHardwareBits)
