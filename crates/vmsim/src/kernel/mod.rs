@@ -156,6 +156,9 @@ pub struct VmEvents {
     pub rmap_unresolved: u64,
     /// TLB-shootdown IPIs sent (`TLB_REMOTE_SHOOTDOWN`).
     pub tlb_shootdown_ipis: u64,
+    /// TLB entries dropped by the kernel's flushes, over all CPUs (vmstat `nr_tlb_local_flush_one` and kin count
+    /// flush operations; this counts the entries they removed).
+    pub tlb_entries_flushed: u64,
 }
 
 /// Something worth telling the user, in order.
@@ -566,12 +569,14 @@ impl<M: PagingMode> Kernel<M> {
     pub(crate) fn flush(&mut self, flush: tlbflush::TlbFlush) {
         let s = flush.flush(&mut self.cpus);
         self.events.tlb_shootdown_ipis += s.ipis;
+        self.events.tlb_entries_flushed += s.entries;
     }
 
     /// Finish a batch of deferred flushes (`tlb_finish_mmu`).
     pub(crate) fn finish(&mut self, batch: FlushBatch) {
         let s = batch.finish(&mut self.cpus);
         self.events.tlb_shootdown_ipis += s.ipis;
+        self.events.tlb_entries_flushed += s.entries;
     }
 
     /// The leaf entry currently mapping `va` in `pid` (none if no table exists).

@@ -53,6 +53,8 @@ pub struct FlushSummary {
     pub full: u64,
     /// Shootdown IPIs sent to other CPUs.
     pub ipis: u64,
+    /// TLB entries dropped, over all CPUs and TLB levels.
+    pub entries: u64,
 }
 
 impl FlushSummary {
@@ -60,6 +62,7 @@ impl FlushSummary {
         self.invlpg += o.invlpg;
         self.full += o.full;
         self.ipis += o.ipis;
+        self.entries += o.entries;
     }
 }
 
@@ -123,7 +126,8 @@ fn invalidate<M: PagingMode>(mmu: &mut crate::mmu::Mmu<M>, asid: Asid, scope: Sc
             // translations, so every 4 KiB piece is dropped.
             let pages = 1u64 << (size.shift() - PageSizeKind::Size4K.shift());
             for i in 0..pages {
-                mmu.invalidate_page(asid, VirtAddr::new(va.raw() + (i << PageSizeKind::Size4K.shift())));
+                let n = mmu.invalidate_page(asid, VirtAddr::new(va.raw() + (i << PageSizeKind::Size4K.shift())));
+                s.entries += n as u64;
             }
             s.invlpg += 1;
         }
@@ -132,7 +136,7 @@ fn invalidate<M: PagingMode>(mmu: &mut crate::mmu::Mmu<M>, asid: Asid, scope: Sc
             s.invlpg += 1;
         }
         Scope::Mm(_) => {
-            mmu.invalidate_asid(asid);
+            s.entries += mmu.invalidate_asid(asid) as u64;
             s.full += 1;
         }
     }

@@ -301,16 +301,20 @@ impl<M: PagingMode> Mmu<M> {
         Outcome::Walked { pa: PhysAddr::from_parts(leaf.pfn, va.page_offset()), mem_refs: w.mem_refs }
     }
 
-    /// INVLPG: drop the translation of one page (and the paging-structure caches' entries for it).
-    pub(crate) fn invalidate_page(&mut self, asid: Asid, va: VirtAddr) {
-        self.tlb.invalidate_page(asid, va.vpn());
+    /// INVLPG: drop the translation of one page (and the paging-structure caches' entries for it). Returns the
+    /// number of TLB entries dropped.
+    pub(crate) fn invalidate_page(&mut self, asid: Asid, va: VirtAddr) -> usize {
+        let n = self.tlb.invalidate_page(asid, va.vpn());
         self.psc.invalidate_page(asid, va);
+        n
     }
 
-    /// Drop every non-global translation of one address space (INVPCID single-context).
-    pub(crate) fn invalidate_asid(&mut self, asid: Asid) {
-        self.tlb.invalidate_asid(asid);
+    /// Drop every non-global translation of one address space (INVPCID single-context). Returns the number of TLB
+    /// entries dropped.
+    pub(crate) fn invalidate_asid(&mut self, asid: Asid) -> usize {
+        let n = self.tlb.invalidate_asid(asid);
         self.psc.invalidate_asid(asid);
+        n
     }
 
     /// Drop the paging-structure-cache entries of `asid` after page tables under `[start, end)` were freed (the
@@ -323,9 +327,10 @@ impl<M: PagingMode> Mmu<M> {
     }
 
     /// Drop everything except global entries (CR3 write without PCID).
-    pub(crate) fn invalidate_all_non_global(&mut self) {
-        self.tlb.invalidate_all_non_global();
+    pub(crate) fn invalidate_all_non_global(&mut self) -> usize {
+        let n = self.tlb.invalidate_all_non_global();
         self.psc.invalidate_all();
+        n
     }
 
     /// TLB counters per level.

@@ -455,33 +455,43 @@ impl Tlb {
         true
     }
 
-    /// INVLPG: drops the entry for `vpn` under `asid` and any global entry for `vpn` (SDM 3A §4.10.4.1).
-    pub fn invalidate_page(&mut self, asid: Asid, vpn: Vpn) {
+    /// INVLPG: drops the entry for `vpn` under `asid` and any global entry for `vpn` (SDM 3A §4.10.4.1). Returns
+    /// the number of entries dropped.
+    pub fn invalidate_page(&mut self, asid: Asid, vpn: Vpn) -> usize {
         // At most one entry matches (struct invariant), and a global one matches under every ASID.
-        if let Some(i) = self.find(asid, vpn) {
-            self.clear(i);
+        match self.find(asid, vpn) {
+            Some(i) => {
+                self.clear(i);
+                1
+            }
+            None => 0,
         }
     }
 
-    /// Empties every way whose key satisfies `drop`.
-    fn clear_where(&mut self, drop: impl Fn(u32) -> bool) {
+    /// Empties every valid way whose key satisfies `drop`; returns how many.
+    fn clear_where(&mut self, drop: impl Fn(u32) -> bool) -> usize {
+        let mut n = 0;
         for (k, s) in self.keys.iter_mut().zip(self.stamps.iter_mut()) {
-            if drop(*k) {
+            if *k != KEY_INVALID && drop(*k) {
                 *k = KEY_INVALID;
                 *s = 0;
+                n += 1;
             }
         }
+        n
     }
 
-    /// INVPCID single-context: drops every non-global entry of `asid` (SDM 3A §4.10.4.1).
-    pub fn invalidate_asid(&mut self, asid: Asid) {
+    /// INVPCID single-context: drops every non-global entry of `asid` (SDM 3A §4.10.4.1). Returns the number of
+    /// entries dropped.
+    pub fn invalidate_asid(&mut self, asid: Asid) -> usize {
         let want = asid_key(asid);
-        self.clear_where(|k| k == want);
+        self.clear_where(|k| k == want)
     }
 
-    /// MOV to CR3 without PCIDs, or INVPCID all-context except global: drops every non-global entry.
-    pub fn invalidate_all_non_global(&mut self) {
-        self.clear_where(|k| k != KEY_GLOBAL);
+    /// MOV to CR3 without PCIDs, or INVPCID all-context except global: drops every non-global entry. Returns the
+    /// number of entries dropped.
+    pub fn invalidate_all_non_global(&mut self) -> usize {
+        self.clear_where(|k| k != KEY_GLOBAL)
     }
 
     /// Toggling CR4.PGE, or INVPCID all-context including globals: drops every entry.
@@ -644,25 +654,21 @@ impl TlbHierarchy {
         d | i | s
     }
 
-    /// INVLPG on all three arrays ([`Tlb::invalidate_page`]).
-    pub fn invalidate_page(&mut self, asid: Asid, vpn: Vpn) {
-        self.l1d.invalidate_page(asid, vpn);
-        self.l1i.invalidate_page(asid, vpn);
-        self.stlb.invalidate_page(asid, vpn);
+    /// INVLPG on all three arrays ([`Tlb::invalidate_page`]); entries dropped.
+    pub fn invalidate_page(&mut self, asid: Asid, vpn: Vpn) -> usize {
+        self.l1d.invalidate_page(asid, vpn) + self.l1i.invalidate_page(asid, vpn) + self.stlb.invalidate_page(asid, vpn)
     }
 
     /// INVPCID single-context on all three arrays ([`Tlb::invalidate_asid`]).
-    pub fn invalidate_asid(&mut self, asid: Asid) {
-        self.l1d.invalidate_asid(asid);
-        self.l1i.invalidate_asid(asid);
-        self.stlb.invalidate_asid(asid);
+    pub fn invalidate_asid(&mut self, asid: Asid) -> usize {
+        self.l1d.invalidate_asid(asid) + self.l1i.invalidate_asid(asid) + self.stlb.invalidate_asid(asid)
     }
 
     /// CR3 write without PCID on all three arrays ([`Tlb::invalidate_all_non_global`]).
-    pub fn invalidate_all_non_global(&mut self) {
-        self.l1d.invalidate_all_non_global();
-        self.l1i.invalidate_all_non_global();
-        self.stlb.invalidate_all_non_global();
+    pub fn invalidate_all_non_global(&mut self) -> usize {
+        self.l1d.invalidate_all_non_global()
+            + self.l1i.invalidate_all_non_global()
+            + self.stlb.invalidate_all_non_global()
     }
 
     /// CR4.PGE toggle on all three arrays ([`Tlb::invalidate_all`]).

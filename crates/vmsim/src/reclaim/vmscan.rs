@@ -74,6 +74,7 @@ struct RmapReferenced<'a, M: PagingMode> {
     cpus: &'a mut Cpus<M>,
     mms: &'a MmArena,
     ipis: u64,
+    entries: u64,
     /// Reverse-map entries that led to no PTE (a model bug; counted in `rmap_unresolved`).
     unresolved: u64,
 }
@@ -89,7 +90,9 @@ impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
                 continue;
             };
             let (was_young, flush) = pgtable::test_and_clear_young::<M>(self.mem, slot);
-            self.ipis += flush.flush(self.cpus).ipis;
+            let s = flush.flush(self.cpus);
+            self.ipis += s.ipis;
+            self.entries += s.entries;
             young |= was_young;
         }
         young
@@ -235,11 +238,13 @@ impl<M: PagingMode> Kernel<M> {
                     cpus: &mut self.cpus,
                     mms: &self.mms,
                     ipis: 0,
+                    entries: 0,
                     unresolved: 0,
                 };
                 let v = lru.victim(&mut refs);
                 self.events.tlb_shootdown_ipis += refs.ipis;
                 self.events.rmap_unresolved += refs.unresolved;
+                self.events.tlb_entries_flushed += refs.entries;
                 v
             } else {
                 lru.victim(&mut NoHardwareBits)
