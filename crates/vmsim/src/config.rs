@@ -418,6 +418,9 @@ pub struct ProcessConfig {
     /// beyond it reclaims inside the group, and the group OOM killer ends the process if nothing can be
     /// reclaimed.
     pub memory_max: Option<ByteSize>,
+    /// The CPU the process runs on, `0..machine.cpus` (`taskset -c N`). Default: processes are placed on the CPUs
+    /// in turn.
+    pub cpu: Option<u32>,
 }
 
 /// A whole scenario file.

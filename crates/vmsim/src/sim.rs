@@ -273,6 +273,20 @@ impl<M: PagingMode> Machine<M> {
                 .kernel
                 .spawn(&p.name, &layout)
                 .map_err(|e| StepError { location: path.display().to_string(), message: e.to_string() })?;
+            if let Some(cpu) = p.cpu {
+                let ok = u16::try_from(cpu).is_ok_and(|c| self.kernel.set_task_cpu(pid, crate::kernel::cpu::CpuId(c)));
+                if !ok {
+                    return Err(StepError {
+                        location: path.display().to_string(),
+                        message: format!(
+                            "process {:?}: cpu = {cpu} is out of range 0..{} (machine.cpus = {})",
+                            p.name,
+                            self.kernel.cpus.len(),
+                            self.kernel.cpus.len()
+                        ),
+                    });
+                }
+            }
             if let Some(max) = p.memory_max {
                 self.kernel.set_memory_max(pid, max.0.div_ceil(PAGE_SIZE));
             }

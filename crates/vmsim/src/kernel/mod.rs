@@ -368,6 +368,18 @@ impl<M: PagingMode> Kernel<M> {
         self.tasks.get(&pid)
     }
 
+    /// Move `pid` to run on `cpu` (`sched_setaffinity` to one CPU). False if there is no such task or CPU.
+    pub fn set_task_cpu(&mut self, pid: Pid, cpu: CpuId) -> bool {
+        if cpu.index() >= self.cpus.len() {
+            return false;
+        }
+        let Some(t) = self.tasks.get_mut(&pid) else { return false };
+        t.cpu = cpu;
+        self.reschedule();
+        self.cpus.descheduled(pid);
+        true
+    }
+
     /// The address space `pid` runs in.
     pub fn mm_of(&self, pid: Pid) -> Option<&Mm> {
         self.mms.get(self.tasks.get(&pid)?.mm?)
