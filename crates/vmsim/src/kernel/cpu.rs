@@ -156,6 +156,7 @@ impl<M: PagingMode> Cpus<M> {
     }
 
     /// One CPU, mutably.
+    #[inline]
     pub fn get_mut(&mut self, id: CpuId) -> &mut Cpu<M> {
         let i = id.index().min(self.cpus.len() - 1);
         &mut self.cpus[i]

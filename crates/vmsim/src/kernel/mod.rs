@@ -401,12 +401,16 @@ impl<M: PagingMode> Kernel<M> {
 
     /// Put `pid` on its CPU (a context switch if another task ran there) and make the kernel run there.
     /// Returns the CPU and the address space (root table, ASID on that CPU) its accesses use.
+    #[inline]
     pub fn enter(&mut self, pid: Pid) -> Option<(CpuId, AddressSpace)> {
-        if let Some((p, cpu, space)) = self.running {
-            if p == pid {
-                return Some((cpu, space));
-            }
+        match self.running {
+            Some((p, cpu, space)) if p == pid => Some((cpu, space)),
+            _ => self.enter_slow(pid),
         }
+    }
+
+    #[cold]
+    fn enter_slow(&mut self, pid: Pid) -> Option<(CpuId, AddressSpace)> {
         let t = self.tasks.get(&pid)?;
         let (cpu, mm_id) = (t.cpu, t.mm?);
         let root = self.mms.get(mm_id)?.root;
