@@ -201,42 +201,93 @@ impl PageInfo {
     pub const ANON: PageInfo = PageInfo { nr_pages: 1, class: LruClass::Anon };
 }
 
-/// The policies by name: what a config or the command line selects (`--policy lru`, `[reclaim] policy = "lru"`).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PolicyKind {
-    /// First in, first out: evict the page resident longest.
-    Fifo,
-    /// Exact least-recently-used.
-    #[default]
-    Lru,
-    /// Second-chance CLOCK with one reference bit per frame (SPEC §16 convention).
-    Clock,
-    /// Belady's optimal: evict the page used farthest in the future (needs the whole trace).
-    Opt,
-    /// Uniformly random victim from a seeded ChaCha8 stream.
-    Random,
-    /// SIEVE: FIFO order, a visited bit, and a hand that never moves pages (NSDI '24).
-    Sieve,
-    /// S3-FIFO: small, main and ghost FIFO queues (SOSP '23).
-    S3fifo,
-    /// Linux's active/inactive two-list LRU for anonymous pages (mm/vmscan.c).
-    Linux,
+/// The list of policies: the one place each policy is named. Adding a policy means a file, a line here, and
+/// nothing else: [`PolicyKind`], [`PolicyKind::ALL`], [`with_policy!`](crate::with_policy), [`PolicyImpl`] and its
+/// dispatch are all generated from this list. Each line: variant, type, doc line.
+///
+/// It hands the list to `$crate::$callback!`, after the callback's own arguments in braces.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __policies {
+    ($callback:ident { $($args:tt)* }) => {
+        $crate::$callback! {
+            { $($args)* }
+            Fifo => $crate::reclaim::fifo::Fifo, "First in, first out: evict the page resident longest.";
+            Lru => $crate::reclaim::lru::Lru, "Exact least-recently-used.";
+            Clock => $crate::reclaim::clock::Clock,
+                "Second-chance CLOCK with one reference bit per frame (SPEC §16 convention).";
+            Opt => $crate::reclaim::opt::Opt,
+                "Belady's optimal: evict the page used farthest in the future (needs the whole trace).";
+            Random => $crate::reclaim::random::Random, "Uniformly random victim from a seeded ChaCha8 stream.";
+            Sieve => $crate::reclaim::sieve::Sieve,
+                "SIEVE: FIFO order, a visited bit, and a hand that never moves pages (NSDI '24).";
+            S3fifo => $crate::reclaim::s3fifo::S3Fifo, "S3-FIFO: small, main and ghost FIFO queues (SOSP '23).";
+            Linux => $crate::reclaim::two_list::TwoList,
+                "Linux's active/inactive two-list LRU for anonymous pages (mm/vmscan.c).";
+        }
+    };
 }
 
-impl PolicyKind {
-    /// Every policy, in the order of this enum.
-    pub const ALL: [PolicyKind; 8] = [
-        PolicyKind::Fifo,
-        PolicyKind::Lru,
-        PolicyKind::Clock,
-        PolicyKind::Opt,
-        PolicyKind::Random,
-        PolicyKind::Sieve,
-        PolicyKind::S3fifo,
-        PolicyKind::Linux,
-    ];
+/// Generates [`PolicyKind`], its `ALL`, [`PolicyImpl`] and the `From` impls from [`__policies!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __define_policies {
+    ({} $($variant:ident => $ty:ty, $doc:literal;)+) => {
+        /// The policies by name: what a config or the command line selects (`--policy lru`,
+        /// `[reclaim] policy = "lru"`).
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum PolicyKind {
+            $(#[doc = $doc] $variant,)+
+        }
 
+        impl PolicyKind {
+            /// Every policy, in list order.
+            pub const ALL: [PolicyKind; [$(stringify!($variant)),+].len()] = [$(PolicyKind::$variant),+];
+        }
+
+        /// One variant per [`PolicyKind`]: the concrete policy behind [`AnyPolicy`].
+        #[derive(Debug)]
+        pub enum PolicyImpl {
+            $(#[doc = $doc] $variant($ty),)+
+        }
+
+        $(impl From<$ty> for PolicyImpl {
+            fn from(p: $ty) -> Self {
+                PolicyImpl::$variant(p)
+            }
+        })+
+    };
+}
+
+/// The arms of [`with_policy!`](crate::with_policy).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_policy_arms {
+    ({ ($kind:expr) ($P:ident) ($body:expr) } $($variant:ident => $ty:ty, $doc:literal;)+) => {
+        match $kind {
+            $($crate::reclaim::PolicyKind::$variant => {
+                type $P = $ty;
+                $body
+            })+
+        }
+    };
+}
+
+/// The arms of the dispatch over [`PolicyImpl`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __any_policy_arms {
+    ({ ($self:expr) ($p:ident) ($body:expr) } $($variant:ident => $ty:ty, $doc:literal;)+) => {
+        match $self {
+            $($crate::reclaim::PolicyImpl::$variant($p) => $body,)+
+        }
+    };
+}
+
+__policies!(__define_policies {});
+
+impl PolicyKind {
     /// The lowercase name, equal to the implementing type's [`Policy::NAME`].
     pub fn name(self) -> &'static str {
         crate::with_policy!(self, |P| <P as Policy>::NAME)
@@ -248,6 +299,13 @@ impl PolicyKind {
     }
 }
 
+/// The default policy of a replay (`--policy`): exact LRU.
+impl Default for PolicyKind {
+    fn default() -> Self {
+        PolicyKind::Lru
+    }
+}
+
 impl fmt::Display for PolicyKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -256,8 +314,13 @@ impl fmt::Display for PolicyKind {
 
 /// A policy name that is not one of [`PolicyKind::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown replacement policy {0:?} (expected one of fifo, lru, clock, opt, random, sieve, s3fifo, linux)")]
+#[error("unknown replacement policy {0:?} (expected one of {names})", names = policy_names())]
 pub struct UnknownPolicy(pub String);
+
+/// Every policy name, comma-separated, in list order.
+fn policy_names() -> String {
+    PolicyKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+}
 
 impl FromStr for PolicyKind {
     type Err = UnknownPolicy;
@@ -279,77 +342,14 @@ impl FromStr for PolicyKind {
 #[macro_export]
 macro_rules! with_policy {
     ($kind:expr, |$P:ident| $body:expr) => {
-        match $kind {
-            $crate::reclaim::PolicyKind::Fifo => {
-                type $P = $crate::reclaim::fifo::Fifo;
-                $body
-            }
-            $crate::reclaim::PolicyKind::Lru => {
-                type $P = $crate::reclaim::lru::Lru;
-                $body
-            }
-            $crate::reclaim::PolicyKind::Clock => {
-                type $P = $crate::reclaim::clock::Clock;
-                $body
-            }
-            $crate::reclaim::PolicyKind::Opt => {
-                type $P = $crate::reclaim::opt::Opt;
-                $body
-            }
-            $crate::reclaim::PolicyKind::Random => {
-                type $P = $crate::reclaim::random::Random;
-                $body
-            }
-            $crate::reclaim::PolicyKind::Sieve => {
-                type $P = $crate::reclaim::sieve::Sieve;
-                $body
-            }
-            $crate::reclaim::PolicyKind::S3fifo => {
-                type $P = $crate::reclaim::s3fifo::S3Fifo;
-                $body
-            }
-            $crate::reclaim::PolicyKind::Linux => {
-                type $P = $crate::reclaim::two_list::TwoList;
-                $body
-            }
-        }
+        $crate::__policies!(__with_policy_arms { ($kind) ($P) ($body) })
     };
 }
 
-/// One variant per [`PolicyKind`]: the concrete policy behind [`AnyPolicy`].
-#[derive(Debug)]
-pub enum PolicyImpl {
-    /// FIFO.
-    Fifo(fifo::Fifo),
-    /// Exact LRU.
-    Lru(lru::Lru),
-    /// CLOCK over the hardware Accessed bits.
-    Clock(clock::Clock),
-    /// Belady's OPT.
-    Opt(opt::Opt),
-    /// Random (seeded).
-    Random(random::Random),
-    /// SIEVE.
-    Sieve(sieve::Sieve),
-    /// S3-FIFO.
-    S3fifo(s3fifo::S3Fifo),
-    /// Linux's active/inactive lists.
-    Linux(two_list::TwoList),
-}
-
-/// The one `match` over [`PolicyImpl`]: evaluates `$body` with `$p` bound to the concrete policy.
+/// The one dispatch over [`PolicyImpl`]: evaluates `$body` with `$p` bound to the concrete policy.
 macro_rules! any_policy {
     ($self:expr, $p:ident => $body:expr) => {
-        match $self {
-            PolicyImpl::Fifo($p) => $body,
-            PolicyImpl::Lru($p) => $body,
-            PolicyImpl::Clock($p) => $body,
-            PolicyImpl::Opt($p) => $body,
-            PolicyImpl::Random($p) => $body,
-            PolicyImpl::Sieve($p) => $body,
-            PolicyImpl::S3fifo($p) => $body,
-            PolicyImpl::Linux($p) => $body,
-        }
+        $crate::__policies!(__any_policy_arms { ($self) ($p) ($body) })
     };
 }
 
@@ -497,26 +497,6 @@ fn kind_of<P: Policy>(_: &P) -> PolicyKind {
 fn uses_accessed_bits<P: Policy>(_: &P) -> bool {
     P::USES_ACCESSED_BITS
 }
-
-macro_rules! any_policy_from {
-    ($($variant:ident($ty:ty)),+) => {
-        $(impl From<$ty> for PolicyImpl {
-            fn from(p: $ty) -> Self {
-                PolicyImpl::$variant(p)
-            }
-        })+
-    };
-}
-any_policy_from!(
-    Fifo(fifo::Fifo),
-    Lru(lru::Lru),
-    Clock(clock::Clock),
-    Opt(opt::Opt),
-    Random(random::Random),
-    Sieve(sieve::Sieve),
-    S3fifo(s3fifo::S3Fifo),
-    Linux(two_list::TwoList)
-);
 
 #[cfg(test)]
 mod tests {
