@@ -354,19 +354,19 @@ impl<M: PagingMode> Machine<M> {
                             self.regions.insert((pid, n.clone()), at);
                         }
                     }
-                    Err(e) => self.event(pid, format!("mmap({:?}, {}) failed: {e}", addr, len)),
+                    Err(e) => self.event(pid, format!("mmap({:?}, {}) failed: {}", addr, len, e.errno)),
                 }
             }
             Step::Munmap { addr, len } => {
                 let a = self.resolve(pid, addr)?;
                 if let Err(e) = self.kernel.munmap(pid, a, len.0) {
-                    self.event(pid, format!("munmap({:#x}, {len}) failed: {e}", a.raw()));
+                    self.event(pid, format!("munmap({:#x}, {len}) failed: {}", a.raw(), e.errno));
                 }
             }
             Step::Mprotect { addr, len, prot: p } => {
                 let a = self.resolve(pid, addr)?;
                 if let Err(e) = self.kernel.mprotect(pid, a, len.0, prot(p)?) {
-                    self.event(pid, format!("mprotect({:#x}, {len}, {p}) failed: {e}", a.raw()));
+                    self.event(pid, format!("mprotect({:#x}, {len}, {p}) failed: {}", a.raw(), e.errno));
                 }
             }
             Step::Brk { size } => {
@@ -406,7 +406,7 @@ impl<M: PagingMode> Machine<M> {
                 match (frame, swap) {
                     (Some(f), None) => {
                         let pfn = Pfn::try_new(*f).map_err(|e| e.to_string())?;
-                        self.kernel.pin(pid, vpn, pfn)?;
+                        self.kernel.pin(pid, vpn, pfn).map_err(|e| e.cause.to_string())?;
                     }
                     (None, Some(slot)) => {
                         if *slot == 0 {
@@ -415,7 +415,9 @@ impl<M: PagingMode> Machine<M> {
                             );
                         }
                         let content = text.as_deref().unwrap_or("").as_bytes();
-                        self.kernel.pin_swapped(pid, vpn, SwapEntry::new(0, *slot), content)?;
+                        self.kernel
+                            .pin_swapped(pid, vpn, SwapEntry::new(0, *slot), content)
+                            .map_err(|e| e.cause.to_string())?;
                     }
                     _ => return Err("pin needs exactly one of frame = N or swap = SLOT".into()),
                 }

@@ -2,6 +2,7 @@
 
 use vmsim::arch::x86_64::X86FourLevel;
 use vmsim::arch::Pte;
+use vmsim::kernel::error::{Cause, Errno, SysOp};
 use vmsim::kernel::mmap::MmapArgs;
 use vmsim::kernel::signal::SegvCode;
 use vmsim::kernel::task::{Pid, TaskState};
@@ -220,7 +221,9 @@ fn mprotect_read_only_then_write_is_accerr_and_back() {
 fn mprotect_unmapped_range_is_enomem() {
     let (mut k, pid) = boot();
     let base = anon(&mut k, pid, 1, "rw");
-    assert_eq!(k.mprotect(pid, base, 2 * PAGE_SIZE, VmFlags::READ), Err(vmsim::kernel::mmap::Errno::NoMem));
+    let e = k.mprotect(pid, base, 2 * PAGE_SIZE, VmFlags::READ).unwrap_err();
+    assert_eq!((e.op, e.addr, e.errno), (SysOp::Mprotect, Some(base), Errno::NoMem));
+    assert!(matches!(e.cause, Cause::RangeNotMapped { start, .. } if start == base), "{e}");
 }
 
 #[test]

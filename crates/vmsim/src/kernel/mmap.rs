@@ -2,7 +2,11 @@
 //! mm/vma.c; LINUX-VM-SPEC §4.4).
 //!
 //! Simplifies: anonymous private mappings only (file and shared mappings arrive later); no VMA merging.
+//!
+//! Failures are [`SysError`]s carrying the errno Linux returns for the same request; each choice cites the
+//! check in Linux that makes it.
 
+use super::error::{Cause, Errno, SysError, SysOp};
 use super::task::Pid;
 use super::tlbflush::FlushBatch;
 use super::vma::{VmFlags, Vma, VmaKind};
@@ -10,20 +14,6 @@ use super::{pgtable, Kernel};
 use crate::addr::{VirtAddr, PAGE_SIZE};
 use crate::arch::{PagingMode, Perms, Pte};
 use crate::phys::PageFlags;
-
-/// An `errno` returned by a system call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Errno {
-    /// `EINVAL`: bad alignment or length.
-    #[error("EINVAL")]
-    Inval,
-    /// `ENOMEM`: no room in the address space, or the range is not mapped.
-    #[error("ENOMEM")]
-    NoMem,
-    /// `ESRCH`: the process is not running.
-    #[error("ESRCH")]
-    Srch,
-}
 
 /// Arguments of an anonymous mmap.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,34 +32,49 @@ pub struct MmapArgs {
     pub name: Option<String>,
 }
 
-fn page_len(len: u64) -> Result<u64, Errno> {
+/// `len` rounded up to whole pages: `EINVAL` for 0 (mm/mmap.c `do_mmap`: `if (!len) return -EINVAL`), `ENOMEM`
+/// when rounding wraps (`len = PAGE_ALIGN(len); if (!len) return -ENOMEM`).
+fn page_len(op: SysOp, addr: Option<VirtAddr>, len: u64) -> Result<u64, SysError> {
     if len == 0 {
-        return Err(Errno::Inval);
+        return Err(SysError::new(op, addr, Errno::Inval, Cause::ZeroLength));
     }
-    VirtAddr::new(len).page_align_up().map(VirtAddr::raw).ok_or(Errno::NoMem)
+    VirtAddr::new(len)
+        .page_align_up()
+        .map(VirtAddr::raw)
+        .ok_or_else(|| SysError::new(op, addr, Errno::NoMem, Cause::LengthOverflow { len }))
+}
+
+/// `ESRCH` for an operation on a task that is not running.
+fn not_running(op: SysOp, addr: Option<VirtAddr>) -> SysError {
+    SysError::new(op, addr, Errno::Srch, Cause::ProcessNotRunning)
 }
 
 impl<M: PagingMode> Kernel<M> {
     /// `mmap(addr, len, prot, MAP_PRIVATE|MAP_ANONYMOUS[|MAP_FIXED], -1, 0)`.
-    pub fn mmap(&mut self, pid: Pid, args: &MmapArgs) -> Result<VirtAddr, Errno> {
-        let len = page_len(args.len)?;
+    ///
+    /// Errors, as in Linux: `EINVAL` for a zero length or an unaligned `MAP_FIXED` address (`__get_unmapped_area`:
+    /// `offset_in_page(addr)`); `ENOMEM` for a length that wraps, a fixed range beyond `TASK_SIZE`
+    /// (`addr > TASK_SIZE - len`), or no free range (`get_unmapped_area`); `ESRCH` if the task is gone.
+    pub fn mmap(&mut self, pid: Pid, args: &MmapArgs) -> Result<VirtAddr, SysError> {
+        let err = |errno, cause| SysError::new(SysOp::Mmap, args.addr, errno, cause);
+        let len = page_len(SysOp::Mmap, args.addr, args.len)?;
         let gap = self.cfg.stack_guard_gap;
         let top = user_top::<M>();
         let start = match (args.addr, args.fixed) {
             (Some(a), true) => {
                 if !a.is_page_aligned() {
-                    return Err(Errno::Inval);
+                    return Err(err(Errno::Inval, Cause::Unaligned));
                 }
-                let end = a.checked_add(len).ok_or(Errno::NoMem)?;
+                let end = a.checked_add(len).ok_or_else(|| err(Errno::NoMem, Cause::RangeOverflow))?;
                 if end.raw() > top {
-                    return Err(Errno::NoMem);
+                    return Err(err(Errno::NoMem, Cause::BeyondTaskSize { top }));
                 }
                 // MAP_FIXED replaces whatever was mapped there (do_mmap → __do_munmap).
-                self.munmap(pid, a, len)?;
+                self.munmap(pid, a, len).map_err(|e| e.during(SysOp::Mmap))?;
                 a
             }
             (hint, _) => {
-                let mm = self.mm_of(pid).ok_or(Errno::Srch)?;
+                let mm = self.mm_of(pid).ok_or_else(|| not_running(SysOp::Mmap, hint))?;
                 let hinted = hint.filter(|h| {
                     h.is_page_aligned()
                         && h.checked_add(len).is_some_and(|e| e.raw() <= top && !mm.vmas.overlaps(*h, e))
@@ -79,11 +84,11 @@ impl<M: PagingMode> Kernel<M> {
                     None => mm
                         .vmas
                         .find_gap_topdown(len, VirtAddr::new(PAGE_SIZE * 16), mm.mmap_base, gap)
-                        .ok_or(Errno::NoMem)?,
+                        .ok_or_else(|| err(Errno::NoMem, Cause::NoAddressSpace { len }))?,
                 }
             }
         };
-        let end = start.checked_add(len).ok_or(Errno::NoMem)?;
+        let end = start.checked_add(len).ok_or_else(|| err(Errno::NoMem, Cause::RangeOverflow))?;
         let mut flags = args.prot;
         if flags.contains(VmFlags::WRITE) {
             flags |= VmFlags::ACCOUNT; // accountable_mapping(): private writable (SPEC §7)
@@ -92,12 +97,13 @@ impl<M: PagingMode> Kernel<M> {
             flags |= VmFlags::GROWSDOWN;
         }
         let vma = Vma { start, end, flags, kind: VmaKind::Anon, name: args.name.clone() };
-        self.mm_of_mut(pid).ok_or(Errno::Srch)?.vmas.insert(vma).map_err(|_| Errno::NoMem)?;
+        let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(SysOp::Mmap, args.addr))?;
+        mm.vmas.insert(vma).map_err(|o| err(Errno::NoMem, Cause::VmaOverlap(o)))?;
         Ok(start)
     }
 
     /// Map an implicit VMA covering `[start, end)` (trace replay: every page a trace touches is legal).
-    pub fn map_trace_region(&mut self, pid: Pid, start: VirtAddr, end: VirtAddr) -> Result<(), Errno> {
+    pub fn map_trace_region(&mut self, pid: Pid, start: VirtAddr, end: VirtAddr) -> Result<(), SysError> {
         let vma = Vma {
             start,
             end,
@@ -105,18 +111,22 @@ impl<M: PagingMode> Kernel<M> {
             kind: VmaKind::Trace,
             name: Some("trace".into()),
         };
-        self.mm_of_mut(pid).ok_or(Errno::Srch)?.vmas.insert(vma).map_err(|_| Errno::NoMem)
+        let (op, at) = (SysOp::MapTraceRegion, Some(start));
+        let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?;
+        mm.vmas.insert(vma).map_err(|o| SysError::new(op, at, Errno::NoMem, Cause::VmaOverlap(o)))
     }
 
     /// `munmap(addr, len)`: split VMAs, zap PTEs, free empty page tables, flush the TLB (SPEC §4.4). Unmapping
-    /// holes is not an error; an unaligned start is `EINVAL`.
-    pub fn munmap(&mut self, pid: Pid, addr: VirtAddr, len: u64) -> Result<(), Errno> {
+    /// holes is not an error; an unaligned start or a range that wraps is `EINVAL` (mm/vma.c `do_vmi_munmap`:
+    /// `offset_in_page(start) || len > TASK_SIZE - start`).
+    pub fn munmap(&mut self, pid: Pid, addr: VirtAddr, len: u64) -> Result<(), SysError> {
+        let (op, at) = (SysOp::Munmap, Some(addr));
         if !addr.is_page_aligned() {
-            return Err(Errno::Inval);
+            return Err(SysError::new(op, at, Errno::Inval, Cause::Unaligned));
         }
-        let len = page_len(len)?;
-        let end = addr.checked_add(len).ok_or(Errno::Inval)?;
-        let mm = self.mm_of_mut(pid).ok_or(Errno::Srch)?;
+        let len = page_len(op, at, len)?;
+        let end = addr.checked_add(len).ok_or_else(|| SysError::new(op, at, Errno::Inval, Cause::RangeOverflow))?;
+        let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?;
         let (mm_id, pgd) = (mm.id, mm.pgd());
         let removed = mm.vmas.remove_range(addr, end);
         let mut batch = FlushBatch::new();
@@ -138,18 +148,20 @@ impl<M: PagingMode> Kernel<M> {
     }
 
     /// `mprotect(addr, len, prot)`: split VMAs, change flags and PTE permissions, flush the TLB (SPEC §4.4).
-    /// A range with unmapped pages is `ENOMEM`. Private pages stay read-only unless exclusively owned, so a
+    /// A range with unmapped pages is `ENOMEM` (mm/mprotect.c `do_mprotect_pkey`: `error = -ENOMEM` when a VMA
+    /// is missing); an unaligned start is `EINVAL`. Private pages stay read-only unless exclusively owned, so a
     /// later write still takes a write-protect fault (`can_change_pte_writable`, mm/mprotect.c).
-    pub fn mprotect(&mut self, pid: Pid, addr: VirtAddr, len: u64, prot: VmFlags) -> Result<(), Errno> {
+    pub fn mprotect(&mut self, pid: Pid, addr: VirtAddr, len: u64, prot: VmFlags) -> Result<(), SysError> {
+        let (op, at) = (SysOp::Mprotect, Some(addr));
         if !addr.is_page_aligned() {
-            return Err(Errno::Inval);
+            return Err(SysError::new(op, at, Errno::Inval, Cause::Unaligned));
         }
-        let len = page_len(len)?;
-        let end = addr.checked_add(len).ok_or(Errno::NoMem)?;
+        let len = page_len(op, at, len)?;
+        let end = addr.checked_add(len).ok_or_else(|| SysError::new(op, at, Errno::NoMem, Cause::RangeOverflow))?;
         let zero = self.zero_pfn();
-        let mm = self.mm_of_mut(pid).ok_or(Errno::Srch)?;
+        let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?;
         if !mm.vmas.covers(addr, end) {
-            return Err(Errno::NoMem);
+            return Err(SysError::new(op, at, Errno::NoMem, Cause::RangeNotMapped { start: addr, end }));
         }
         for v in mm.vmas.range_mut(addr, end) {
             let keep = v.flags - VmFlags::ACCESS;
@@ -182,28 +194,32 @@ impl<M: PagingMode> Kernel<M> {
     }
 
     /// `brk(new)`: move the program break (mm/mmap.c `SYSCALL_DEFINE1(brk)`). Returns the resulting break;
-    /// like Linux, a request that cannot be met leaves the break unchanged and returns the old value.
-    pub fn brk(&mut self, pid: Pid, new: VirtAddr) -> Result<VirtAddr, Errno> {
-        let mm = self.mm_of(pid).ok_or(Errno::Srch)?;
+    /// like Linux, a request that cannot be met leaves the break unchanged and returns the old value. `Err` is
+    /// for a task that is not running (`ESRCH`) or a break so high that rounding it up wraps (`ENOMEM`).
+    pub fn brk(&mut self, pid: Pid, new: VirtAddr) -> Result<VirtAddr, SysError> {
+        let (op, at) = (SysOp::Brk, Some(new));
+        let err = |errno, cause| SysError::new(op, at, errno, cause);
+        let mm = self.mm_of(pid).ok_or_else(|| not_running(op, at))?;
         let (start_brk, old) = (mm.start_brk, mm.brk);
         if new < start_brk {
             return Ok(old);
         }
-        let old_end = old.page_align_up().ok_or(Errno::NoMem)?;
-        let new_end = new.page_align_up().ok_or(Errno::NoMem)?;
+        let old_end = old.page_align_up().ok_or_else(|| err(Errno::NoMem, Cause::RangeOverflow))?;
+        let new_end = new.page_align_up().ok_or_else(|| err(Errno::NoMem, Cause::RangeOverflow))?;
         if new_end < old_end {
-            self.munmap(pid, new_end, old_end.raw() - new_end.raw())?;
+            self.munmap(pid, new_end, old_end.raw() - new_end.raw()).map_err(|e| e.during(op))?;
             if new_end > start_brk {
-                self.mm_of_mut(pid).ok_or(Errno::Srch)?.vmas.set_end(start_brk, new_end);
+                self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?.vmas.set_end(start_brk, new_end);
             }
         } else if new_end > old_end {
-            let mm = self.mm_of_mut(pid).ok_or(Errno::Srch)?;
+            let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?;
             // check_brk_limits + find_vma_intersection(mm, oldbrk, newbrk + PAGE_SIZE): keep a page free.
-            let guard_end = new_end.checked_add(PAGE_SIZE).ok_or(Errno::NoMem)?;
+            let guard_end = new_end.checked_add(PAGE_SIZE).ok_or_else(|| err(Errno::NoMem, Cause::RangeOverflow))?;
             if mm.vmas.overlaps(old_end, guard_end) {
                 return Ok(old);
             }
-            if old_end == start_brk.page_align_up().ok_or(Errno::NoMem)? && mm.vmas.find(start_brk).is_none() {
+            let heap_base = start_brk.page_align_up().ok_or_else(|| err(Errno::NoMem, Cause::RangeOverflow))?;
+            if old_end == heap_base && mm.vmas.find(start_brk).is_none() {
                 let vma = Vma {
                     start: old_end,
                     end: new_end,
@@ -211,14 +227,18 @@ impl<M: PagingMode> Kernel<M> {
                     kind: VmaKind::Heap,
                     name: None,
                 };
-                mm.vmas.insert(vma).map_err(|_| Errno::NoMem)?;
+                mm.vmas.insert(vma).map_err(|o| err(Errno::NoMem, Cause::VmaOverlap(o)))?;
             } else {
-                let heap_start =
-                    mm.vmas.iter().find(|v| v.kind == VmaKind::Heap).map(|v| v.start).ok_or(Errno::NoMem)?;
+                let heap_start = mm
+                    .vmas
+                    .iter()
+                    .find(|v| v.kind == VmaKind::Heap)
+                    .map(|v| v.start)
+                    .ok_or_else(|| err(Errno::NoMem, Cause::NoHeap))?;
                 mm.vmas.set_end(heap_start, new_end);
             }
         }
-        self.mm_of_mut(pid).ok_or(Errno::Srch)?.brk = new;
+        self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?.brk = new;
         Ok(new)
     }
 }

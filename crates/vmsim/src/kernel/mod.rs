@@ -5,10 +5,11 @@
 //! Each file here holds one concept: [`task`] tasks, [`mm`] address spaces, [`cpu`] CPUs and their ASIDs,
 //! [`tlbflush`] flush tokens and shootdowns, [`pgtable`] the only code that writes page-table entries, [`fault`]
 //! the fault handler, [`mmap`] the mapping system calls, [`swapin`] swap-in, [`memcontrol`] memory groups,
-//! [`vma`] the VMA tree, [`signal`] SIGSEGV.
+//! [`vma`] the VMA tree, [`signal`] SIGSEGV, [`error`] errnos and the typed errors of operations.
 
 pub mod clock;
 pub mod cpu;
+pub mod error;
 pub mod fault;
 pub mod kthread;
 pub mod memcontrol;
@@ -34,7 +35,9 @@ use crate::reclaim::{AnyPolicy, NextUse, PolicyKind};
 use crate::swap::entry::SwapEntry;
 use crate::swap::swap_state::{SwapCache, SwapRaState};
 use crate::swap::swapfile::SwapSpace;
+use crate::swap::SwapFileError;
 use cpu::{CpuId, Cpus};
+use error::{Cause, Errno, SysError, SysOp};
 use fault::FaultOutcome;
 use memcontrol::MemcgId;
 use mm::{Mm, MmArena, MmCounters};
@@ -512,13 +515,20 @@ impl<M: PagingMode> Kernel<M> {
 
     /// Map page `vpn` of `pid` to frame `pfn` (teaching set-ups: the seed note's table). The page must lie in a
     /// VMA and be unmapped; the frame must be free.
-    pub fn pin(&mut self, pid: Pid, vpn: Vpn, pfn: Pfn) -> Result<(), String> {
+    ///
+    /// Errors follow `vm_insert_page` (mm/memory.c), the kernel's own "map this page here": `EFAULT` for an
+    /// address outside the VMA, `EBUSY` for a slot that is already mapped (`insert_page_into_pte_locked`),
+    /// `ENOMEM` when a page table cannot be allocated (`get_locked_pte`). A frame beyond RAM is `EINVAL` (not a
+    /// valid page); a frame already allocated is `EBUSY`; a huge leaf over the page is `EBUSY` too (the slot is
+    /// taken; Linux would fail `get_locked_pte` there, but nothing is out of memory). `ESRCH`: the task is gone.
+    pub fn pin(&mut self, pid: Pid, vpn: Vpn, pfn: Pfn) -> Result<(), SysError> {
+        let err = |errno, cause| SysError::new(SysOp::Pin, Some(vpn.start()), errno, cause);
         if !self.mem.contains(pfn) {
-            return Err(format!("frame {} is outside RAM ({} frames)", pfn.raw(), self.mem.frames()));
+            return Err(err(Errno::Inval, Cause::FrameOutsideRam { pfn, frames: self.mem.frames() }));
         }
-        let (slot, flags, mm_id) = self.prepare_slot(pid, vpn)?;
+        let (slot, flags, mm_id) = self.prepare_slot(SysOp::Pin, pid, vpn)?;
         if !self.frames.claim(pfn) {
-            return Err(format!("frame {} is already in use", pfn.raw()));
+            return Err(err(Errno::Busy, Cause::FrameInUse { pfn }));
         }
         self.reclaim.user_used += 1;
         self.new_anon_page(pfn, RmapEntry { mm: mm_id, vpn }, false);
@@ -537,13 +547,20 @@ impl<M: PagingMode> Kernel<M> {
 
     /// Make page `vpn` of `pid` a non-present entry holding `entry`: a page that lives in swap, with `content`
     /// written to that slot (the rest of the page is zero).
-    pub fn pin_swapped(&mut self, pid: Pid, vpn: Vpn, entry: SwapEntry, content: &[u8]) -> Result<(), String> {
-        let (slot, _, mm_id) = self.prepare_slot(pid, vpn)?;
-        self.swap.reserve(entry).map_err(|e| format!("{e} (configure a swap area: [swap] size = \"1MiB\")"))?;
+    ///
+    /// Errors: those of [`pin`](Self::pin) for the page; for the slot, the swap error itself
+    /// ([`Cause::SwapSlotUnusable`], [`Cause::SwapWrite`]) with the errno `__swap_duplicate` would give
+    /// ([`Errno::of_swap`]).
+    pub fn pin_swapped(&mut self, pid: Pid, vpn: Vpn, entry: SwapEntry, content: &[u8]) -> Result<(), SysError> {
+        let err = |e: SwapFileError, cause: fn(SwapFileError) -> Cause| {
+            SysError::new(SysOp::PinSwapped, Some(vpn.start()), Errno::of_swap(&e), cause(e))
+        };
+        let (slot, _, mm_id) = self.prepare_slot(SysOp::PinSwapped, pid, vpn)?;
+        self.swap.reserve(entry).map_err(|e| err(e, Cause::SwapSlotUnusable))?;
         let mut page = [0u8; crate::addr::PAGE_BYTES];
         let n = content.len().min(page.len());
         page[..n].copy_from_slice(&content[..n]);
-        self.swap_write(entry, &page).map_err(|e| e.to_string())?;
+        self.swap_write(entry, &page).map_err(|e| err(e, Cause::SwapWrite))?;
         let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, M::Pte::from_swap(entry));
         self.flush(flush);
         if let Some(mm) = self.mms.get_mut(mm_id) {
@@ -552,24 +569,23 @@ impl<M: PagingMode> Kernel<M> {
         Ok(())
     }
 
-    fn prepare_slot(&mut self, pid: Pid, vpn: Vpn) -> Result<(PteSlot, VmFlags, MmId), String> {
+    /// The empty PTE slot for page `vpn` of `pid`, with its VMA's flags and the mm: the checks of
+    /// `vm_insert_page` (see [`pin`](Self::pin) for the errnos).
+    fn prepare_slot(&mut self, op: SysOp, pid: Pid, vpn: Vpn) -> Result<(PteSlot, VmFlags, MmId), SysError> {
         let va = vpn.start();
-        let mm = self.mm_of(pid).ok_or("process is not running")?;
-        let flags = mm
-            .vmas
-            .find(va)
-            .map(|v| v.flags)
-            .ok_or_else(|| format!("page {} ({:#x}) is not inside any mapping", vpn.raw(), va.raw()))?;
+        let err = |errno, cause| SysError::new(op, Some(va), errno, cause);
+        let mm = self.mm_of(pid).ok_or_else(|| err(Errno::Srch, Cause::ProcessNotRunning))?;
+        let flags = mm.vmas.find(va).map(|v| v.flags).ok_or_else(|| err(Errno::Fault, Cause::NotInVma { vpn }))?;
         let (pgd, mm_id) = (mm.pgd(), mm.id);
         let mut tables = 0;
         let slot = pgtable::pte_alloc::<M>(&mut self.mem, &mut self.frames, pgd, va, &mut tables);
         self.add_tables(mm_id, tables);
         let slot = slot.map_err(|e| match e {
-            PteAllocError::NoFrame => "out of memory for page tables".to_string(),
-            PteAllocError::HugeLeaf(size) => format!("page {} lies inside a {} page", vpn.raw(), size.label()),
+            PteAllocError::NoFrame => err(Errno::NoMem, Cause::PageTableOom),
+            PteAllocError::HugeLeaf(size) => err(Errno::Busy, Cause::HugePage { vpn, size }),
         })?;
         if !slot.read::<M>(&self.mem).is_none() {
-            return Err(format!("page {} is already mapped", vpn.raw()));
+            return Err(err(Errno::Busy, Cause::AlreadyMapped { vpn }));
         }
         Ok((slot, flags, mm_id))
     }
