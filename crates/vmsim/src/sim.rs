@@ -152,11 +152,7 @@ impl AnyMachine {
     /// Boot the machine a configuration describes.
     pub fn new(cfg: &SimConfig) -> Result<Self, KernelError> {
         if cfg.reclaim.policy == crate::reclaim::PolicyKind::Opt {
-            return Err(KernelError::Config(
-                "reclaim.policy = opt needs to know the future, which only a whole trace gives: use \
-                 `vmsim replay TRACE --exact --policy opt`"
-                    .into(),
-            ));
+            return Err(KernelError::OptNeedsTrace);
         }
         Ok(match cfg.machine.arch {
             ArchKind::X86_64 => AnyMachine::X86(Box::new(Machine::new(cfg)?)),
@@ -219,7 +215,7 @@ impl<M: PagingMode> Machine<M> {
             cfg.swap.devices.clone()
         };
         for d in &devices {
-            kernel.swap.add(d).map_err(|e| KernelError::Config(e.to_string()))?;
+            kernel.swap.add(d)?;
         }
         Ok(Self {
             kernel,

@@ -6,7 +6,7 @@ use vmsim::kernel::error::{Cause, Errno, SysError, SysOp};
 use vmsim::kernel::mmap::MmapArgs;
 use vmsim::kernel::task::Pid;
 use vmsim::kernel::vma::VmFlags;
-use vmsim::kernel::{Kernel, KernelConfig, Layout};
+use vmsim::kernel::{Kernel, KernelConfig, KernelError, Layout};
 use vmsim::mmu::tlb::TlbConfig;
 use vmsim::swap::{SwapDeviceConfig, SwapEntry, SwapFileError};
 use vmsim::{Pfn, VirtAddr, Vpn, PAGE_SIZE};
@@ -138,4 +138,26 @@ fn pin_swapped_keeps_the_typed_swap_error() {
     // The page is taken too.
     let e = k.pin_swapped(pid, Vpn::new(0), SwapEntry::new(0, 2), b"z").unwrap_err();
     assert!(matches!(e.cause, Cause::AlreadyMapped { .. }), "{e}");
+}
+
+#[test]
+fn kernel_errors_keep_typed_sources() {
+    let cfg = KernelConfig { page_cluster: 40, ..KernelConfig::default() };
+    let e = Kernel::<Linear>::new(8, &TlbConfig::default(), cfg).unwrap_err();
+    assert!(matches!(e, KernelError::SwapState(_)), "{e}");
+    assert!(!e.to_string().contains('\n'));
+}
+
+#[test]
+fn machine_errors_keep_the_swap_error() {
+    let mut cfg = vmsim::config::SimConfig::default();
+    cfg.swap.devices.push(SwapDeviceConfig { priority: Some(-5), size_pages: Some(16), file: None });
+    let e = vmsim::sim::AnyMachine::new(&cfg).unwrap_err();
+    assert!(matches!(e, KernelError::Swap(SwapFileError::PriorityOutOfRange { priority: -5, .. })), "{e}");
+    assert!(std::error::Error::source(&e).is_none(), "the swap error's text is the whole message");
+    cfg.swap.devices.clear();
+    cfg.reclaim.policy = vmsim::reclaim::PolicyKind::Opt;
+    let e = vmsim::sim::AnyMachine::new(&cfg).unwrap_err();
+    assert!(matches!(e, KernelError::OptNeedsTrace), "{e}");
+    assert!(e.to_string().contains("--policy opt") && !e.to_string().contains('\n'), "{e}");
 }

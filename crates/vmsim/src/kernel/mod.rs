@@ -22,7 +22,7 @@ pub mod task;
 pub mod tlbflush;
 pub mod vma;
 
-use crate::addr::{Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
+use crate::addr::{AddrError, Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
 use crate::arch::{PageSizeKind, PagingMode, Perms, Pte};
 use crate::mmu::tlb::{TlbConfig, TlbConfigError};
 use crate::mmu::{Access, AddressSpace, Mode, Outcome};
@@ -33,7 +33,7 @@ use crate::reclaim::vmscan::ReclaimState;
 use crate::reclaim::watermark::Watermarks;
 use crate::reclaim::{AnyPolicy, NextUse, PolicyKind};
 use crate::swap::entry::SwapEntry;
-use crate::swap::swap_state::{SwapCache, SwapRaState};
+use crate::swap::swap_state::{SwapCache, SwapRaState, SwapStateError};
 use crate::swap::swapfile::SwapSpace;
 use crate::swap::SwapFileError;
 use cpu::{CpuId, Cpus};
@@ -237,6 +237,7 @@ pub struct Kernel<M: PagingMode> {
 
 /// Why a kernel could not be built.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KernelError {
     /// Bad TLB geometry.
     #[error(transparent)]
@@ -244,9 +245,28 @@ pub enum KernelError {
     /// Not enough RAM to boot (zero page, first page tables).
     #[error("memory of {0} frames is too small to boot")]
     TooSmall(usize),
-    /// A bad setting.
+    /// More frames than a 52-bit physical address space holds.
+    #[error(transparent)]
+    Addr(#[from] AddrError),
+    /// A bad swap readahead setting (`vm.page-cluster`).
+    #[error(transparent)]
+    SwapState(#[from] SwapStateError),
+    /// A swap area that cannot be activated. Its text is the whole message: [`SwapFileError::Io`] already shows
+    /// its I/O error, so it is not also given as `source()` (a chain printer would show it twice).
     #[error("{0}")]
-    Config(String),
+    Swap(SwapFileError),
+    /// `reclaim.policy = opt` for a run that is not a whole-trace replay.
+    #[error(
+        "reclaim.policy = opt needs to know the future, which only a whole trace gives: use \
+         `vmsim replay TRACE --exact --policy opt`"
+    )]
+    OptNeedsTrace,
+}
+
+impl From<SwapFileError> for KernelError {
+    fn from(e: SwapFileError) -> Self {
+        KernelError::Swap(e)
+    }
 }
 
 /// Frames beyond the N user frames that exact mode keeps for page tables and the zero page.
@@ -266,7 +286,7 @@ impl<M: PagingMode> Kernel<M> {
         if cfg.exact {
             // Frames 0..N are the user frames, handed out lowest first; the allocator keeps the reserve above.
             for i in (0..user_frames).rev() {
-                let pfn = Pfn::try_new(i).map_err(|e| KernelError::Config(e.to_string()))?;
+                let pfn = Pfn::try_new(i)?;
                 alloc.claim(pfn);
                 reclaim.exact_free.push(pfn);
             }
@@ -291,7 +311,7 @@ impl<M: PagingMode> Kernel<M> {
             page_table_frames: 0,
             swap: SwapSpace::new(),
             swap_cache: SwapCache::new(),
-            swap_ra: SwapRaState::new(page_cluster).map_err(|e| KernelError::Config(e.to_string()))?,
+            swap_ra: SwapRaState::new(page_cluster)?,
             wmark: Watermarks::for_frames(frames as u64, wsf),
             reclaim,
             next_use: NextUse::NEVER,
