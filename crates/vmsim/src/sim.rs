@@ -1,11 +1,12 @@
 //! The simulation: builds a machine from a [`SimConfig`], runs scenarios and trace accesses, and reports.
 //! This is the config boundary: the one place that turns an architecture name into a type ([`AnyMachine`]).
 
-use crate::addr::{Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
+use crate::addr::{AddrError, Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
 use crate::arch::linear::Linear;
 use crate::arch::x86_64::X86FourLevel;
 use crate::arch::{PagingMode, Pte};
 use crate::config::{AddrExpr, ArchKind, ProcessConfig, Scenario, SimConfig, Step};
+use crate::kernel::error::SysError;
 use crate::kernel::mmap::{user_top, MmapArgs};
 use crate::kernel::task::{Pid, TaskState};
 use crate::kernel::vma::VmFlags;
@@ -20,14 +21,92 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// A step that could not be carried out, located in the scenario file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{location}: {message}")]
+/// A step that could not be carried out, located in the scenario file. Displays as one line,
+/// `file:line:column: message`; `kind` says what went wrong, typed.
+#[derive(Debug, thiserror::Error)]
+#[error("{location}: {kind}")]
 pub struct StepError {
-    /// `file:line:column` of the step.
+    /// `file:line:column` of the step (the file alone for a process that could not be started).
     pub location: String,
     /// What is wrong.
-    pub message: String,
+    pub kind: StepErrorKind,
+}
+
+/// Why a scenario step failed: a step the scenario wrote wrongly, or an operation the kernel refused.
+///
+/// Each message is one line and what the CLI prints after the location. A kernel refusal shows its cause alone
+/// (`frame 3 is already in use`); the [`SysError`] inside also has the operation, address and errno.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StepErrorKind {
+    /// A `prot` string that is not a combination of r, w, x or `none`.
+    #[error("bad prot {0:?} (expected a combination of r, w, x, or \"none\")")]
+    BadProt(String),
+    /// An address naming a region no earlier mmap step named.
+    #[error("unknown region {0:?} (name it in an earlier mmap step: name = {0:?})")]
+    UnknownRegion(String),
+    /// A region plus offset beyond 2^64.
+    #[error("address {region}+{offset:#x} overflows")]
+    AddressOverflow {
+        /// The region.
+        region: String,
+        /// The offset added to it.
+        offset: u64,
+    },
+    /// `start_brk + size` beyond 2^64.
+    #[error("brk size overflows")]
+    BrkOverflow {
+        /// The heap size asked for.
+        size: u64,
+    },
+    /// A sweep with `stride = 0`.
+    #[error("stride must be at least 1 byte")]
+    ZeroStride,
+    /// A store step with both or neither of `text` and `hex`.
+    #[error("store needs exactly one of text = \"...\" or hex = \"...\"")]
+    StoreNeedsOneSource,
+    /// `hex` with an odd number of digits (whitespace removed).
+    #[error("hex {0:?} has an odd number of digits")]
+    OddHexDigits(String),
+    /// Two characters of `hex` that are not a hex byte.
+    #[error("bad hex byte {0:?}")]
+    BadHexByte(String),
+    /// A pin step with both or neither of `frame` and `swap`.
+    #[error("pin needs exactly one of frame = N or swap = SLOT")]
+    PinNeedsOneTarget,
+    /// A pin step with `text` and `frame`.
+    #[error("pin text = \"...\" goes with swap = SLOT (use a store step for a page in RAM)")]
+    PinTextNeedsSwap,
+    /// A pin step with `swap = 0`, the header slot.
+    #[error("swap slot 0 holds the swap header and is never used for data (use 1 or more)")]
+    SwapSlotZero,
+    /// A pin step whose frame number cannot be a frame.
+    #[error(transparent)]
+    BadFrame(#[from] AddrError),
+    /// The kernel refused the operation.
+    #[error("{}", .0.cause)]
+    Sys(SysError),
+    /// The process could not be started.
+    #[error(transparent)]
+    Spawn(#[from] KernelError),
+    /// A process's `cpu = N` beyond `machine.cpus`.
+    #[error("process {process:?}: cpu = {cpu} is out of range 0..{cpus} (machine.cpus = {cpus})")]
+    CpuOutOfRange {
+        /// The process's name.
+        process: String,
+        /// The CPU asked for.
+        cpu: u32,
+        /// CPUs of the machine.
+        cpus: usize,
+    },
+}
+
+/// Not `#[from]`: the message is the cause's line, so the [`SysError`] is not also a `source()` (a chain printer
+/// would repeat the cause).
+impl From<SysError> for StepErrorKind {
+    fn from(e: SysError) -> Self {
+        StepErrorKind::Sys(e)
+    }
 }
 
 /// Per-process summary in a report.
@@ -268,19 +347,13 @@ impl<M: PagingMode> Machine<M> {
             let pid = self
                 .kernel
                 .spawn(&p.name, &layout)
-                .map_err(|e| StepError { location: path.display().to_string(), message: e.to_string() })?;
+                .map_err(|e| StepError { location: path.display().to_string(), kind: e.into() })?;
             if let Some(cpu) = p.cpu {
                 let ok = u16::try_from(cpu).is_ok_and(|c| self.kernel.set_task_cpu(pid, crate::kernel::cpu::CpuId(c)));
                 if !ok {
-                    return Err(StepError {
-                        location: path.display().to_string(),
-                        message: format!(
-                            "process {:?}: cpu = {cpu} is out of range 0..{} (machine.cpus = {})",
-                            p.name,
-                            self.kernel.cpus.len(),
-                            self.kernel.cpus.len()
-                        ),
-                    });
+                    let (process, cpus) = (p.name.clone(), self.kernel.cpus.len());
+                    let kind = StepErrorKind::CpuOutOfRange { process, cpu, cpus };
+                    return Err(StepError { location: path.display().to_string(), kind });
                 }
             }
             if let Some(max) = p.memory_max {
@@ -304,7 +377,7 @@ impl<M: PagingMode> Machine<M> {
                     let (l, c) = crate::config::line_col(text, step.span().start);
                     format!("{}:{l}:{c}", path.display())
                 };
-                self.run_step(*pid, step.get_ref()).map_err(|message| StepError { location: loc(), message })?;
+                self.run_step(*pid, step.get_ref()).map_err(|kind| StepError { location: loc(), kind })?;
             }
             if !progressed {
                 return Ok(());
@@ -312,14 +385,14 @@ impl<M: PagingMode> Machine<M> {
         }
     }
 
-    fn resolve(&self, pid: Pid, a: &AddrExpr) -> Result<VirtAddr, String> {
+    fn resolve(&self, pid: Pid, a: &AddrExpr) -> Result<VirtAddr, StepErrorKind> {
         match a {
             AddrExpr::Abs(n) => Ok(VirtAddr::new(*n)),
             AddrExpr::Region(name, off) => {
-                let base = self.regions.get(&(pid, name.clone())).ok_or_else(|| {
-                    format!("unknown region {name:?} (name it in an earlier mmap step: name = {name:?})")
-                })?;
-                base.checked_add(*off).ok_or_else(|| format!("address {name}+{off:#x} overflows"))
+                let base =
+                    self.regions.get(&(pid, name.clone())).ok_or_else(|| StepErrorKind::UnknownRegion(name.clone()))?;
+                base.checked_add(*off)
+                    .ok_or_else(|| StepErrorKind::AddressOverflow { region: name.clone(), offset: *off })
             }
         }
     }
@@ -328,11 +401,8 @@ impl<M: PagingMode> Machine<M> {
         self.kernel.log.push(Event { pid, what });
     }
 
-    fn run_step(&mut self, pid: Pid, step: &Step) -> Result<(), String> {
-        let prot = |s: &str| {
-            VmFlags::from_prot(s)
-                .ok_or_else(|| format!("bad prot {s:?} (expected a combination of r, w, x, or \"none\")"))
-        };
+    fn run_step(&mut self, pid: Pid, step: &Step) -> Result<(), StepErrorKind> {
+        let prot = |s: &str| VmFlags::from_prot(s).ok_or_else(|| StepErrorKind::BadProt(s.to_string()));
         match step {
             Step::Mmap { name, addr, len, prot: p, fixed, grows_down } => {
                 let addr = addr.as_ref().map(|a| self.resolve(pid, a)).transpose()?;
@@ -368,7 +438,7 @@ impl<M: PagingMode> Machine<M> {
             Step::Brk { size } => {
                 let start = self.kernel.mm_of(pid).map(|m| m.start_brk);
                 if let Some(start) = start {
-                    let want = start.checked_add(size.0).ok_or("brk size overflows")?;
+                    let want = start.checked_add(size.0).ok_or(StepErrorKind::BrkOverflow { size: size.0 })?;
                     if let Ok(got) = self.kernel.brk(pid, want) {
                         if got != want {
                             self.event(pid, format!("brk({:#x}) refused: break stays at {:#x}", want.raw(), got.raw()));
@@ -390,7 +460,7 @@ impl<M: PagingMode> Machine<M> {
                 let bytes = match (text, hex) {
                     (Some(t), None) => t.as_bytes().to_vec(),
                     (None, Some(h)) => parse_hex(h)?,
-                    _ => return Err("store needs exactly one of text = \"...\" or hex = \"...\"".into()),
+                    _ => return Err(StepErrorKind::StoreNeedsOneSource),
                 };
                 self.accesses.total += 1;
                 self.accesses.writes += 1;
@@ -401,24 +471,20 @@ impl<M: PagingMode> Machine<M> {
                 let vpn = Vpn::new(*page);
                 match (frame, swap) {
                     (Some(f), None) => {
-                        let pfn = Pfn::try_new(*f).map_err(|e| e.to_string())?;
-                        self.kernel.pin(pid, vpn, pfn).map_err(|e| e.cause.to_string())?;
+                        let pfn = Pfn::try_new(*f)?;
+                        self.kernel.pin(pid, vpn, pfn)?;
                     }
                     (None, Some(slot)) => {
                         if *slot == 0 {
-                            return Err(
-                                "swap slot 0 holds the swap header and is never used for data (use 1 or more)".into()
-                            );
+                            return Err(StepErrorKind::SwapSlotZero);
                         }
                         let content = text.as_deref().unwrap_or("").as_bytes();
-                        self.kernel
-                            .pin_swapped(pid, vpn, SwapEntry::new(0, *slot), content)
-                            .map_err(|e| e.cause.to_string())?;
+                        self.kernel.pin_swapped(pid, vpn, SwapEntry::new(0, *slot), content)?;
                     }
-                    _ => return Err("pin needs exactly one of frame = N or swap = SLOT".into()),
+                    _ => return Err(StepErrorKind::PinNeedsOneTarget),
                 }
                 if frame.is_some() && text.is_some() {
-                    return Err("pin text = \"...\" goes with swap = SLOT (use a store step for a page in RAM)".into());
+                    return Err(StepErrorKind::PinTextNeedsSwap);
                 }
             }
             Step::Exit => self.kernel.exit(pid),
@@ -436,10 +502,10 @@ impl<M: PagingMode> Machine<M> {
         repeat: u32,
         kind: Access,
         value: u8,
-    ) -> Result<(), String> {
+    ) -> Result<(), StepErrorKind> {
         let start = self.resolve(pid, addr)?;
         if stride == 0 {
-            return Err("stride must be at least 1 byte".into());
+            return Err(StepErrorKind::ZeroStride);
         }
         for _ in 0..repeat {
             let mut off = 0;
@@ -706,13 +772,154 @@ fn sum_mmu_stats<M: PagingMode>(
     (tlb, walks)
 }
 
-fn parse_hex(h: &str) -> Result<Vec<u8>, String> {
-    let h: String = h.chars().filter(|c| !c.is_whitespace()).collect();
-    if h.len() % 2 != 0 {
-        return Err(format!("hex {h:?} has an odd number of digits"));
+/// The bytes of a `hex = "..."` string (whitespace ignored).
+fn parse_hex(h: &str) -> Result<Vec<u8>, StepErrorKind> {
+    let digits: Vec<char> = h.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() % 2 != 0 {
+        return Err(StepErrorKind::OddHexDigits(digits.into_iter().collect()));
     }
-    (0..h.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).map_err(|_| format!("bad hex byte {:?}", &h[i..i + 2])))
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let byte: String = pair.iter().collect();
+            u8::from_str_radix(&byte, 16).map_err(|_| StepErrorKind::BadHexByte(byte))
+        })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::error::{Cause, Errno, SysOp};
+
+    /// Run a linear-machine scenario whose one process has `steps`; the step error, if any.
+    fn run(steps: &str) -> Result<(), StepError> {
+        let text = format!(
+            "[machine]\narch = \"linear\"\nframes = 8\n[swap]\nsize = 0\n[[process]]\nname = \"p\"\nsteps = [\n{steps}\n]\n"
+        );
+        let path = Path::new("s.toml");
+        let (sc, cfg) = Scenario::parse(path, &text, &[]).unwrap();
+        let mut m = AnyMachine::new(&cfg).unwrap();
+        with_machine!(&mut m, m => m.run_scenario(path, &text, &sc))
+    }
+
+    fn step_error(steps: &str) -> StepError {
+        let e = run(steps).unwrap_err();
+        let s = e.to_string();
+        assert!(s.starts_with("s.toml:") && !s.contains('\n'), "{s}");
+        assert_eq!(s, format!("{}: {}", e.location, e.kind));
+        e
+    }
+
+    const MAP: &str = "{ op = \"mmap\", addr = 4096, len = 16384, fixed = true, name = \"buf\" },\n";
+
+    #[test]
+    fn pin_to_a_frame_in_use_is_a_typed_kernel_error() {
+        let e = step_error(&format!(
+            "{MAP}{{ op = \"pin\", page = 1, frame = 3 }},\n{{ op = \"pin\", page = 2, frame = 3 }},"
+        ));
+        assert_eq!(e.location, "s.toml:11:1");
+        let StepErrorKind::Sys(sys) = &e.kind else { panic!("{e:?}") };
+        assert_eq!((sys.op, sys.errno), (SysOp::Pin, Errno::Busy));
+        assert!(matches!(sys.cause, Cause::FrameInUse { .. }));
+        // The CLI line is the cause alone, as it always was.
+        assert_eq!(e.to_string(), "s.toml:11:1: frame 3 is already in use");
+    }
+
+    #[test]
+    fn pin_errors_from_the_kernel_keep_their_text() {
+        let e = step_error("{ op = \"pin\", page = 2, frame = 1 },");
+        assert!(matches!(&e.kind, StepErrorKind::Sys(s) if s.errno == Errno::Fault), "{e:?}");
+        assert_eq!(e.kind.to_string(), "page 2 (0x2000) is not inside any mapping");
+        let e = step_error(&format!("{MAP}{{ op = \"pin\", page = 1, swap = 1 }},"));
+        let StepErrorKind::Sys(sys) = &e.kind else { panic!("{e:?}") };
+        assert!(
+            matches!(&sys.cause, Cause::SwapSlotUnusable(s) if matches!(**s, crate::swap::SwapFileError::NoSuchArea { .. }))
+        );
+        assert!(e.kind.to_string().ends_with("(configure a swap area: [swap] size = \"1MiB\")"), "{e}");
+        let e = step_error(&format!("{MAP}{{ op = \"pin\", page = 1, frame = 0x10000000000000 }},"));
+        assert!(matches!(e.kind, StepErrorKind::BadFrame(AddrError::PfnTooLarge(_))), "{e:?}");
+    }
+
+    #[test]
+    fn scenario_mistakes_are_typed() {
+        type Case = (&'static str, fn(&StepErrorKind) -> bool, &'static str);
+        let cases: [Case; 10] = [
+            (
+                "{ op = \"mmap\", len = 4096, prot = \"rq\" },",
+                |k| matches!(k, StepErrorKind::BadProt(p) if p == "rq"),
+                "bad prot \"rq\" (expected a combination of r, w, x, or \"none\")",
+            ),
+            (
+                "{ op = \"read\", addr = \"nowhere\" },",
+                |k| matches!(k, StepErrorKind::UnknownRegion(r) if r == "nowhere"),
+                "unknown region \"nowhere\" (name it in an earlier mmap step: name = \"nowhere\")",
+            ),
+            (
+                "{ op = \"read\", addr = \"buf+0xffffffffffffffff\" },",
+                |k| matches!(k, StepErrorKind::AddressOverflow { offset: u64::MAX, .. }),
+                "address buf+0xffffffffffffffff overflows",
+            ),
+            (
+                "{ op = \"write\", addr = \"buf\", stride = 0 },",
+                |k| matches!(k, StepErrorKind::ZeroStride),
+                "stride must be at least 1 byte",
+            ),
+            (
+                "{ op = \"store\", addr = \"buf\", hex = \"abc\" },",
+                |k| matches!(k, StepErrorKind::OddHexDigits(h) if h == "abc"),
+                "hex \"abc\" has an odd number of digits",
+            ),
+            (
+                "{ op = \"store\", addr = \"buf\", hex = \"a\u{e9}1\" },",
+                |k| matches!(k, StepErrorKind::OddHexDigits(_)),
+                "hex \"a\u{e9}1\" has an odd number of digits",
+            ),
+            (
+                "{ op = \"store\", addr = \"buf\", hex = \"zz\" },",
+                |k| matches!(k, StepErrorKind::BadHexByte(b) if b == "zz"),
+                "bad hex byte \"zz\"",
+            ),
+            (
+                "{ op = \"store\", addr = \"buf\" },",
+                |k| matches!(k, StepErrorKind::StoreNeedsOneSource),
+                "store needs exactly one of text = \"...\" or hex = \"...\"",
+            ),
+            (
+                "{ op = \"pin\", page = 1 },",
+                |k| matches!(k, StepErrorKind::PinNeedsOneTarget),
+                "pin needs exactly one of frame = N or swap = SLOT",
+            ),
+            (
+                "{ op = \"pin\", page = 1, swap = 0 },",
+                |k| matches!(k, StepErrorKind::SwapSlotZero),
+                "swap slot 0 holds the swap header and is never used for data (use 1 or more)",
+            ),
+        ];
+        for (step, is, text) in cases {
+            let e = run(&format!("{MAP}{step}")).expect_err(step);
+            assert!(!e.to_string().contains('\n'));
+            assert!(is(&e.kind), "{step}: {e:?}");
+            assert_eq!(e.kind.to_string(), text);
+        }
+        let e = step_error(&format!("{MAP}{{ op = \"pin\", page = 1, frame = 2, text = \"x\" }},"));
+        assert!(matches!(e.kind, StepErrorKind::PinTextNeedsSwap), "{e:?}");
+    }
+
+    #[test]
+    fn a_cpu_beyond_the_machine_is_typed() {
+        let text = "[machine]\ncpus = 2\n[[process]]\nname = \"p\"\ncpu = 2\n";
+        let path = Path::new("c.toml");
+        let (sc, cfg) = Scenario::parse(path, text, &[]).unwrap();
+        let mut m = AnyMachine::new(&cfg).unwrap();
+        let e = with_machine!(&mut m, m => m.run_scenario(path, text, &sc)).unwrap_err();
+        assert!(matches!(&e.kind, StepErrorKind::CpuOutOfRange { cpu: 2, cpus: 2, process } if process == "p"));
+        assert_eq!(e.to_string(), "c.toml: process \"p\": cpu = 2 is out of range 0..2 (machine.cpus = 2)");
+    }
+
+    #[test]
+    fn hex_pairs_are_characters_not_bytes() {
+        assert_eq!(parse_hex("de ad\nbe ef").unwrap(), vec![0xde, 0xad, 0xbe, 0xef]);
+        assert!(matches!(parse_hex("\u{e9}1"), Err(StepErrorKind::BadHexByte(b)) if b == "\u{e9}1"));
+    }
 }

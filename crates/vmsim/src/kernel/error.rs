@@ -213,12 +213,14 @@ pub enum Cause {
     /// No frame for a missing page table.
     #[error("out of memory for page tables")]
     PageTableOom,
-    /// The swap entry cannot be reserved: no such area, not a data slot, or already in use.
+    /// The swap entry cannot be reserved: no such area, not a data slot, or already in use. (Boxed, as is
+    /// [`Cause::SwapWrite`]'s: a swap error is large and rare, and every `Result` carrying a `Cause` would pay
+    /// for its size.)
     #[error("{0} (configure a swap area: [swap] size = \"1MiB\")")]
-    SwapSlotUnusable(SwapFileError),
+    SwapSlotUnusable(Box<SwapFileError>),
     /// Writing the page to its swap slot failed.
     #[error("{0}")]
-    SwapWrite(SwapFileError),
+    SwapWrite(Box<SwapFileError>),
 }
 
 /// An operation that failed: what was asked ([`SysOp`]), where, the errno Linux would return, and why.
@@ -317,8 +319,13 @@ mod tests {
             Cause::AlreadyMapped { vpn },
             Cause::HugePage { vpn, size: PageSizeKind::Size2M },
             Cause::PageTableOom,
-            Cause::SwapSlotUnusable(SwapFileError::NoSuchArea { entry }),
-            Cause::SwapWrite(SwapFileError::Io { path: "/swap".into(), op: "write", offset: 4096, source: io }),
+            Cause::SwapSlotUnusable(Box::new(SwapFileError::NoSuchArea { entry })),
+            Cause::SwapWrite(Box::new(SwapFileError::Io {
+                path: "/swap".into(),
+                op: "write",
+                offset: 4096,
+                source: io,
+            })),
         ];
         for cause in causes {
             let c = cause.to_string();

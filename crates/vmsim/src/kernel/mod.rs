@@ -572,8 +572,8 @@ impl<M: PagingMode> Kernel<M> {
     /// ([`Cause::SwapSlotUnusable`], [`Cause::SwapWrite`]) with the errno `__swap_duplicate` would give
     /// ([`Errno::of_swap`]).
     pub fn pin_swapped(&mut self, pid: Pid, vpn: Vpn, entry: SwapEntry, content: &[u8]) -> Result<(), SysError> {
-        let err = |e: SwapFileError, cause: fn(SwapFileError) -> Cause| {
-            SysError::new(SysOp::PinSwapped, Some(vpn.start()), Errno::of_swap(&e), cause(e))
+        let err = |e: SwapFileError, cause: fn(Box<SwapFileError>) -> Cause| {
+            SysError::new(SysOp::PinSwapped, Some(vpn.start()), Errno::of_swap(&e), cause(Box::new(e)))
         };
         let (slot, _, mm_id) = self.prepare_slot(SysOp::PinSwapped, pid, vpn)?;
         self.swap.reserve(entry).map_err(|e| err(e, Cause::SwapSlotUnusable))?;
