@@ -271,7 +271,7 @@ impl<M: PagingMode> Kernel<M> {
         // The shared zero page (`empty_zero_page`, arch/x86/kernel/head_64.S): reserved at boot, never freed.
         let zero_pfn = alloc.alloc().ok_or(KernelError::TooSmall(frames))?;
         let m = mem.meta_mut(zero_pfn);
-        m.flags.insert(PageFlags::ZERO_PAGE | PageFlags::RESERVED);
+        m.set(PageFlags::ZERO_PAGE | PageFlags::RESERVED);
         m.refcount = 1;
         // Exact mode: user pages live in frames 0..N, and size-dependent policies (S3-FIFO) size by N.
         let policy_frames = if cfg_exact { usize::try_from(user_frames).unwrap_or(frames) } else { frames };
@@ -659,7 +659,7 @@ impl<M: PagingMode> Kernel<M> {
             return;
         }
         let m = self.mem.meta(pfn);
-        if m.mapcount == 0 && m.flags.contains(PageFlags::SWAPCACHE) {
+        if m.mapcount == 0 && m.test(PageFlags::SWAPCACHE) {
             self.delete_from_swap_cache(pfn);
         }
         let m = self.mem.meta_mut(pfn);
@@ -672,14 +672,14 @@ impl<M: PagingMode> Kernel<M> {
     /// Return a user page's frame: off the LRU, metadata cleared, contents dropped.
     pub(crate) fn free_user_frame(&mut self, pfn: Pfn) {
         let m = self.mem.meta(pfn);
-        let (on_lru, memcg) = (m.flags.contains(PageFlags::LRU), m.memcg);
+        let (on_lru, memcg) = (m.test(PageFlags::LRU), m.memcg);
         if on_lru {
             self.lru_mut(memcg).remove(pfn);
         }
         if let Some(g) = self.memcgs.get_mut(&memcg) {
             g.usage = g.usage.saturating_sub(1); // uncharge
         }
-        *self.mem.meta_mut(pfn) = crate::phys::FrameMeta::default();
+        self.mem.free_meta(pfn);
         self.mem.zero_frame(pfn);
         if self.cfg.exact && pfn.raw() < self.reclaim.user_frames {
             self.reclaim.exact_free.push(pfn);
@@ -708,7 +708,7 @@ impl<M: PagingMode> Kernel<M> {
         let memcg = self.mms.get(entry.mm).map_or(MemcgId::ROOT, |mm| mm.memcg);
         let m = self.mem.meta_mut(pfn);
         m.refcount = 1;
-        m.flags.insert(PageFlags::ANON | PageFlags::ANON_EXCLUSIVE | PageFlags::LRU);
+        m.set(PageFlags::ANON | PageFlags::ANON_EXCLUSIVE | PageFlags::LRU);
         rmap::add(&mut self.mem, pfn, entry);
         self.charge_page(pfn, memcg);
     }

@@ -126,7 +126,7 @@ pub fn alloc_table(mem: &mut PhysMem, frames: &mut impl FrameAllocator) -> Resul
     let pfn = frames.alloc().ok_or(NoFrame)?;
     mem.zero_frame(pfn);
     let m = mem.meta_mut(pfn);
-    m.flags.insert(PageFlags::PAGE_TABLE);
+    m.set(PageFlags::PAGE_TABLE);
     m.refcount = 1;
     Ok(pfn)
 }
@@ -344,7 +344,7 @@ fn prune<M: PagingMode>(
 }
 
 fn free_table(mem: &mut PhysMem, frames: &mut impl FrameAllocator, table: Pfn) {
-    *mem.meta_mut(table) = crate::phys::FrameMeta::default();
+    mem.free_meta(table);
     mem.zero_frame(table);
     frames.free(table);
 }

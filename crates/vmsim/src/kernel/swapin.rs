@@ -84,7 +84,7 @@ impl<M: PagingMode> Kernel<M> {
         if self.swap_cache.add(entry, pfn).is_ok() {
             self.swap.dup(entry);
             let m = self.mem.meta_mut(pfn);
-            m.flags |= PageFlags::SWAPCACHE;
+            m.set(PageFlags::SWAPCACHE);
             m.swap = Some(entry);
             m.refcount += 1;
         }
@@ -95,7 +95,7 @@ impl<M: PagingMode> Kernel<M> {
     pub(crate) fn delete_from_swap_cache(&mut self, pfn: Pfn) {
         let m = self.mem.meta_mut(pfn);
         let Some(entry) = m.swap.take() else { return };
-        m.flags -= PageFlags::SWAPCACHE | PageFlags::READAHEAD;
+        m.clear(PageFlags::SWAPCACHE | PageFlags::READAHEAD);
         m.refcount = m.refcount.saturating_sub(1);
         self.swap_cache.delete(entry);
         if self.swap.free(entry) {
@@ -141,8 +141,8 @@ impl<M: PagingMode> Kernel<M> {
         let pfn = match self.swap_cache.lookup(entry) {
             Some(pfn) => {
                 self.events.swapcache_hits += 1;
-                if self.mem.meta(pfn).flags.contains(PageFlags::READAHEAD) {
-                    self.mem.meta_mut(pfn).flags -= PageFlags::READAHEAD;
+                // lookup_swap_cache(): folio_test_clear_readahead().
+                if self.mem.meta_mut(pfn).test_and_clear(PageFlags::READAHEAD) {
                     self.events.swap_ra_hit += 1;
                     self.swap_ra.record_hit();
                 }
@@ -162,7 +162,7 @@ impl<M: PagingMode> Kernel<M> {
                 }
                 let m = self.mem.meta_mut(pfn);
                 m.refcount = 0;
-                m.flags.insert(PageFlags::ANON | PageFlags::LRU);
+                m.set(PageFlags::ANON | PageFlags::LRU);
                 self.charge_page(pfn, memcg);
                 self.add_to_swap_cache(entry, pfn);
                 self.events.pswpin += 1;
@@ -186,7 +186,7 @@ impl<M: PagingMode> Kernel<M> {
         let mut perms = vma_flags.page_prot() | Perms::ACCESSED;
         let write = access == Access::Write && vma_flags.contains(VmFlags::WRITE);
         if exclusive {
-            self.mem.meta_mut(pfn).flags |= PageFlags::ANON_EXCLUSIVE;
+            self.mem.meta_mut(pfn).set(PageFlags::ANON_EXCLUSIVE);
             if write || self.swap.vm_swap_full() {
                 // The page will differ from (or no longer have) its swap copy: free it now.
                 self.delete_from_swap_cache(pfn);
@@ -236,7 +236,7 @@ impl<M: PagingMode> Kernel<M> {
             }
             let m = self.mem.meta_mut(pfn);
             m.refcount = 0;
-            m.flags.insert(PageFlags::ANON | PageFlags::LRU | PageFlags::READAHEAD);
+            m.set(PageFlags::ANON | PageFlags::LRU | PageFlags::READAHEAD);
             self.charge_page(pfn, MemcgId::ROOT);
             self.add_to_swap_cache(e, pfn);
             self.events.pswpin += 1;

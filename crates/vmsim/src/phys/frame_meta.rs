@@ -1,4 +1,10 @@
 //! Per-frame metadata, the model's `struct page` (`include/linux/mm_types.h`, `include/linux/page-flags.h`).
+//!
+//! Flags change one bit at a time, through [`FrameMeta::set`], [`FrameMeta::clear`] and
+//! [`FrameMeta::test_and_clear`] (Linux's `folio_set_*`, `folio_clear_*`, `folio_test_clear_*`); the whole
+//! metadata is rewritten in one place only, [`PhysMem::free_meta`](super::PhysMem::free_meta), when the frame is
+//! freed (`free_pages_prepare()` clears `PAGE_FLAGS_CHECK_AT_PREP`, mm/page_alloc.c). Code outside `phys` cannot
+//! build a `FrameMeta` at all, so it cannot overwrite one.
 
 use crate::phys::rmap::RmapEntry;
 use crate::swap::entry::SwapEntry;
@@ -36,14 +42,18 @@ bitflags! {
 }
 
 /// Metadata of one frame.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Not `Clone` or `Default`, and `flags` is private: outside `phys` a `FrameMeta` is only ever reached through
+/// [`PhysMem::meta`](super::PhysMem::meta) and [`PhysMem::meta_mut`](super::PhysMem::meta_mut), and changed field
+/// by field.
+#[derive(Debug, PartialEq, Eq)]
 pub struct FrameMeta {
     /// `page_ref_count()`: references held (mappings, swap cache, page-table use).
     pub refcount: u32,
     /// `page_mapcount()`: number of PTEs mapping the frame.
     pub mapcount: u32,
-    /// Page flags.
-    pub flags: PageFlags,
+    /// Page flags (`page->flags`), changed bit by bit.
+    flags: PageFlags,
     /// Swap slot holding a copy, while the page is in the swap cache (`page->private`).
     pub swap: Option<SwapEntry>,
     /// Reverse map: the PTEs that map this frame (Linux finds them through anon_vma; we keep them directly).
@@ -54,7 +64,7 @@ pub struct FrameMeta {
 
 impl FrameMeta {
     /// A free, untouched frame.
-    pub const EMPTY: FrameMeta = FrameMeta {
+    pub(super) const EMPTY: FrameMeta = FrameMeta {
         refcount: 0,
         mapcount: 0,
         flags: PageFlags::empty(),
@@ -62,4 +72,43 @@ impl FrameMeta {
         rmap: Vec::new(),
         memcg: crate::kernel::memcontrol::MemcgId::ROOT,
     };
+
+    /// The page flags.
+    #[inline]
+    pub fn flags(&self) -> PageFlags {
+        self.flags
+    }
+
+    /// Whether every flag in `f` is set (`folio_test_dirty()`, `folio_test_swapcache()`, …).
+    #[inline]
+    pub fn test(&self, f: PageFlags) -> bool {
+        self.flags.contains(f)
+    }
+
+    /// Set the flags in `f`, leaving the others (`folio_set_dirty()`, `__folio_set_swapbacked()`, …).
+    #[inline]
+    pub fn set(&mut self, f: PageFlags) {
+        self.flags.insert(f);
+    }
+
+    /// Clear the flags in `f`, leaving the others (`folio_clear_active()`, …).
+    #[inline]
+    pub fn clear(&mut self, f: PageFlags) {
+        self.flags.remove(f);
+    }
+
+    /// Clear the flags in `f`; whether any of them was set (`folio_test_clear_referenced()`, …).
+    #[inline]
+    pub fn test_and_clear(&mut self, f: PageFlags) -> bool {
+        let was = self.flags.intersects(f);
+        self.flags.remove(f);
+        was
+    }
+
+    /// Back to a free, untouched frame: the one place the whole metadata is rewritten (the frame is being freed;
+    /// `free_pages_prepare()`, mm/page_alloc.c, which also checks that nothing still maps the page).
+    pub(super) fn reset(&mut self) {
+        debug_assert!(self.mapcount == 0 && self.rmap.is_empty(), "freeing a mapped frame: {self:?}");
+        *self = FrameMeta::EMPTY;
+    }
 }

@@ -254,10 +254,10 @@ impl<M: PagingMode> Kernel<M> {
                 Reclaimer::Kswapd => self.events.pgscan_kswapd += 1,
                 Reclaimer::Direct | Reclaimer::Exact => self.events.pgscan_direct += 1,
             }
-            self.mem.meta_mut(pfn).flags -= PageFlags::LRU;
+            self.mem.meta_mut(pfn).clear(PageFlags::LRU);
             if !self.evict(pfn) {
                 // No swap slot (or a mapping that could not be found): put it back and stop.
-                self.mem.meta_mut(pfn).flags |= PageFlags::LRU;
+                self.mem.meta_mut(pfn).set(PageFlags::LRU);
                 self.lru_mut(memcg).insert(pfn, crate::reclaim::NextUse::NEVER);
                 break;
             }
