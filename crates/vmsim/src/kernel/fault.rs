@@ -128,7 +128,7 @@ impl<M: PagingMode> Kernel<M> {
         };
         let pte = slot.read::<M>(&self.mem);
         let prot = vma_flags.page_prot();
-        let rmap_entry = RmapEntry { mm: mm_id, vpn: va.vpn() };
+        let rmap_entry = slot.rmap_entry();
 
         if pte.is_none() {
             // do_anonymous_page(): a read maps the shared zero page read-only (no RSS, no allocation) …

@@ -521,7 +521,7 @@ impl<M: PagingMode> Kernel<M> {
             return Err(format!("frame {} is already in use", pfn.raw()));
         }
         self.reclaim.user_used += 1;
-        self.new_anon_page(pfn, RmapEntry { mm: mm_id, vpn }, false);
+        self.new_anon_page(pfn, RmapEntry::pte(mm_id, vpn), false);
         let mut perms = flags.page_prot();
         if flags.contains(VmFlags::WRITE) {
             perms |= Perms::WRITE;
@@ -729,7 +729,7 @@ impl<M: PagingMode> Kernel<M> {
             if pte.is_present() || pte.is_protnone() {
                 let pfn = pte.pfn();
                 if pfn != self.zero_pfn {
-                    rmap::remove(&mut self.mem, pfn, RmapEntry { mm: mm_id, vpn: slot.va().vpn() });
+                    rmap::remove(&mut self.mem, pfn, slot.rmap_entry());
                     if let Some(mm) = self.mms.get_mut(mm_id) {
                         mm.counters.anon_pages = mm.counters.anon_pages.saturating_sub(1);
                     }

@@ -16,7 +16,7 @@ use crate::addr::{Pfn, PhysAddr, VirtAddr, PAGE_SHIFT};
 use crate::arch::{Level, PageSizeKind, PagingMode, Perms, Pte, PTE_BYTES};
 use crate::kernel::tlbflush::TlbFlush;
 use crate::phys::alloc::FrameAllocator;
-use crate::phys::rmap::MmId;
+use crate::phys::rmap::{MmId, RmapEntry};
 use crate::phys::{PageFlags, PhysMem};
 
 /// No frame was available for a page table.
@@ -81,6 +81,10 @@ impl PteSlot {
     /// The address space.
     pub fn mm(self) -> MmId {
         self.mm
+    }
+    /// The reverse-map entry of this slot when it maps a page: its mm, first page and level.
+    pub fn rmap_entry(self) -> RmapEntry {
+        RmapEntry { mm: self.mm, vpn: self.va.vpn(), size: self.size }
     }
 }
 

@@ -150,7 +150,7 @@ impl<M: PagingMode> Kernel<M> {
             }
             None => {
                 let memcg = self.memcg_of(pid);
-                self.lru_mut(memcg).miss(super::fault::policy_key(RmapEntry { mm: mm_id, vpn: va.vpn() }));
+                self.lru_mut(memcg).miss(super::fault::policy_key(RmapEntry::pte(mm_id, va.vpn())));
                 if !self.memcg_try_charge(pid) {
                     return FaultOutcome::Oom; // the group OOM killer has killed the task
                 }
@@ -175,7 +175,7 @@ impl<M: PagingMode> Kernel<M> {
             }
         };
         // The PTE's reference now belongs to the mapping: map the page, release the slot reference.
-        rmap::add(&mut self.mem, pfn, RmapEntry { mm: mm_id, vpn: va.vpn() });
+        rmap::add(&mut self.mem, pfn, slot.rmap_entry());
         self.mem.meta_mut(pfn).refcount += 1;
         if let Some(mm) = self.mms.get_mut(mm_id) {
             mm.counters.swap_ents = mm.counters.swap_ents.saturating_sub(1);

@@ -6,7 +6,7 @@
 //! freed (`free_pages_prepare()` clears `PAGE_FLAGS_CHECK_AT_PREP`, mm/page_alloc.c). Code outside `phys` cannot
 //! build a `FrameMeta` at all, so it cannot overwrite one.
 
-use crate::phys::rmap::RmapEntry;
+use crate::phys::rmap::Rmap;
 use crate::swap::entry::SwapEntry;
 use bitflags::bitflags;
 
@@ -50,14 +50,20 @@ bitflags! {
 pub struct FrameMeta {
     /// `page_ref_count()`: references held (mappings, swap cache, page-table use).
     pub refcount: u32,
-    /// `page_mapcount()`: number of PTEs mapping the frame.
+    /// `page_mapcount()`: number of PTEs mapping this frame (`page->_mapcount` + 1, mm/rmap.c
+    /// `folio_add_anon_rmap_ptes`).
     pub mapcount: u32,
+    /// `folio_entire_mapcount()`: PMD or PUD entries mapping the whole compound page this frame heads
+    /// (`folio->_entire_mapcount` + 1, mm/rmap.c `folio_add_anon_rmap_pmd`). Always 0 on base pages and tails.
+    pub entire_mapcount: u32,
     /// Page flags (`page->flags`), changed bit by bit.
     flags: PageFlags,
     /// Swap slot holding a copy, while the page is in the swap cache (`page->private`).
     pub swap: Option<SwapEntry>,
-    /// Reverse map: the PTEs that map this frame (Linux finds them through anon_vma; we keep them directly).
-    pub rmap: Vec<RmapEntry>,
+    /// Reverse map: the entries that map this frame, with their level (Linux finds them through the anon_vma;
+    /// the model keeps them directly, see [`rmap`](super::rmap)). Changed through [`rmap::add`](super::rmap::add)
+    /// and [`rmap::remove`](super::rmap::remove), which keep the map counts.
+    pub rmap: Rmap,
     /// Memory group charged for the page (0: the root), `folio_memcg()`.
     pub memcg: crate::kernel::memcontrol::MemcgId,
 }
@@ -67,9 +73,10 @@ impl FrameMeta {
     pub(super) const EMPTY: FrameMeta = FrameMeta {
         refcount: 0,
         mapcount: 0,
+        entire_mapcount: 0,
         flags: PageFlags::empty(),
         swap: None,
-        rmap: Vec::new(),
+        rmap: Rmap::new(),
         memcg: crate::kernel::memcontrol::MemcgId::ROOT,
     };
 
@@ -108,7 +115,10 @@ impl FrameMeta {
     /// Back to a free, untouched frame: the one place the whole metadata is rewritten (the frame is being freed;
     /// `free_pages_prepare()`, mm/page_alloc.c, which also checks that nothing still maps the page).
     pub(super) fn reset(&mut self) {
-        debug_assert!(self.mapcount == 0 && self.rmap.is_empty(), "freeing a mapped frame: {self:?}");
+        debug_assert!(
+            self.mapcount == 0 && self.entire_mapcount == 0 && self.rmap.is_empty(),
+            "freeing a mapped frame: {self:?}"
+        );
         *self = FrameMeta::EMPTY;
     }
 }

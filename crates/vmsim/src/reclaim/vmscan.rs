@@ -82,10 +82,12 @@ struct RmapReferenced<'a, M: PagingMode> {
 impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
     fn test_and_clear_young(&mut self, pfn: Pfn) -> bool {
         let mut young = false;
+        // A copy of the (usually inline, single-entry) map: clearing A bits writes to `mem`.
         let entries = self.mem.meta(pfn).rmap.clone();
-        for e in entries {
-            let Some(slot) = self.mms.get(e.mm).and_then(|mm| pgtable::lookup::<M>(self.mem, mm.pgd(), e.vpn.start()))
-            else {
+        for e in entries.iter() {
+            // The leaf found must be at the recorded level, or it is not the recorded mapping.
+            let found = self.mms.get(e.mm).and_then(|mm| pgtable::lookup::<M>(self.mem, mm.pgd(), e.vpn.start()));
+            let Some(slot) = found.filter(|s| s.size() == e.size) else {
                 self.unresolved += 1;
                 continue;
             };
@@ -109,21 +111,22 @@ pub struct Unresolved {
 }
 
 impl<M: PagingMode> Kernel<M> {
-    /// Every PTE mapping `pfn`, found through the reverse map (`rmap_walk`). An entry whose mm is gone, whose
-    /// tables are missing, or whose PTE does not map `pfn` is an error: the page must not be freed then.
+    /// Every entry mapping `pfn`, found through the reverse map (`rmap_walk`). An entry whose mm is gone, whose
+    /// tables are missing, whose leaf is at another level, or whose entry does not map `pfn` is an error: the page
+    /// must not be freed then.
     fn resolve_rmap(&self, pfn: Pfn) -> Result<Vec<(RmapEntry, PteSlot)>, Unresolved> {
         self.mem
             .meta(pfn)
             .rmap
             .iter()
-            .map(|&e| {
+            .map(|e| {
                 let slot = self.mms.get(e.mm).and_then(|mm| pgtable::lookup::<M>(&self.mem, mm.pgd(), e.vpn.start()));
                 let maps = |s: PteSlot| {
                     let pte = s.read::<M>(&self.mem);
                     (pte.is_present() || pte.is_protnone()) && pte.pfn() == pfn
                 };
                 match slot {
-                    Some(s) if maps(s) => Ok((e, s)),
+                    Some(s) if s.size() == e.size && maps(s) => Ok((e, s)),
                     _ => Err(Unresolved { pfn, entry: e }),
                 }
             })
