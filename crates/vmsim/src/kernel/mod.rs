@@ -699,8 +699,9 @@ impl<M: PagingMode> Kernel<M> {
         self.lru_mut(memcg).insert(pfn, next);
     }
 
-    /// Set up a newly allocated user page: refcount 1, anonymous and exclusive, mapped once, on the LRU
-    /// (`folio_add_new_anon_rmap` + `folio_add_lru_vma`). `zero` clears its contents first.
+    /// Set up a newly allocated user page: refcount 1, anonymous memory of `entry`'s mm at index `entry.vpn`,
+    /// exclusive, mapped once, on the LRU (`folio_add_new_anon_rmap` + `folio_add_lru_vma`). `zero` clears its
+    /// contents first.
     pub(crate) fn new_anon_page(&mut self, pfn: Pfn, entry: RmapEntry, zero: bool) {
         if zero {
             self.mem.zero_frame(pfn);
@@ -708,7 +709,8 @@ impl<M: PagingMode> Kernel<M> {
         let memcg = self.mms.get(entry.mm).map_or(MemcgId::ROOT, |mm| mm.memcg);
         let m = self.mem.meta_mut(pfn);
         m.refcount = 1;
-        m.set(PageFlags::ANON | PageFlags::ANON_EXCLUSIVE | PageFlags::LRU);
+        m.set(PageFlags::ANON_EXCLUSIVE | PageFlags::LRU);
+        m.set_anon(entry.mm, entry.vpn);
         rmap::add(&mut self.mem, pfn, entry);
         self.charge_page(pfn, memcg);
     }

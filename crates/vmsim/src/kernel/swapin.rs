@@ -162,7 +162,7 @@ impl<M: PagingMode> Kernel<M> {
                 }
                 let m = self.mem.meta_mut(pfn);
                 m.refcount = 0;
-                m.set(PageFlags::ANON | PageFlags::LRU);
+                m.set(PageFlags::LRU);
                 self.charge_page(pfn, memcg);
                 self.add_to_swap_cache(entry, pfn);
                 self.events.pswpin += 1;
@@ -174,9 +174,15 @@ impl<M: PagingMode> Kernel<M> {
                 pfn
             }
         };
-        // The PTE's reference now belongs to the mapping: map the page, release the slot reference.
+        // The PTE's reference now belongs to the mapping: map the page, release the slot reference. A page read
+        // from swap has no owner until its first mapping (folio_add_new_anon_rmap when !folio_test_anon, else
+        // folio_add_anon_rmap_pte).
         rmap::add(&mut self.mem, pfn, slot.rmap_entry());
-        self.mem.meta_mut(pfn).refcount += 1;
+        let m = self.mem.meta_mut(pfn);
+        m.refcount += 1;
+        if !m.is_anon() {
+            m.set_anon(mm_id, va.vpn());
+        }
         if let Some(mm) = self.mms.get_mut(mm_id) {
             mm.counters.swap_ents = mm.counters.swap_ents.saturating_sub(1);
             mm.add_anon(1);
@@ -236,7 +242,7 @@ impl<M: PagingMode> Kernel<M> {
             }
             let m = self.mem.meta_mut(pfn);
             m.refcount = 0;
-            m.set(PageFlags::ANON | PageFlags::LRU | PageFlags::READAHEAD);
+            m.set(PageFlags::LRU | PageFlags::READAHEAD);
             self.charge_page(pfn, MemcgId::ROOT);
             self.add_to_swap_cache(e, pfn);
             self.events.pswpin += 1;

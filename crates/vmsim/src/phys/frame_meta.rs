@@ -6,7 +6,7 @@
 //! freed (`free_pages_prepare()` clears `PAGE_FLAGS_CHECK_AT_PREP`, mm/page_alloc.c). Code outside `phys` cannot
 //! build a `FrameMeta` at all, so it cannot overwrite one.
 
-use crate::phys::rmap::Rmap;
+use crate::phys::rmap::{MmId, Rmap};
 use crate::swap::entry::SwapEntry;
 use bitflags::bitflags;
 
@@ -24,8 +24,6 @@ bitflags! {
         const ZERO_PAGE = 1 << 3;
         /// Holds a page table (`PageTable`, `PG_table`).
         const PAGE_TABLE = 1 << 4;
-        /// Anonymous memory (`PageAnon`: `page->mapping` has the anon bit).
-        const ANON = 1 << 5;
         /// In the swap cache (`PG_swapcache`).
         const SWAPCACHE = 1 << 6;
         /// On the active LRU list (`PG_active`).
@@ -39,6 +37,51 @@ bitflags! {
         /// `PG_readahead`: read ahead from swap and not yet used by a fault.
         const READAHEAD = 1 << 11;
     }
+}
+
+/// An inode, named by the page cache and shmem when they arrive: the owner of a file page's `address_space`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct InodeId(pub u32);
+
+/// A KSM stable-tree node (`struct ksm_stable_node`, mm/ksm.c), named by KSM when it arrives.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct StableNodeId(pub u32);
+
+/// Whom a page belongs to: `folio->mapping` with its low bits decoded (`PAGE_MAPPING_ANON`, `PAGE_MAPPING_KSM`,
+/// include/linux/page-flags.h; `folio_test_anon()`, `folio_test_ksm()`, `folio_mapping()`). Together with
+/// [`FrameMeta::index`] it says where the page lives in its owner. Only [`Mapping::Anon`] is used so far; the other
+/// payloads are the least the coming page cache, shmem and KSM need.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub enum Mapping {
+    /// Nothing: a free frame, a page table, the zero page, or a page read into the swap cache and not mapped yet
+    /// (`folio->mapping == NULL`; Linux's `folio_mapping()` then answers the swap cache's address space).
+    #[default]
+    None,
+    /// Anonymous memory (`PAGE_MAPPING_ANON`: `folio->mapping` points to the `anon_vma`). The model has no
+    /// anon_vma; it names the address space whose fault made the page, the owner of Linux's anon_vma root (a
+    /// forked child's copy-on-write pages keep their parent's).
+    Anon {
+        /// The address space that created the page.
+        mm: MmId,
+    },
+    /// A page-cache page of a regular file (`folio->mapping = inode->i_mapping`; mm/filemap.c
+    /// `__filemap_add_folio`); `index` is its offset in the file in pages.
+    File {
+        /// The file.
+        inode: InodeId,
+    },
+    /// A shmem/tmpfs page (`shmem_mapping()`, mm/shmem.c), which also backs `MAP_SHARED|MAP_ANONYMOUS` memory
+    /// (`shmem_zero_setup`); `index` is its offset in the object in pages. Swap-backed, unlike `File`.
+    Shmem {
+        /// The shmem object's inode.
+        inode: InodeId,
+    },
+    /// A page merged by KSM (`PAGE_MAPPING_KSM`: `folio->mapping` points to the stable node, mm/ksm.c
+    /// `folio_set_stable_node`); its mappings are found through the node's rmap_items, not `index`.
+    Ksm {
+        /// The stable-tree node.
+        stable_node: StableNodeId,
+    },
 }
 
 /// Metadata of one frame.
@@ -58,6 +101,13 @@ pub struct FrameMeta {
     pub entire_mapcount: u32,
     /// Page flags (`page->flags`), changed bit by bit.
     flags: PageFlags,
+    /// Owner of the page (`folio->mapping`).
+    pub mapping: Mapping,
+    /// Offset of the page in its owner, in pages (`folio->index`, a `pgoff_t`). For an anonymous page,
+    /// `linear_page_index(vma, address)` (include/linux/pagemap.h) = `(address - vm_start) / 4096 + vm_pgoff`,
+    /// which is the virtual page number, as every anonymous VMA starts with `vm_pgoff = vm_start >> PAGE_SHIFT`
+    /// (mm/mmap.c `do_mmap` for `MAP_PRIVATE|MAP_ANONYMOUS`, `do_brk_flags`). 0 while `mapping` is `None`.
+    pub index: u64,
     /// Swap slot holding a copy, while the page is in the swap cache (`page->private`).
     pub swap: Option<SwapEntry>,
     /// Reverse map: the entries that map this frame, with their level (Linux finds them through the anon_vma;
@@ -75,6 +125,8 @@ impl FrameMeta {
         mapcount: 0,
         entire_mapcount: 0,
         flags: PageFlags::empty(),
+        mapping: Mapping::None,
+        index: 0,
         swap: None,
         rmap: Rmap::new(),
         memcg: crate::kernel::memcontrol::MemcgId::ROOT,
@@ -110,6 +162,20 @@ impl FrameMeta {
         let was = self.flags.intersects(f);
         self.flags.remove(f);
         was
+    }
+
+    /// `folio_test_anon()`: anonymous memory (including KSM pages, as in Linux, where the KSM bit pattern includes
+    /// `PAGE_MAPPING_ANON`).
+    #[inline]
+    pub fn is_anon(&self) -> bool {
+        matches!(self.mapping, Mapping::Anon { .. } | Mapping::Ksm { .. })
+    }
+
+    /// `__folio_set_anon()` (mm/rmap.c, from `folio_add_new_anon_rmap`): the page becomes anonymous memory of
+    /// `mm`, at index `vpn` (`linear_page_index`, see [`FrameMeta::index`]).
+    pub fn set_anon(&mut self, mm: MmId, vpn: crate::addr::Vpn) {
+        self.mapping = Mapping::Anon { mm };
+        self.index = vpn.raw();
     }
 
     /// Back to a free, untouched frame: the one place the whole metadata is rewritten (the frame is being freed;

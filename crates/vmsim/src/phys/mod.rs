@@ -12,7 +12,7 @@ pub mod frame_meta;
 pub mod rmap;
 
 use crate::addr::{Pfn, PhysAddr, PAGE_BYTES};
-pub use frame_meta::{FrameMeta, PageFlags};
+pub use frame_meta::{FrameMeta, InodeId, Mapping, PageFlags, StableNodeId};
 
 /// Frames per metadata chunk (one 2 MiB region, like a PMD's worth of pages).
 pub const CHUNK_FRAMES: usize = 512;

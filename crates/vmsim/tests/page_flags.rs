@@ -1,0 +1,77 @@
+//! Frame metadata as Linux keeps it in `struct page`/`struct folio`: owner and index, and the page flags the fault
+//! and reclaim paths set and clear (include/linux/page-flags.h, mm/rmap.c, mm/vmscan.c, mm/swap_state.c).
+
+use vmsim::arch::x86_64::X86FourLevel;
+use vmsim::arch::Pte;
+use vmsim::kernel::mmap::MmapArgs;
+use vmsim::kernel::task::Pid;
+use vmsim::kernel::vma::VmFlags;
+use vmsim::kernel::{AccessResult, Kernel, KernelConfig, Layout};
+use vmsim::mmu::tlb::TlbConfig;
+use vmsim::mmu::Access;
+use vmsim::phys::{Mapping, PageFlags};
+use vmsim::reclaim::PolicyKind;
+use vmsim::swap::swapfile::SwapDeviceConfig;
+use vmsim::{Pfn, VirtAddr, PAGE_SIZE};
+
+type K = Kernel<X86FourLevel>;
+
+/// Exact mode with `frames` user frames and a swap area: each fault beyond `frames` pages evicts one page.
+fn boot(frames: usize, policy: PolicyKind) -> (K, Pid) {
+    let cfg = KernelConfig {
+        exact: true,
+        user_frames: frames as u64,
+        zero_page: false,
+        verify: true,
+        policy,
+        ..KernelConfig::default()
+    };
+    let mut k = K::new(frames, &TlbConfig::default(), cfg).unwrap();
+    k.swap.add(&SwapDeviceConfig { priority: None, size_pages: Some(4096), file: None }).unwrap();
+    let pid = k.spawn("t", &Layout::default_for::<X86FourLevel>()).unwrap();
+    (k, pid)
+}
+
+fn region(k: &mut K, pid: Pid, pages: u64) -> VirtAddr {
+    let args = MmapArgs {
+        addr: None,
+        len: pages * PAGE_SIZE,
+        prot: VmFlags::READ | VmFlags::WRITE,
+        fixed: false,
+        grows_down: false,
+        name: None,
+    };
+    k.mmap(pid, &args).unwrap()
+}
+
+fn page(base: VirtAddr, n: u64) -> VirtAddr {
+    base.checked_add(n * PAGE_SIZE).unwrap()
+}
+
+fn ok(r: AccessResult) -> Pfn {
+    match r {
+        AccessResult::Ok(pa) => pa.pfn(),
+        other => panic!("access failed: {other:?}"),
+    }
+}
+
+#[test]
+fn anonymous_pages_belong_to_their_mm_at_their_virtual_page() {
+    let (mut k, pid) = boot(2, PolicyKind::Lru);
+    let base = region(&mut k, pid, 3);
+    let mm = k.mm_of(pid).unwrap().id;
+    let pfn = ok(k.write_user(pid, page(base, 1), b"x"));
+    let m = k.mem.meta(pfn);
+    assert_eq!((m.mapping, m.index), (Mapping::Anon { mm }, page(base, 1).vpn().raw()));
+    assert!(m.is_anon());
+    // Pages 0 and 2 push page 1 out to swap; reading it back maps a page that becomes anonymous on mapping.
+    ok(k.write_user(pid, page(base, 0), b"y"));
+    ok(k.write_user(pid, page(base, 2), b"z"));
+    assert!(k.pte(pid, page(base, 1)).unwrap().swap_entry().is_some());
+    let pfn = ok(k.access(pid, page(base, 1), Access::Read));
+    let m = k.mem.meta(pfn);
+    assert_eq!((m.mapping, m.index), (Mapping::Anon { mm }, page(base, 1).vpn().raw()));
+    // Page tables and the zero page belong to nobody.
+    assert_eq!(k.mem.meta(k.zero_pfn()).mapping, Mapping::None);
+    assert!(k.mem.meta(k.zero_pfn()).test(PageFlags::ZERO_PAGE));
+}
