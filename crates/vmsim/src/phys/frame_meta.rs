@@ -8,6 +8,7 @@
 
 use crate::phys::rmap::{MmId, Rmap};
 use crate::swap::entry::SwapEntry;
+use crate::Pfn;
 use bitflags::bitflags;
 
 bitflags! {
@@ -36,6 +37,9 @@ bitflags! {
         const LRU = 1 << 10;
         /// `PG_readahead`: read ahead from swap and not yet used by a fault.
         const READAHEAD = 1 << 11;
+        /// `PG_head`: the first frame of a compound page (`PageHead()`; set by `prep_compound_page`,
+        /// mm/page_alloc.c). Its order is in [`FrameMeta::order`]; the tails point to it.
+        const HEAD = 1 << 12;
     }
 }
 
@@ -108,6 +112,14 @@ pub struct FrameMeta {
     /// which is the virtual page number, as every anonymous VMA starts with `vm_pgoff = vm_start >> PAGE_SHIFT`
     /// (mm/mmap.c `do_mmap` for `MAP_PRIVATE|MAP_ANONYMOUS`, `do_brk_flags`). 0 while `mapping` is `None`.
     pub index: u64,
+    /// `folio_order()` of the compound page this frame heads (Linux keeps it in the folio's second page,
+    /// `folio_set_order()` from `prep_compound_page`, mm/page_alloc.c): 2^order frames. 0 for a base page, and
+    /// on tail pages (ask the head: [`PhysMem::folio_order`](super::PhysMem::folio_order)).
+    pub order: u8,
+    /// `page->compound_head` (include/linux/page-flags.h `set_compound_head`): on a tail page, its head's frame
+    /// number with bit 0 set, as Linux tags the head pointer; 0 on heads and base pages. Read with
+    /// [`FrameMeta::head`].
+    compound_head: u64,
     /// Swap slot holding a copy, while the page is in the swap cache (`page->private`).
     pub swap: Option<SwapEntry>,
     /// Reverse map: the entries that map this frame, with their level (Linux finds them through the anon_vma;
@@ -127,6 +139,8 @@ impl FrameMeta {
         flags: PageFlags::empty(),
         mapping: Mapping::None,
         index: 0,
+        order: 0,
+        compound_head: 0,
         swap: None,
         rmap: Rmap::new(),
         memcg: crate::kernel::memcontrol::MemcgId::ROOT,
@@ -162,6 +176,22 @@ impl FrameMeta {
         let was = self.flags.intersects(f);
         self.flags.remove(f);
         was
+    }
+
+    /// The head of the compound page this frame is a tail of (`compound_head()` for a tail); `None` for heads
+    /// and base pages.
+    #[inline]
+    pub fn head(&self) -> Option<Pfn> {
+        if self.compound_head & 1 == 1 {
+            Pfn::try_new(self.compound_head >> 1).ok()
+        } else {
+            None
+        }
+    }
+
+    /// Make this frame a tail of the compound page headed by `head` (`set_compound_head()`).
+    pub(super) fn set_compound_head(&mut self, head: Pfn) {
+        self.compound_head = head.raw() << 1 | 1;
     }
 
     /// `folio_test_anon()`: anonymous memory (including KSM pages, as in Linux, where the KSM bit pattern includes

@@ -8,6 +8,7 @@
 //! Simplifies: one node, one zone; no memory hotplug.
 
 pub mod alloc;
+pub mod folio;
 pub mod frame_meta;
 pub mod rmap;
 
@@ -212,6 +213,12 @@ mod tests {
         m.free_meta(p);
         assert_eq!(*m.meta(p), FrameMeta::EMPTY);
         m.free_meta(Pfn::try_new(7).unwrap()); // never touched: nothing to reset
+    }
+
+    #[test]
+    fn metadata_stays_small() {
+        // Every frame of a touched 2 MiB chunk pays this, mapped or not; a private page's rmap is inline.
+        assert!(std::mem::size_of::<FrameMeta>() <= 80, "{}", std::mem::size_of::<FrameMeta>());
     }
 
     #[test]
