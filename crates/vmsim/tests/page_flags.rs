@@ -75,3 +75,31 @@ fn anonymous_pages_belong_to_their_mm_at_their_virtual_page() {
     assert_eq!(k.mem.meta(k.zero_pfn()).mapping, Mapping::None);
     assert!(k.mem.meta(k.zero_pfn()).test(PageFlags::ZERO_PAGE));
 }
+
+#[test]
+fn swapbacked_and_dirty_follow_a_page_through_swap() {
+    let (mut k, pid) = boot(2, PolicyKind::Lru);
+    let base = region(&mut k, pid, 3);
+    // A new anonymous page is swap-backed; its dirtiness is in the PTE (do_anonymous_page: pte_mkdirty only).
+    let a = ok(k.write_user(pid, page(base, 0), b"a"));
+    let m = k.mem.meta(a);
+    assert!(m.test(PageFlags::SWAPBACKED | PageFlags::ANON_EXCLUSIVE | PageFlags::LRU), "{:?}", m.flags());
+    assert!(!m.test(PageFlags::DIRTY) && !m.test(PageFlags::SWAPCACHE));
+    // Evicted (add_to_swap marks it dirty, pageout cleans it, the frame is freed) ...
+    ok(k.write_user(pid, page(base, 1), b"b"));
+    ok(k.write_user(pid, page(base, 2), b"c"));
+    assert_eq!(k.events.pswpout, 1);
+    // ... read back: swap-backed, in the swap cache, clean (the copy in swap is valid).
+    let a = ok(k.access(pid, page(base, 0), Access::Read));
+    let m = k.mem.meta(a);
+    assert!(m.test(PageFlags::SWAPBACKED | PageFlags::SWAPCACHE), "{:?}", m.flags());
+    assert!(!m.test(PageFlags::DIRTY));
+    // Written: the swap copy is dropped (folio_free_swap), so the page is dirty.
+    let a2 = ok(k.write_user(pid, page(base, 0), b"A"));
+    assert_eq!(a, a2, "reused in place (exclusive)");
+    let m = k.mem.meta(a);
+    assert!(m.test(PageFlags::DIRTY) && !m.test(PageFlags::SWAPCACHE), "{:?}", m.flags());
+    let mut back = [0u8; 1];
+    k.read_user(pid, page(base, 0), &mut back);
+    assert_eq!(&back, b"A");
+}

@@ -188,7 +188,7 @@ impl<M: PagingMode> Kernel<M> {
             if m.test(PageFlags::ANON_EXCLUSIVE) || m.refcount == 1 + cache_ref && m.mapcount == 1 {
                 // wp_page_reuse(): no copy, just make it writable. The swap copy (if any) is now stale.
                 if cache_ref == 1 {
-                    self.delete_from_swap_cache(old);
+                    self.folio_free_swap(old);
                 }
                 self.mem.meta_mut(old).set(PageFlags::ANON_EXCLUSIVE);
                 let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, M::Pte::leaf(old, perms, PageSizeKind::Size4K));

@@ -660,7 +660,7 @@ impl<M: PagingMode> Kernel<M> {
         }
         let m = self.mem.meta(pfn);
         if m.mapcount == 0 && m.test(PageFlags::SWAPCACHE) {
-            self.delete_from_swap_cache(pfn);
+            self.folio_free_swap(pfn); // free_swap_cache()
         }
         let m = self.mem.meta_mut(pfn);
         m.refcount = m.refcount.saturating_sub(1);
@@ -709,7 +709,7 @@ impl<M: PagingMode> Kernel<M> {
         let memcg = self.mms.get(entry.mm).map_or(MemcgId::ROOT, |mm| mm.memcg);
         let m = self.mem.meta_mut(pfn);
         m.refcount = 1;
-        m.set(PageFlags::ANON_EXCLUSIVE | PageFlags::LRU);
+        m.set(PageFlags::ANON_EXCLUSIVE | PageFlags::LRU | PageFlags::SWAPBACKED);
         m.set_anon(entry.mm, entry.vpn);
         rmap::add(&mut self.mem, pfn, entry);
         self.charge_page(pfn, memcg);

@@ -90,6 +90,15 @@ impl<M: PagingMode> Kernel<M> {
         }
     }
 
+    /// `folio_free_swap()` (mm/swapfile.c): drop the swap copy of a page that stays in RAM (or is about to be
+    /// freed), and mark it dirty, since nothing on disk holds its contents any more (`folio_set_dirty`).
+    pub(crate) fn folio_free_swap(&mut self, pfn: Pfn) {
+        if self.mem.meta(pfn).test(PageFlags::SWAPCACHE) {
+            self.delete_from_swap_cache(pfn);
+            self.mem.meta_mut(pfn).set(PageFlags::DIRTY);
+        }
+    }
+
     /// Take `pfn` out of the swap cache, dropping the cache's slot reference and page reference
     /// (`delete_from_swap_cache` + `put_swap_folio`). The caller still holds its own page reference if any.
     pub(crate) fn delete_from_swap_cache(&mut self, pfn: Pfn) {
@@ -113,7 +122,7 @@ impl<M: PagingMode> Kernel<M> {
         if self.swap.count(entry) == 1 {
             if let Some(pfn) = self.swap_cache.get(entry) {
                 if self.mem.meta(pfn).mapcount == 0 {
-                    self.delete_from_swap_cache(pfn);
+                    self.folio_free_swap(pfn); // __try_to_reclaim_swap()
                     if self.mem.meta(pfn).refcount == 0 {
                         self.free_user_frame(pfn);
                     }
@@ -162,7 +171,7 @@ impl<M: PagingMode> Kernel<M> {
                 }
                 let m = self.mem.meta_mut(pfn);
                 m.refcount = 0;
-                m.set(PageFlags::LRU);
+                m.set(PageFlags::LRU | PageFlags::SWAPBACKED); // __read_swap_cache_async()
                 self.charge_page(pfn, memcg);
                 self.add_to_swap_cache(entry, pfn);
                 self.events.pswpin += 1;
@@ -194,8 +203,9 @@ impl<M: PagingMode> Kernel<M> {
         if exclusive {
             self.mem.meta_mut(pfn).set(PageFlags::ANON_EXCLUSIVE);
             if write || self.swap.vm_swap_full() {
-                // The page will differ from (or no longer have) its swap copy: free it now.
-                self.delete_from_swap_cache(pfn);
+                // The page will differ from (or no longer have) its swap copy: free it now
+                // (should_try_to_free_swap → folio_free_swap).
+                self.folio_free_swap(pfn);
             }
             if write {
                 perms |= Perms::WRITE | Perms::DIRTY;
@@ -242,7 +252,7 @@ impl<M: PagingMode> Kernel<M> {
             }
             let m = self.mem.meta_mut(pfn);
             m.refcount = 0;
-            m.set(PageFlags::LRU | PageFlags::READAHEAD);
+            m.set(PageFlags::LRU | PageFlags::READAHEAD | PageFlags::SWAPBACKED); // __read_swap_cache_async()
             self.charge_page(pfn, MemcgId::ROOT);
             self.add_to_swap_cache(e, pfn);
             self.events.pswpin += 1;

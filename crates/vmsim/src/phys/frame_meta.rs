@@ -15,9 +15,16 @@ bitflags! {
     /// Page flags (a subset of Linux's `enum pageflags`, include/linux/page-flags.h).
     #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
     pub struct PageFlags: u16 {
-        /// `PG_dirty`: contents differ from the backing store (swap).
+        /// `PG_dirty`: the contents differ from the backing store, so reclaim must write the page before freeing
+        /// it. An anonymous page's dirtiness mostly lives in its PTEs' dirty bits (`do_anonymous_page` only
+        /// `pte_mkdirty`s); the page gets `PG_dirty` when reclaim gives it a swap slot (`add_to_swap`,
+        /// mm/swap_state.c, "Always setting the dirty flag"), when `try_to_unmap_one` (mm/rmap.c) finds a dirty PTE
+        /// (`folio_mark_dirty`), and when its swap copy is dropped while it stays in RAM (`folio_free_swap`,
+        /// mm/swapfile.c). Cleared by `pageout()` (mm/vmscan.c, `folio_clear_dirty_for_io`) before the write.
         const DIRTY = 1 << 0;
-        /// `PG_referenced`: software reference bit used by the LRU.
+        /// `PG_referenced`: the LRU's software reference bit, set by `folio_check_references()` and
+        /// `folio_mark_accessed()`, test-and-cleared by reclaim (mm/vmscan.c, mm/swap.c). Mirrors the two-list
+        /// policy's state (reclaim/two_list.rs); other policies leave it clear.
         const REFERENCED = 1 << 1;
         /// `PG_locked`: under I/O.
         const LOCKED = 1 << 2;
@@ -25,9 +32,14 @@ bitflags! {
         const ZERO_PAGE = 1 << 3;
         /// Holds a page table (`PageTable`, `PG_table`).
         const PAGE_TABLE = 1 << 4;
+        /// `PG_swapbacked`: backed by swap rather than a file (anonymous and shmem pages): set by
+        /// `folio_add_new_anon_rmap()` (mm/rmap.c) on a new anonymous page and by `__read_swap_cache_async()`
+        /// (mm/swap_state.c) on a page read from swap.
+        const SWAPBACKED = 1 << 5;
         /// In the swap cache (`PG_swapcache`).
         const SWAPCACHE = 1 << 6;
-        /// On the active LRU list (`PG_active`).
+        /// `PG_active`: on the active LRU list (set on activation, cleared by `shrink_active_list()`, mm/vmscan.c).
+        /// Mirrors the two-list policy's lists; other policies leave it clear.
         const ACTIVE = 1 << 7;
         /// Reserved: pinned by a teaching scenario or the kernel; never reclaimed (`PG_reserved`).
         const RESERVED = 1 << 8;
@@ -40,6 +52,10 @@ bitflags! {
         /// `PG_head`: the first frame of a compound page (`PageHead()`; set by `prep_compound_page`,
         /// mm/page_alloc.c). Its order is in [`FrameMeta::order`]; the tails point to it.
         const HEAD = 1 << 12;
+        /// `PG_workingset`: the page was on the active list, so it belonged to the working set: set when
+        /// `shrink_active_list()` (mm/vmscan.c) deactivates it (`folio_set_workingset`). Linux's refault detection
+        /// (mm/workingset.c) reads it when the page is evicted; the model has no shadow entries yet.
+        const WORKINGSET = 1 << 13;
     }
 }
 

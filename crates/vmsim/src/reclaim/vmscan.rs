@@ -16,7 +16,7 @@
 //! Simplifies: one zone, anonymous memory only (no page cache), kswapd runs in the allocating context.
 
 use crate::addr::{Pfn, PAGE_BYTES};
-use crate::arch::{PagingMode, Pte};
+use crate::arch::{PagingMode, Perms, Pte};
 use crate::kernel::cpu::Cpus;
 use crate::kernel::kthread::KthreadKind;
 use crate::kernel::memcontrol::MemcgId;
@@ -296,22 +296,36 @@ impl<M: PagingMode> Kernel<M> {
         };
         let cached = self.mem.meta(pfn).swap;
         let entry = match cached {
-            Some(e) => {
-                self.events.reclaim_clean += 1;
-                e
-            }
+            Some(e) => e,
             None => {
+                // add_to_swap(): a slot, and PG_dirty ("Always setting the dirty flag for the folio").
                 let Some(e) = self.swap.alloc() else { return false };
-                let page: [u8; PAGE_BYTES] = *self.mem.page(pfn);
-                if let Err(err) = self.swap_write(e, &page) {
-                    self.log.push(Event { pid: Pid(0), what: format!("swap write failed: {err}") });
-                    let _ = self.swap.free(e);
-                    return false;
-                }
-                self.events.pswpout += 1;
+                self.mem.meta_mut(pfn).set(PageFlags::DIRTY);
                 e
             }
         };
+        // try_to_unmap_one() moves each PTE's dirty bit to the page (folio_mark_dirty). The model reads the bits
+        // here and replaces the entries after pageout, so a failed write leaves the page mapped.
+        for (_, slot) in &mappings {
+            if slot.read::<M>(&self.mem).perms().contains(Perms::DIRTY) {
+                self.mem.meta_mut(pfn).set(PageFlags::DIRTY);
+            }
+        }
+        if cached.is_some() {
+            // Its swap copy is kept and still valid: dropped without I/O.
+            self.events.reclaim_clean += 1;
+        } else {
+            // pageout(): folio_clear_dirty_for_io(), then swap_writepage().
+            self.mem.meta_mut(pfn).clear(PageFlags::DIRTY);
+            let page: [u8; PAGE_BYTES] = *self.mem.page(pfn);
+            if let Err(err) = self.swap_write(entry, &page) {
+                self.log.push(Event { pid: Pid(0), what: format!("swap write failed: {err}") });
+                self.mem.meta_mut(pfn).set(PageFlags::DIRTY); // still not on disk
+                let _ = self.swap.free(entry);
+                return false;
+            }
+            self.events.pswpout += 1;
+        }
         let memcg = self.mem.meta(pfn).memcg;
         if memcg == MemcgId::ROOT {
             self.reclaim.swap_memcg.remove(&entry);
