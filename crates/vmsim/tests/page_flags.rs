@@ -103,3 +103,31 @@ fn swapbacked_and_dirty_follow_a_page_through_swap() {
     k.read_user(pid, page(base, 0), &mut back);
     assert_eq!(&back, b"A");
 }
+
+#[test]
+fn lru_flags_mirror_the_two_list_policy() {
+    const FRAMES: usize = 24;
+    let (mut k, pid) = boot(FRAMES, PolicyKind::Linux);
+    let base = region(&mut k, pid, 64);
+    let mut x = 7u64;
+    let mut seen_workingset = false;
+    for step in 0..4000u32 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        // Mostly a hot set of 16 pages, sometimes any of 64: activations, deactivations and evictions.
+        let p = if x >> 61 == 0 { (x >> 20) % 64 } else { (x >> 20) % 16 };
+        ok(k.write_user(pid, page(base, p), &step.to_le_bytes()[..1]));
+        let vmsim::reclaim::PolicyImpl::Linux(lists) = k.lru.inner() else { unreachable!() };
+        for f in (0..FRAMES).map(Pfn::from_index) {
+            let m = k.mem.meta(f);
+            if !m.test(PageFlags::LRU) {
+                continue;
+            }
+            assert_eq!(m.test(PageFlags::ACTIVE), lists.is_active(f), "PG_active of {f:?} at step {step}");
+            assert_eq!(m.test(PageFlags::REFERENCED), lists.is_referenced(f), "PG_referenced of {f:?} at {step}");
+            seen_workingset |= m.test(PageFlags::WORKINGSET);
+        }
+    }
+    let s = k.lru.stats();
+    assert!(s.activations > 0 && s.deactivations > 0 && k.events.pswpout > 0, "{s:?}");
+    assert!(seen_workingset, "deactivated pages are marked PG_workingset");
+}

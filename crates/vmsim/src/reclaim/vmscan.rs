@@ -99,6 +99,14 @@ impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
         }
         young
     }
+
+    fn update_page_flags(&mut self, pfn: Pfn, set: PageFlags, clear: PageFlags) {
+        let lru = PageFlags::ACTIVE | PageFlags::REFERENCED | PageFlags::WORKINGSET;
+        debug_assert!(lru.contains(set | clear), "a policy may change only the LRU flags: {set:?} {clear:?}");
+        let m = self.mem.meta_mut(pfn);
+        m.clear(clear & lru);
+        m.set(set & lru);
+    }
 }
 
 /// A reverse-map entry that does not lead to a PTE mapping the page.
