@@ -131,3 +131,32 @@ fn lru_flags_mirror_the_two_list_policy() {
     assert!(s.activations > 0 && s.deactivations > 0 && k.events.pswpout > 0, "{s:?}");
     assert!(seen_workingset, "deactivated pages are marked PG_workingset");
 }
+
+/// A page read back from swap stays in the swap cache, read-only; `mprotect` then makes it writable because it is
+/// exclusive (`can_change_pte_writable`, mm/mprotect.c), so a write dirties the PTE without a fault and the swap
+/// copy goes stale. Reclaim must see the dirty PTE (try_to_unmap_one → folio_mark_dirty) and write the page again
+/// rather than drop it as clean.
+#[test]
+fn a_swap_cache_page_written_through_a_writable_pte_is_written_back() {
+    let (mut k, pid) = boot(2, PolicyKind::Lru);
+    let base = region(&mut k, pid, 3);
+    ok(k.write_user(pid, page(base, 0), b"old"));
+    ok(k.write_user(pid, page(base, 1), b"b"));
+    ok(k.write_user(pid, page(base, 2), b"c")); // page 0 goes to swap
+    let a = ok(k.access(pid, page(base, 0), Access::Read)); // back, in the swap cache, read-only
+    assert!(k.mem.meta(a).test(PageFlags::SWAPCACHE | PageFlags::ANON_EXCLUSIVE));
+    k.mprotect(pid, base, 3 * PAGE_SIZE, VmFlags::READ | VmFlags::WRITE).unwrap();
+    let faults = k.events.pgfault;
+    ok(k.write_user(pid, page(base, 0), b"new"));
+    assert_eq!(k.events.pgfault, faults, "written through the now-writable PTE, no fault");
+    assert!(k.mem.meta(a).test(PageFlags::SWAPCACHE), "the stale swap copy is still there");
+    let out = k.events.pswpout;
+    ok(k.write_user(pid, page(base, 1), b"b"));
+    ok(k.write_user(pid, page(base, 2), b"c")); // page 0 is reclaimed again
+    assert!(k.pte(pid, page(base, 0)).unwrap().swap_entry().is_some());
+    assert!(k.events.pswpout > out);
+    let mut back = [0u8; 3];
+    k.read_user(pid, page(base, 0), &mut back);
+    assert_eq!(&back, b"new");
+    assert_eq!(k.events.verify_failures, 0);
+}

@@ -9,9 +9,10 @@
 //!   this single-CPU model) until free pages reach **high**. An allocation that finds free pages at or below
 //!   **min** reclaims a batch itself (direct reclaim, `allocstall`).
 //!
-//! Evicting a page (`shrink_folio_list`): a page still in the swap cache with a valid copy is clean and is dropped
-//! without I/O; otherwise a slot is allocated and the page is written (`pswpout`). Every PTE mapping it (found
-//! through the reverse map) becomes the swap entry, and each TLB entry is invalidated.
+//! Evicting a page (`shrink_folio_list`): a page without a swap slot gets one and `PG_dirty` (`add_to_swap`); a dirty
+//! PTE makes it dirty too (`try_to_unmap_one`); a dirty page is written (`pageout`, `pswpout`), while a page still
+//! in the swap cache and clean has a valid copy and is dropped without I/O. Every PTE mapping it (found through the
+//! reverse map) becomes the swap entry, and each TLB entry is invalidated.
 //!
 //! Simplifies: one zone, anonymous memory only (no page cache), kswapd runs in the allocating context.
 
@@ -319,20 +320,24 @@ impl<M: PagingMode> Kernel<M> {
                 self.mem.meta_mut(pfn).set(PageFlags::DIRTY);
             }
         }
-        if cached.is_some() {
-            // Its swap copy is kept and still valid: dropped without I/O.
-            self.events.reclaim_clean += 1;
-        } else {
-            // pageout(): folio_clear_dirty_for_io(), then swap_writepage().
+        if self.mem.meta(pfn).test(PageFlags::DIRTY) {
+            // pageout(): folio_clear_dirty_for_io(), then swap_writepage(). A page already in the swap cache is
+            // dirty when a writable PTE changed it after it was read back (mprotect makes an exclusive page
+            // writable without a fault): its slot is rewritten.
             self.mem.meta_mut(pfn).clear(PageFlags::DIRTY);
             let page: [u8; PAGE_BYTES] = *self.mem.page(pfn);
             if let Err(err) = self.swap_write(entry, &page) {
                 self.log.push(Event { pid: Pid(0), what: format!("swap write failed: {err}") });
                 self.mem.meta_mut(pfn).set(PageFlags::DIRTY); // still not on disk
-                let _ = self.swap.free(entry);
+                if cached.is_none() {
+                    let _ = self.swap.free(entry);
+                }
                 return false;
             }
             self.events.pswpout += 1;
+        } else {
+            // In the swap cache and clean: its swap copy is valid, so it is dropped without I/O.
+            self.events.reclaim_clean += 1;
         }
         let memcg = self.mem.meta(pfn).memcg;
         if memcg == MemcgId::ROOT {
