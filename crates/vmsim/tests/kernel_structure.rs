@@ -147,7 +147,7 @@ fn reclaim_keeps_a_page_whose_rmap_it_cannot_resolve() {
     assert!(matches!(k.write_user(pid, page(base, 0), &stamp(7, 0)), AccessResult::Ok(_)));
     let pfn = k.pte(pid, page(base, 0)).unwrap_or_else(|| panic!("mapped")).pfn();
     // Corrupt the model: a mapping by an address space that does not exist.
-    rmap::add(&mut k.mem, pfn, RmapEntry { mm: MmId(999), vpn: Vpn::new(5) });
+    rmap::add(&mut k.mem, pfn, RmapEntry::pte(MmId(999), Vpn::new(5)));
     for n in 1..2048 {
         assert!(matches!(k.write_user(pid, page(base, n), &stamp(7, n)), AccessResult::Ok(_)));
     }

@@ -66,8 +66,8 @@ impl TableIndex {
 /// Bytes per page-table entry on every supported architecture.
 pub const PTE_BYTES: u64 = 8;
 
-/// Size of the page a leaf entry maps.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+/// Size of the page a leaf entry maps (ordered by size).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum PageSizeKind {
     /// 4 KiB base page.
     Size4K,

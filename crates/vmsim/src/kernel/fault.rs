@@ -128,7 +128,7 @@ impl<M: PagingMode> Kernel<M> {
         };
         let pte = slot.read::<M>(&self.mem);
         let prot = vma_flags.page_prot();
-        let rmap_entry = RmapEntry { mm: mm_id, vpn: va.vpn() };
+        let rmap_entry = slot.rmap_entry();
 
         if pte.is_none() {
             // do_anonymous_page(): a read maps the shared zero page read-only (no RSS, no allocation) …
@@ -184,13 +184,13 @@ impl<M: PagingMode> Kernel<M> {
             let m = self.mem.meta(old);
             // A page in the swap cache holds one extra reference (the cache's); wp_can_reuse_anon_folio() frees
             // the swap copy of a sole-mapped page before deciding (folio_free_swap).
-            let cache_ref = u32::from(m.flags.contains(PageFlags::SWAPCACHE));
-            if m.flags.contains(PageFlags::ANON_EXCLUSIVE) || m.refcount == 1 + cache_ref && m.mapcount == 1 {
+            let cache_ref = u32::from(m.test(PageFlags::SWAPCACHE));
+            if m.test(PageFlags::ANON_EXCLUSIVE) || m.refcount == 1 + cache_ref && m.mapcount == 1 {
                 // wp_page_reuse(): no copy, just make it writable. The swap copy (if any) is now stale.
                 if cache_ref == 1 {
-                    self.delete_from_swap_cache(old);
+                    self.folio_free_swap(old);
                 }
-                self.mem.meta_mut(old).flags |= PageFlags::ANON_EXCLUSIVE;
+                self.mem.meta_mut(old).set(PageFlags::ANON_EXCLUSIVE);
                 let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, M::Pte::leaf(old, perms, PageSizeKind::Size4K));
                 self.flush(flush);
                 self.events.wp_reuse += 1;

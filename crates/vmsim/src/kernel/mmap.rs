@@ -179,7 +179,7 @@ impl<M: PagingMode> Kernel<M> {
             let pfn = pte.pfn();
             let status = pte.perms() & (Perms::ACCESSED | Perms::DIRTY);
             let mut perms = prot.page_prot() | status;
-            let exclusive = pfn != zero && self.mem.meta(pfn).flags.contains(PageFlags::ANON_EXCLUSIVE);
+            let exclusive = pfn != zero && self.mem.meta(pfn).test(PageFlags::ANON_EXCLUSIVE);
             if prot.contains(VmFlags::WRITE) && exclusive {
                 perms |= Perms::WRITE;
             }

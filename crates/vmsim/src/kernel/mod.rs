@@ -294,7 +294,7 @@ impl<M: PagingMode> Kernel<M> {
         // The shared zero page (`empty_zero_page`, arch/x86/kernel/head_64.S): reserved at boot, never freed.
         let zero_pfn = alloc.alloc().ok_or(KernelError::TooSmall(frames))?;
         let m = mem.meta_mut(zero_pfn);
-        m.flags.insert(PageFlags::ZERO_PAGE | PageFlags::RESERVED);
+        m.set(PageFlags::ZERO_PAGE | PageFlags::RESERVED);
         m.refcount = 1;
         // Exact mode: user pages live in frames 0..N, and size-dependent policies (S3-FIFO) size by N.
         let policy_frames = if cfg_exact { usize::try_from(user_frames).unwrap_or(frames) } else { frames };
@@ -551,7 +551,7 @@ impl<M: PagingMode> Kernel<M> {
             return Err(err(Errno::Busy, Cause::FrameInUse { pfn }));
         }
         self.reclaim.user_used += 1;
-        self.new_anon_page(pfn, RmapEntry { mm: mm_id, vpn }, false);
+        self.new_anon_page(pfn, RmapEntry::pte(mm_id, vpn), false);
         let mut perms = flags.page_prot();
         if flags.contains(VmFlags::WRITE) {
             perms |= Perms::WRITE;
@@ -695,8 +695,8 @@ impl<M: PagingMode> Kernel<M> {
             return;
         }
         let m = self.mem.meta(pfn);
-        if m.mapcount == 0 && m.flags.contains(PageFlags::SWAPCACHE) {
-            self.delete_from_swap_cache(pfn);
+        if m.mapcount == 0 && m.test(PageFlags::SWAPCACHE) {
+            self.folio_free_swap(pfn); // free_swap_cache()
         }
         let m = self.mem.meta_mut(pfn);
         m.refcount = m.refcount.saturating_sub(1);
@@ -708,14 +708,14 @@ impl<M: PagingMode> Kernel<M> {
     /// Return a user page's frame: off the LRU, metadata cleared, contents dropped.
     pub(crate) fn free_user_frame(&mut self, pfn: Pfn) {
         let m = self.mem.meta(pfn);
-        let (on_lru, memcg) = (m.flags.contains(PageFlags::LRU), m.memcg);
+        let (on_lru, memcg) = (m.test(PageFlags::LRU), m.memcg);
         if on_lru {
             self.lru_mut(memcg).remove(pfn);
         }
         if let Some(g) = self.memcgs.get_mut(&memcg) {
             g.usage = g.usage.saturating_sub(1); // uncharge
         }
-        *self.mem.meta_mut(pfn) = crate::phys::FrameMeta::default();
+        self.mem.free_meta(pfn);
         self.mem.zero_frame(pfn);
         if self.cfg.exact && pfn.raw() < self.reclaim.user_frames {
             self.reclaim.exact_free.push(pfn);
@@ -735,8 +735,9 @@ impl<M: PagingMode> Kernel<M> {
         self.lru_mut(memcg).insert(pfn, next);
     }
 
-    /// Set up a newly allocated user page: refcount 1, anonymous and exclusive, mapped once, on the LRU
-    /// (`folio_add_new_anon_rmap` + `folio_add_lru_vma`). `zero` clears its contents first.
+    /// Set up a newly allocated user page: refcount 1, anonymous memory of `entry`'s mm at index `entry.vpn`,
+    /// exclusive, mapped once, on the LRU (`folio_add_new_anon_rmap` + `folio_add_lru_vma`). `zero` clears its
+    /// contents first.
     pub(crate) fn new_anon_page(&mut self, pfn: Pfn, entry: RmapEntry, zero: bool) {
         if zero {
             self.mem.zero_frame(pfn);
@@ -744,7 +745,8 @@ impl<M: PagingMode> Kernel<M> {
         let memcg = self.mms.get(entry.mm).map_or(MemcgId::ROOT, |mm| mm.memcg);
         let m = self.mem.meta_mut(pfn);
         m.refcount = 1;
-        m.flags.insert(PageFlags::ANON | PageFlags::ANON_EXCLUSIVE | PageFlags::LRU);
+        m.set(PageFlags::ANON_EXCLUSIVE | PageFlags::LRU | PageFlags::SWAPBACKED);
+        m.set_anon(entry.mm, entry.vpn);
         rmap::add(&mut self.mem, pfn, entry);
         self.charge_page(pfn, memcg);
     }
@@ -765,7 +767,7 @@ impl<M: PagingMode> Kernel<M> {
             if pte.is_present() || pte.is_protnone() {
                 let pfn = pte.pfn();
                 if pfn != self.zero_pfn {
-                    rmap::remove(&mut self.mem, pfn, RmapEntry { mm: mm_id, vpn: slot.va().vpn() });
+                    rmap::remove(&mut self.mem, pfn, slot.rmap_entry());
                     if let Some(mm) = self.mms.get_mut(mm_id) {
                         mm.counters.anon_pages = mm.counters.anon_pages.saturating_sub(1);
                     }

@@ -16,7 +16,7 @@ use crate::addr::{Pfn, PhysAddr, VirtAddr, PAGE_SHIFT};
 use crate::arch::{Level, PageSizeKind, PagingMode, Perms, Pte, PTE_BYTES};
 use crate::kernel::tlbflush::TlbFlush;
 use crate::phys::alloc::FrameAllocator;
-use crate::phys::rmap::MmId;
+use crate::phys::rmap::{MmId, RmapEntry};
 use crate::phys::{PageFlags, PhysMem};
 
 /// No frame was available for a page table.
@@ -82,6 +82,10 @@ impl PteSlot {
     pub fn mm(self) -> MmId {
         self.mm
     }
+    /// The reverse-map entry of this slot when it maps a page: its mm, first page and level.
+    pub fn rmap_entry(self) -> RmapEntry {
+        RmapEntry { mm: self.mm, vpn: self.va.vpn(), size: self.size }
+    }
 }
 
 /// An upper-level entry, decoded: the one place that decides between "table" and "huge leaf".
@@ -126,7 +130,7 @@ pub fn alloc_table(mem: &mut PhysMem, frames: &mut impl FrameAllocator) -> Resul
     let pfn = frames.alloc().ok_or(NoFrame)?;
     mem.zero_frame(pfn);
     let m = mem.meta_mut(pfn);
-    m.flags.insert(PageFlags::PAGE_TABLE);
+    m.set(PageFlags::PAGE_TABLE);
     m.refcount = 1;
     Ok(pfn)
 }
@@ -344,7 +348,7 @@ fn prune<M: PagingMode>(
 }
 
 fn free_table(mem: &mut PhysMem, frames: &mut impl FrameAllocator, table: Pfn) {
-    *mem.meta_mut(table) = crate::phys::FrameMeta::default();
+    mem.free_meta(table);
     mem.zero_frame(table);
     frames.free(table);
 }

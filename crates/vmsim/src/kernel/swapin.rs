@@ -84,9 +84,18 @@ impl<M: PagingMode> Kernel<M> {
         if self.swap_cache.add(entry, pfn).is_ok() {
             self.swap.dup(entry);
             let m = self.mem.meta_mut(pfn);
-            m.flags |= PageFlags::SWAPCACHE;
+            m.set(PageFlags::SWAPCACHE);
             m.swap = Some(entry);
             m.refcount += 1;
+        }
+    }
+
+    /// `folio_free_swap()` (mm/swapfile.c): drop the swap copy of a page that stays in RAM (or is about to be
+    /// freed), and mark it dirty, since nothing on disk holds its contents any more (`folio_set_dirty`).
+    pub(crate) fn folio_free_swap(&mut self, pfn: Pfn) {
+        if self.mem.meta(pfn).test(PageFlags::SWAPCACHE) {
+            self.delete_from_swap_cache(pfn);
+            self.mem.meta_mut(pfn).set(PageFlags::DIRTY);
         }
     }
 
@@ -95,7 +104,7 @@ impl<M: PagingMode> Kernel<M> {
     pub(crate) fn delete_from_swap_cache(&mut self, pfn: Pfn) {
         let m = self.mem.meta_mut(pfn);
         let Some(entry) = m.swap.take() else { return };
-        m.flags -= PageFlags::SWAPCACHE | PageFlags::READAHEAD;
+        m.clear(PageFlags::SWAPCACHE | PageFlags::READAHEAD);
         m.refcount = m.refcount.saturating_sub(1);
         self.swap_cache.delete(entry);
         if self.swap.free(entry) {
@@ -113,7 +122,7 @@ impl<M: PagingMode> Kernel<M> {
         if self.swap.count(entry) == 1 {
             if let Some(pfn) = self.swap_cache.get(entry) {
                 if self.mem.meta(pfn).mapcount == 0 {
-                    self.delete_from_swap_cache(pfn);
+                    self.folio_free_swap(pfn); // __try_to_reclaim_swap()
                     if self.mem.meta(pfn).refcount == 0 {
                         self.free_user_frame(pfn);
                     }
@@ -141,8 +150,8 @@ impl<M: PagingMode> Kernel<M> {
         let pfn = match self.swap_cache.lookup(entry) {
             Some(pfn) => {
                 self.events.swapcache_hits += 1;
-                if self.mem.meta(pfn).flags.contains(PageFlags::READAHEAD) {
-                    self.mem.meta_mut(pfn).flags -= PageFlags::READAHEAD;
+                // lookup_swap_cache(): folio_test_clear_readahead().
+                if self.mem.meta_mut(pfn).test_and_clear(PageFlags::READAHEAD) {
                     self.events.swap_ra_hit += 1;
                     self.swap_ra.record_hit();
                 }
@@ -150,7 +159,7 @@ impl<M: PagingMode> Kernel<M> {
             }
             None => {
                 let memcg = self.memcg_of(pid);
-                self.lru_mut(memcg).miss(super::fault::policy_key(RmapEntry { mm: mm_id, vpn: va.vpn() }));
+                self.lru_mut(memcg).miss(super::fault::policy_key(RmapEntry::pte(mm_id, va.vpn())));
                 if !self.memcg_try_charge(pid) {
                     return FaultOutcome::Oom; // the group OOM killer has killed the task
                 }
@@ -162,7 +171,7 @@ impl<M: PagingMode> Kernel<M> {
                 }
                 let m = self.mem.meta_mut(pfn);
                 m.refcount = 0;
-                m.flags.insert(PageFlags::ANON | PageFlags::LRU);
+                m.set(PageFlags::LRU | PageFlags::SWAPBACKED); // __read_swap_cache_async()
                 self.charge_page(pfn, memcg);
                 self.add_to_swap_cache(entry, pfn);
                 self.events.pswpin += 1;
@@ -174,9 +183,15 @@ impl<M: PagingMode> Kernel<M> {
                 pfn
             }
         };
-        // The PTE's reference now belongs to the mapping: map the page, release the slot reference.
-        rmap::add(&mut self.mem, pfn, RmapEntry { mm: mm_id, vpn: va.vpn() });
-        self.mem.meta_mut(pfn).refcount += 1;
+        // The PTE's reference now belongs to the mapping: map the page, release the slot reference. A page read
+        // from swap has no owner until its first mapping (folio_add_new_anon_rmap when !folio_test_anon, else
+        // folio_add_anon_rmap_pte).
+        rmap::add(&mut self.mem, pfn, slot.rmap_entry());
+        let m = self.mem.meta_mut(pfn);
+        m.refcount += 1;
+        if !m.is_anon() {
+            m.set_anon(mm_id, va.vpn());
+        }
         if let Some(mm) = self.mms.get_mut(mm_id) {
             mm.counters.swap_ents = mm.counters.swap_ents.saturating_sub(1);
             mm.add_anon(1);
@@ -186,10 +201,11 @@ impl<M: PagingMode> Kernel<M> {
         let mut perms = vma_flags.page_prot() | Perms::ACCESSED;
         let write = access == Access::Write && vma_flags.contains(VmFlags::WRITE);
         if exclusive {
-            self.mem.meta_mut(pfn).flags |= PageFlags::ANON_EXCLUSIVE;
+            self.mem.meta_mut(pfn).set(PageFlags::ANON_EXCLUSIVE);
             if write || self.swap.vm_swap_full() {
-                // The page will differ from (or no longer have) its swap copy: free it now.
-                self.delete_from_swap_cache(pfn);
+                // The page will differ from (or no longer have) its swap copy: free it now
+                // (should_try_to_free_swap → folio_free_swap).
+                self.folio_free_swap(pfn);
             }
             if write {
                 perms |= Perms::WRITE | Perms::DIRTY;
@@ -236,7 +252,7 @@ impl<M: PagingMode> Kernel<M> {
             }
             let m = self.mem.meta_mut(pfn);
             m.refcount = 0;
-            m.flags.insert(PageFlags::ANON | PageFlags::LRU | PageFlags::READAHEAD);
+            m.set(PageFlags::LRU | PageFlags::READAHEAD | PageFlags::SWAPBACKED); // __read_swap_cache_async()
             self.charge_page(pfn, MemcgId::ROOT);
             self.add_to_swap_cache(e, pfn);
             self.events.pswpin += 1;

@@ -8,11 +8,12 @@
 //! Simplifies: one node, one zone; no memory hotplug.
 
 pub mod alloc;
+pub mod folio;
 pub mod frame_meta;
 pub mod rmap;
 
 use crate::addr::{Pfn, PhysAddr, PAGE_BYTES};
-pub use frame_meta::{FrameMeta, PageFlags};
+pub use frame_meta::{FrameMeta, InodeId, Mapping, PageFlags, StableNodeId};
 
 /// Frames per metadata chunk (one 2 MiB region, like a PMD's worth of pages).
 pub const CHUNK_FRAMES: usize = 512;
@@ -28,7 +29,8 @@ struct Chunk {
 
 impl Chunk {
     fn new() -> Self {
-        Self { meta: vec![FrameMeta::default(); CHUNK_FRAMES], data: vec![None; CHUNK_FRAMES] }
+        let meta = std::iter::repeat_with(|| FrameMeta::EMPTY).take(CHUNK_FRAMES).collect();
+        Self { meta, data: vec![None; CHUNK_FRAMES] }
     }
 }
 
@@ -75,6 +77,14 @@ impl PhysMem {
     /// Mutable metadata of a frame.
     pub fn meta_mut(&mut self, pfn: Pfn) -> &mut FrameMeta {
         &mut self.chunk_mut(pfn).meta[pfn.index() % CHUNK_FRAMES]
+    }
+
+    /// Reset the metadata of a frame being freed (`free_pages_prepare()`, mm/page_alloc.c): the only way to
+    /// rewrite a [`FrameMeta`] as a whole. The caller returns the frame to the allocator.
+    pub fn free_meta(&mut self, pfn: Pfn) {
+        if let Some(Some(c)) = self.chunks.get_mut(pfn.index() / CHUNK_FRAMES) {
+            c.meta[pfn.index() % CHUNK_FRAMES].reset();
+        }
     }
 
     /// The frame's bytes (all zero if never written).
@@ -185,6 +195,30 @@ mod tests {
         assert_eq!(m.read_u64(PhysAddr::from_parts(Pfn::try_new(99).unwrap(), 0)), 0);
         assert_eq!(m.host_data_bytes(), 0);
         assert_eq!(m.meta(Pfn::try_new(99).unwrap()).refcount, 0);
+    }
+
+    #[test]
+    fn flags_change_bit_by_bit_and_free_resets_everything() {
+        let mut m = PhysMem::new(8);
+        let p = Pfn::try_new(5).unwrap();
+        let meta = m.meta_mut(p);
+        meta.set(PageFlags::LRU | PageFlags::DIRTY);
+        meta.set(PageFlags::SWAPCACHE);
+        meta.clear(PageFlags::DIRTY);
+        assert_eq!(meta.flags(), PageFlags::LRU | PageFlags::SWAPCACHE);
+        assert!(meta.test_and_clear(PageFlags::SWAPCACHE | PageFlags::DIRTY));
+        assert!(!meta.test_and_clear(PageFlags::SWAPCACHE));
+        assert!(meta.test(PageFlags::LRU) && !meta.test(PageFlags::LRU | PageFlags::DIRTY));
+        meta.refcount = 3;
+        m.free_meta(p);
+        assert_eq!(*m.meta(p), FrameMeta::EMPTY);
+        m.free_meta(Pfn::try_new(7).unwrap()); // never touched: nothing to reset
+    }
+
+    #[test]
+    fn metadata_stays_small() {
+        // Every frame of a touched 2 MiB chunk pays this, mapped or not; a private page's rmap is inline.
+        assert!(std::mem::size_of::<FrameMeta>() <= 80, "{}", std::mem::size_of::<FrameMeta>());
     }
 
     #[test]

@@ -28,6 +28,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::addr::Pfn;
+use crate::phys::PageFlags;
 
 pub mod clock;
 pub mod fifo;
@@ -56,12 +57,24 @@ impl NextUse {
     pub const NEVER: NextUse = NextUse(u64::MAX);
 }
 
-/// How a policy asks about hardware Accessed bits. The kernel model implements this through the reverse map: it
-/// clears the A bit in every PTE mapping the frame, invalidates the TLB entries, and reports whether any was set
-/// (`folio_referenced()`, mm/rmap.c).
+/// The page state a policy reads and changes while it looks for a victim: the hardware Accessed bits, and the LRU
+/// page flags Linux keeps in `struct page`. The kernel model implements this through the reverse map and the frame
+/// metadata: `test_and_clear_young` clears the A bit in every PTE mapping the frame, invalidates the TLB entries,
+/// and reports whether any was set (`folio_referenced()`, mm/rmap.c); `update_page_flags` writes the frame's
+/// flags. Trace replay has neither ([`NoHardwareBits`]).
 pub trait Referenced {
     /// Test and clear the Accessed bit of every mapping of `pfn`; true if any was set.
     fn test_and_clear_young(&mut self, pfn: Pfn) -> bool;
+
+    /// The policy moved `pfn` between its lists or changed its reference bit: set the page flags `set` and
+    /// clear `clear`, both within [`PageFlags::ACTIVE`], [`PageFlags::REFERENCED`] and [`PageFlags::WORKINGSET`]
+    /// (`folio_set_active()`, `folio_clear_active()`, `folio_set_referenced()`, `folio_test_clear_referenced()`,
+    /// `folio_set_workingset()`). The two-list policy reports every change it makes in `victim` here, so the
+    /// kernel's frame metadata mirrors its lists. Default: ignored (no frame metadata; costs nothing).
+    #[inline]
+    fn update_page_flags(&mut self, pfn: Pfn, set: PageFlags, clear: PageFlags) {
+        let _ = (pfn, set, clear);
+    }
 }
 
 /// A referenced-bit source for pure trace replay: nothing is ever young (policies then use only what `touch()`

@@ -17,6 +17,10 @@
 //!   ("Anon folios are not likely to be evicted by use-once streaming IO ... so we ignore them here"). PG_referenced
 //!   is left set, so a deactivated page used again is quickly re-activated (comment in `folio_check_references`).
 //!
+//! PG_active, PG_referenced and PG_workingset live here (list membership and `referenced`); every change `victim`
+//! makes is reported through [`Referenced::update_page_flags`], so the kernel model's frame flags mirror these
+//! lists (the kernel never calls `touch` on this policy: it learns of accesses through the A bits only).
+//!
 //! Simplifies: one lruvec and anon pages only (no file LRU, swappiness, `VM_LOCKED`, rmap contention, or MGLRU);
 //! reclaim hands out one victim per call instead of `SWAP_CLUSTER_MAX` batches at a priority; aging deactivates at
 //! most `SWAP_CLUSTER_MAX` pages per call and stops as soon as the inactive list is no longer low, where the kernel
@@ -27,6 +31,7 @@
 use super::frame_list::{pfn_of, slot, Links, List};
 use super::{Isolated, NextUse, Policy, PolicyStats, Referenced};
 use crate::addr::Pfn;
+use crate::phys::PageFlags;
 
 /// Pages moved per reclaim batch (`SWAP_CLUSTER_MAX`, include/linux/swap.h; SPEC §5).
 pub const SWAP_CLUSTER_MAX: usize = 32;
@@ -93,6 +98,8 @@ impl TwoList {
             let _ = refs.test_and_clear_young(pfn_of(i));
             self.inactive.push_front(&mut self.links, i);
             self.stats.deactivations += 1;
+            // folio_clear_active(); folio_set_workingset(): it was in the working set.
+            refs.update_page_flags(pfn_of(i), PageFlags::WORKINGSET, PageFlags::ACTIVE);
         }
     }
 }
@@ -151,13 +158,17 @@ impl Policy for TwoList {
                 budget -= 1;
                 self.referenced[i as usize] = true;
                 if was_referenced {
-                    self.activate(i); // FOLIOREF_ACTIVATE
+                    self.activate(i); // FOLIOREF_ACTIVATE: folio_set_referenced(), then folio_set_active()
+                    refs.update_page_flags(pfn_of(i), PageFlags::ACTIVE | PageFlags::REFERENCED, PageFlags::empty());
                 } else {
-                    self.inactive.move_to_front(&mut self.links, i); // FOLIOREF_KEEP
+                    self.inactive.move_to_front(&mut self.links, i); // FOLIOREF_KEEP: folio_set_referenced()
+                    refs.update_page_flags(pfn_of(i), PageFlags::REFERENCED, PageFlags::empty());
                 }
                 continue;
             }
             self.inactive.unlink(&mut self.links, i); // FOLIOREF_RECLAIM
+                                                      // folio_test_clear_referenced() left PG_referenced clear.
+            refs.update_page_flags(pfn_of(i), PageFlags::empty(), PageFlags::REFERENCED);
             return Some(pfn_of(i));
         }
     }
@@ -295,6 +306,52 @@ mod tests {
         // activation), so the oldest inactive page, frame 4 (A bit set) rotates; frames 0, 1 were deactivated.
         assert_eq!(p.stats().deactivations, 2);
         assert_eq!(v, Some(frame(0)));
+    }
+
+    /// A-bits as [`ABits`], plus page flags kept the way the kernel keeps them: set and cleared as reported, reset
+    /// when the victim's frame is freed.
+    struct Mirror {
+        young: Vec<bool>,
+        flags: Vec<PageFlags>,
+    }
+    impl Referenced for Mirror {
+        fn test_and_clear_young(&mut self, pfn: Pfn) -> bool {
+            std::mem::take(&mut self.young[pfn.index()])
+        }
+        fn update_page_flags(&mut self, pfn: Pfn, set: PageFlags, clear: PageFlags) {
+            self.flags[pfn.index()].remove(clear);
+            self.flags[pfn.index()].insert(set);
+        }
+    }
+
+    #[test]
+    fn reported_page_flags_mirror_the_lists() {
+        const N: usize = 64;
+        let mut p = TwoList::new(N, 0);
+        let mut m = Mirror { young: vec![false; N], flags: vec![PageFlags::empty(); N] };
+        for i in 0..N {
+            p.insert(frame(i), NextUse::NEVER);
+        }
+        // A deterministic mix of young pages, enough rounds for activations, deactivations and rotations.
+        let mut x = 12345u64;
+        for _ in 0..2000 {
+            for y in &mut m.young {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                *y |= x >> 62 == 0;
+            }
+            let v = p.victim(&mut m).unwrap();
+            assert!(!m.flags[v.index()].intersects(PageFlags::ACTIVE | PageFlags::REFERENCED));
+            m.flags[v.index()] = PageFlags::empty(); // the frame is freed and reused
+            p.insert(v, NextUse::NEVER);
+            for i in 0..N {
+                let f = m.flags[i];
+                assert_eq!(f.contains(PageFlags::ACTIVE), p.is_active(frame(i)), "PG_active of {i}");
+                assert_eq!(f.contains(PageFlags::REFERENCED), p.is_referenced(frame(i)), "PG_referenced of {i}");
+            }
+        }
+        let s = p.stats();
+        assert!(s.activations > 0 && s.deactivations > 0, "{s:?}");
+        assert!(m.flags.iter().any(|f| f.contains(PageFlags::WORKINGSET)));
     }
 
     #[test]

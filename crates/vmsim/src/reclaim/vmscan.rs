@@ -9,14 +9,15 @@
 //!   this single-CPU model) until free pages reach **high**. An allocation that finds free pages at or below
 //!   **min** reclaims a batch itself (direct reclaim, `allocstall`).
 //!
-//! Evicting a page (`shrink_folio_list`): a page still in the swap cache with a valid copy is clean and is dropped
-//! without I/O; otherwise a slot is allocated and the page is written (`pswpout`). Every PTE mapping it (found
-//! through the reverse map) becomes the swap entry, and each TLB entry is invalidated.
+//! Evicting a page (`shrink_folio_list`): a page without a swap slot gets one and `PG_dirty` (`add_to_swap`); a dirty
+//! PTE makes it dirty too (`try_to_unmap_one`); a dirty page is written (`pageout`, `pswpout`), while a page still
+//! in the swap cache and clean has a valid copy and is dropped without I/O. Every PTE mapping it (found through the
+//! reverse map) becomes the swap entry, and each TLB entry is invalidated.
 //!
 //! Simplifies: one zone, anonymous memory only (no page cache), kswapd runs in the allocating context.
 
 use crate::addr::{Pfn, PAGE_BYTES};
-use crate::arch::{PagingMode, Pte};
+use crate::arch::{PagingMode, Perms, Pte};
 use crate::kernel::cpu::Cpus;
 use crate::kernel::kthread::KthreadKind;
 use crate::kernel::memcontrol::MemcgId;
@@ -82,10 +83,12 @@ struct RmapReferenced<'a, M: PagingMode> {
 impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
     fn test_and_clear_young(&mut self, pfn: Pfn) -> bool {
         let mut young = false;
+        // A copy of the (usually inline, single-entry) map: clearing A bits writes to `mem`.
         let entries = self.mem.meta(pfn).rmap.clone();
-        for e in entries {
-            let Some(slot) = self.mms.get(e.mm).and_then(|mm| pgtable::lookup::<M>(self.mem, mm.pgd(), e.vpn.start()))
-            else {
+        for e in entries.iter() {
+            // The leaf found must be at the recorded level, or it is not the recorded mapping.
+            let found = self.mms.get(e.mm).and_then(|mm| pgtable::lookup::<M>(self.mem, mm.pgd(), e.vpn.start()));
+            let Some(slot) = found.filter(|s| s.size() == e.size) else {
                 self.unresolved += 1;
                 continue;
             };
@@ -96,6 +99,14 @@ impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
             young |= was_young;
         }
         young
+    }
+
+    fn update_page_flags(&mut self, pfn: Pfn, set: PageFlags, clear: PageFlags) {
+        let lru = PageFlags::ACTIVE | PageFlags::REFERENCED | PageFlags::WORKINGSET;
+        debug_assert!(lru.contains(set | clear), "a policy may change only the LRU flags: {set:?} {clear:?}");
+        let m = self.mem.meta_mut(pfn);
+        m.clear(clear & lru);
+        m.set(set & lru);
     }
 }
 
@@ -109,21 +120,22 @@ pub struct Unresolved {
 }
 
 impl<M: PagingMode> Kernel<M> {
-    /// Every PTE mapping `pfn`, found through the reverse map (`rmap_walk`). An entry whose mm is gone, whose
-    /// tables are missing, or whose PTE does not map `pfn` is an error: the page must not be freed then.
+    /// Every entry mapping `pfn`, found through the reverse map (`rmap_walk`). An entry whose mm is gone, whose
+    /// tables are missing, whose leaf is at another level, or whose entry does not map `pfn` is an error: the page
+    /// must not be freed then.
     fn resolve_rmap(&self, pfn: Pfn) -> Result<Vec<(RmapEntry, PteSlot)>, Unresolved> {
         self.mem
             .meta(pfn)
             .rmap
             .iter()
-            .map(|&e| {
+            .map(|e| {
                 let slot = self.mms.get(e.mm).and_then(|mm| pgtable::lookup::<M>(&self.mem, mm.pgd(), e.vpn.start()));
                 let maps = |s: PteSlot| {
                     let pte = s.read::<M>(&self.mem);
                     (pte.is_present() || pte.is_protnone()) && pte.pfn() == pfn
                 };
                 match slot {
-                    Some(s) if maps(s) => Ok((e, s)),
+                    Some(s) if s.size() == e.size && maps(s) => Ok((e, s)),
                     _ => Err(Unresolved { pfn, entry: e }),
                 }
             })
@@ -254,10 +266,10 @@ impl<M: PagingMode> Kernel<M> {
                 Reclaimer::Kswapd => self.events.pgscan_kswapd += 1,
                 Reclaimer::Direct | Reclaimer::Exact => self.events.pgscan_direct += 1,
             }
-            self.mem.meta_mut(pfn).flags -= PageFlags::LRU;
+            self.mem.meta_mut(pfn).clear(PageFlags::LRU);
             if !self.evict(pfn) {
                 // No swap slot (or a mapping that could not be found): put it back and stop.
-                self.mem.meta_mut(pfn).flags |= PageFlags::LRU;
+                self.mem.meta_mut(pfn).set(PageFlags::LRU);
                 self.lru_mut(memcg).insert(pfn, crate::reclaim::NextUse::NEVER);
                 break;
             }
@@ -293,22 +305,40 @@ impl<M: PagingMode> Kernel<M> {
         };
         let cached = self.mem.meta(pfn).swap;
         let entry = match cached {
-            Some(e) => {
-                self.events.reclaim_clean += 1;
-                e
-            }
+            Some(e) => e,
             None => {
+                // add_to_swap(): a slot, and PG_dirty ("Always setting the dirty flag for the folio").
                 let Some(e) = self.swap.alloc() else { return false };
-                let page: [u8; PAGE_BYTES] = *self.mem.page(pfn);
-                if let Err(err) = self.swap_write(e, &page) {
-                    self.log.push(Event { pid: Pid(0), what: format!("swap write failed: {err}") });
-                    let _ = self.swap.free(e);
-                    return false;
-                }
-                self.events.pswpout += 1;
+                self.mem.meta_mut(pfn).set(PageFlags::DIRTY);
                 e
             }
         };
+        // try_to_unmap_one() moves each PTE's dirty bit to the page (folio_mark_dirty). The model reads the bits
+        // here and replaces the entries after pageout, so a failed write leaves the page mapped.
+        for (_, slot) in &mappings {
+            if slot.read::<M>(&self.mem).perms().contains(Perms::DIRTY) {
+                self.mem.meta_mut(pfn).set(PageFlags::DIRTY);
+            }
+        }
+        if self.mem.meta(pfn).test(PageFlags::DIRTY) {
+            // pageout(): folio_clear_dirty_for_io(), then swap_writepage(). A page already in the swap cache is
+            // dirty when a writable PTE changed it after it was read back (mprotect makes an exclusive page
+            // writable without a fault): its slot is rewritten.
+            self.mem.meta_mut(pfn).clear(PageFlags::DIRTY);
+            let page: [u8; PAGE_BYTES] = *self.mem.page(pfn);
+            if let Err(err) = self.swap_write(entry, &page) {
+                self.log.push(Event { pid: Pid(0), what: format!("swap write failed: {err}") });
+                self.mem.meta_mut(pfn).set(PageFlags::DIRTY); // still not on disk
+                if cached.is_none() {
+                    let _ = self.swap.free(entry);
+                }
+                return false;
+            }
+            self.events.pswpout += 1;
+        } else {
+            // In the swap cache and clean: its swap copy is valid, so it is dropped without I/O.
+            self.events.reclaim_clean += 1;
+        }
         let memcg = self.mem.meta(pfn).memcg;
         if memcg == MemcgId::ROOT {
             self.reclaim.swap_memcg.remove(&entry);
