@@ -67,6 +67,7 @@ const CASES: &[Case] = &[
     ok("run-example-seed-json",              &["run", "--json", "examples/seed.toml"]),
     ok("run-example-validate-json",          &["run", "--json", "examples/validate-kernel-faults.toml"]),
     ok("run-example-multicpu-json",          &["run", "--json", "examples/multicpu.toml"]),
+    ok("run-example-fork-json",              &["run", "--json", "examples/fork.toml"]),
     fails("run-example-multicpu-cpus1", 2,   &["run", "examples/multicpu.toml", "--set", "machine.cpus=1"]),
     // The demo under every policy the full model accepts, and other settings.
     ok("run-demo-policy-fifo-json",          &["run", "--json", "--set", "reclaim.policy=fifo"]),

@@ -386,6 +386,16 @@ pub enum Step {
         /// Hex bytes to store.
         hex: Option<String>,
     },
+    /// Read the bytes at `addr` and compare them with `text` or `hex`; a mismatch is reported as an event
+    /// (`EXPECT FAILED`) naming the address, what was read and what was expected.
+    Expect {
+        /// Start.
+        addr: AddrExpr,
+        /// UTF-8 text expected.
+        text: Option<String>,
+        /// Hex bytes expected.
+        hex: Option<String>,
+    },
     /// Teaching set-up: map virtual page `page` to frame `frame`, or mark it swapped out to swap slot `swap`.
     Pin {
         /// Virtual page number.
@@ -399,6 +409,44 @@ pub enum Step {
     },
     /// `exit(0)`: free everything.
     Exit,
+    /// `fork()`: start the `[[process]]` named `child` as a copy-on-write copy of this one. The child inherits the
+    /// parent's named regions; its own entry lists its steps and is not started at boot.
+    Fork {
+        /// Name of the child's `[[process]]` entry.
+        child: String,
+    },
+    /// `clone(CLONE_VM | CLONE_THREAD)`: start the `[[process]]` named `child` as a thread sharing this
+    /// process's address space.
+    Thread {
+        /// Name of the thread's `[[process]]` entry.
+        child: String,
+    },
+    /// `wait4()`: block until the named child (or any child) has exited, and reap it.
+    Wait {
+        /// Name of the child to wait for (default: any child).
+        child: Option<String>,
+    },
+    /// `execve()`: replace the address space with a fresh one (stack only); named regions are forgotten.
+    Execve,
+    /// `madvise(addr, len, advice)`; `advice = "dontneed"`.
+    Madvise {
+        /// Start (page aligned).
+        addr: AddrExpr,
+        /// Length.
+        len: ByteSize,
+        /// The advice: `"dontneed"`.
+        advice: String,
+    },
+}
+
+impl Step {
+    /// The process a `fork` or `thread` step starts.
+    pub fn starts(&self) -> Option<&str> {
+        match self {
+            Step::Fork { child } | Step::Thread { child } => Some(child),
+            _ => None,
+        }
+    }
 }
 
 /// `[[process]]`.

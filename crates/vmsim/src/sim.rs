@@ -89,6 +89,15 @@ pub enum StepErrorKind {
     /// The process could not be started.
     #[error(transparent)]
     Spawn(#[from] KernelError),
+    /// A `fork`/`thread` step names no `[[process]]` entry.
+    #[error("no [[process]] named {0:?} to start (name it in a [[process]] entry of its own)")]
+    UnknownChild(String),
+    /// Two `fork`/`thread` steps start the same `[[process]]` entry.
+    #[error("[[process]] {0:?} is started by more than one fork/thread step")]
+    ChildStartedTwice(String),
+    /// Every process left is blocked in `wait`.
+    #[error("deadlock: every remaining process is blocked in wait")]
+    Deadlock,
     /// A process's `cpu = N` beyond `machine.cpus`.
     #[error("process {process:?}: cpu = {cpu} is out of range 0..{cpus} (machine.cpus = {cpus})")]
     CpuOutOfRange {
@@ -109,11 +118,28 @@ impl From<SysError> for StepErrorKind {
     }
 }
 
+/// What a scenario step did, for the scheduler.
+#[derive(Debug)]
+enum StepDone {
+    /// Finished.
+    Done,
+    /// Must be retried later (`wait` for a child still running).
+    Blocked,
+    /// Finished, and started a new process (fork or thread) running the named `[[process]]` entry.
+    Started(Pid, String),
+}
+
 /// Per-process summary in a report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ProcessReport {
     /// Process id.
     pub pid: u32,
+    /// The process that forked or cloned it (absent for processes started at boot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ppid: Option<u32>,
+    /// Its thread group (present only for a thread: the group leader's pid).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tgid: Option<u32>,
     /// Name.
     pub name: String,
     /// `running`, `exited`, `killed (SIGSEGV)`, `killed (out of memory)`.
@@ -203,6 +229,10 @@ pub struct Machine<M: PagingMode> {
     cfg: SimConfig,
     accesses: AccessStats,
     regions: BTreeMap<(Pid, String), VirtAddr>,
+    /// The children each process started, by their `[[process]]` name (for `wait`).
+    started: BTreeMap<(Pid, String), Pid>,
+    /// `expect` steps that read something else than expected.
+    pub expect_failures: u64,
     descriptions: BTreeMap<Pid, String>,
 }
 
@@ -301,6 +331,8 @@ impl<M: PagingMode> Machine<M> {
             cfg: cfg.clone(),
             accesses: AccessStats::default(),
             regions: BTreeMap::new(),
+            started: BTreeMap::new(),
+            expect_failures: 0,
             descriptions: BTreeMap::new(),
         })
     }
@@ -338,51 +370,94 @@ impl<M: PagingMode> Machine<M> {
 
     /// Run every process of a scenario to completion, round-robin one step at a time.
     pub fn run_scenario(&mut self, path: &Path, text: &str, sc: &Scenario) -> Result<(), StepError> {
-        let mut procs: Vec<(Pid, &ProcessConfig, usize)> = Vec::new();
+        let whole = |kind| StepError { location: path.display().to_string(), kind };
+        let loc = |span: std::ops::Range<usize>| {
+            let (l, c) = crate::config::line_col(text, span.start);
+            format!("{}:{l}:{c}", path.display())
+        };
+        // Processes named by a fork/thread step start there, not at boot.
+        let mut children: BTreeMap<&str, std::ops::Range<usize>> = BTreeMap::new();
         for p in &sc.process {
+            for step in &p.steps {
+                if let Some(child) = step.get_ref().starts() {
+                    if !sc.process.iter().any(|q| q.name == child) {
+                        let kind = StepErrorKind::UnknownChild(child.to_string());
+                        return Err(StepError { location: loc(step.span()), kind });
+                    }
+                    if children.insert(child, step.span()).is_some() {
+                        let kind = StepErrorKind::ChildStartedTwice(child.to_string());
+                        return Err(StepError { location: loc(step.span()), kind });
+                    }
+                }
+            }
+        }
+        let mut procs: Vec<(Pid, &ProcessConfig, usize)> = Vec::new();
+        for p in sc.process.iter().filter(|p| !children.contains_key(p.name.as_str())) {
             let mut layout = Layout::default_for::<M>();
             if let Some(l) = p.stack_limit {
                 layout.stack_limit = l.0;
             }
-            let pid = self
-                .kernel
-                .spawn(&p.name, &layout)
-                .map_err(|e| StepError { location: path.display().to_string(), kind: e.into() })?;
-            if let Some(cpu) = p.cpu {
-                let ok = u16::try_from(cpu).is_ok_and(|c| self.kernel.set_task_cpu(pid, crate::kernel::cpu::CpuId(c)));
-                if !ok {
-                    let (process, cpus) = (p.name.clone(), self.kernel.cpus.len());
-                    let kind = StepErrorKind::CpuOutOfRange { process, cpu, cpus };
-                    return Err(StepError { location: path.display().to_string(), kind });
-                }
-            }
-            if let Some(max) = p.memory_max {
-                self.kernel.set_memory_max(pid, max.0.div_ceil(PAGE_SIZE));
-            }
-            if let Some(d) = &p.description {
-                self.descriptions.insert(pid, d.clone());
-            }
+            let pid = self.kernel.spawn(&p.name, &layout).map_err(|e| whole(e.into()))?;
+            self.configure(pid, p).map_err(whole)?;
             procs.push((pid, p, 0));
         }
+        // Round-robin, one step per process per round; a process started by a fork joins at the end of the list
+        // and takes its first step in the next round. A blocked `wait` is retried each round.
         loop {
-            let mut progressed = false;
+            let (mut progressed, mut blocked) = (false, None);
+            let mut started = Vec::new();
             for (pid, p, next) in &mut procs {
                 let Some(step) = p.steps.get(*next) else { continue };
-                *next += 1;
-                progressed = true;
                 if !self.kernel.task(*pid).is_some_and(|t| t.is_running()) {
+                    *next += 1;
+                    progressed = true;
                     continue;
                 }
-                let loc = || {
-                    let (l, c) = crate::config::line_col(text, step.span().start);
-                    format!("{}:{l}:{c}", path.display())
-                };
-                self.run_step(*pid, step.get_ref()).map_err(|kind| StepError { location: loc(), kind })?;
+                match self
+                    .run_step(*pid, step.get_ref())
+                    .map_err(|kind| StepError { location: loc(step.span()), kind })?
+                {
+                    StepDone::Done => {}
+                    StepDone::Blocked => {
+                        blocked.get_or_insert(step.span());
+                        continue;
+                    }
+                    StepDone::Started(child, name) => started.push((child, name)),
+                }
+                *next += 1;
+                progressed = true;
+            }
+            for (child, name) in started {
+                if let Some(c) = sc.process.iter().find(|q| q.name == name) {
+                    self.configure(child, c).map_err(whole)?;
+                    procs.push((child, c, 0));
+                }
             }
             if !progressed {
-                return Ok(());
+                return match blocked {
+                    Some(span) => Err(StepError { location: loc(span), kind: StepErrorKind::Deadlock }),
+                    None => Ok(()),
+                };
             }
         }
+    }
+
+    /// Apply a `[[process]]` entry's settings to its task: CPU, memory group, description.
+    fn configure(&mut self, pid: Pid, p: &ProcessConfig) -> Result<(), StepErrorKind> {
+        if let Some(cpu) = p.cpu {
+            let ok = u16::try_from(cpu).is_ok_and(|c| self.kernel.set_task_cpu(pid, crate::kernel::cpu::CpuId(c)));
+            if !ok {
+                let (process, cpus) = (p.name.clone(), self.kernel.cpus.len());
+                return Err(StepErrorKind::CpuOutOfRange { process, cpu, cpus });
+            }
+        }
+        if let Some(max) = p.memory_max {
+            self.kernel.set_memory_max(pid, max.0.div_ceil(PAGE_SIZE));
+        }
+        if let Some(d) = &p.description {
+            self.descriptions.insert(pid, d.clone());
+        }
+        Ok(())
     }
 
     fn resolve(&self, pid: Pid, a: &AddrExpr) -> Result<VirtAddr, StepErrorKind> {
@@ -401,7 +476,7 @@ impl<M: PagingMode> Machine<M> {
         self.kernel.log.push(Event { pid, what });
     }
 
-    fn run_step(&mut self, pid: Pid, step: &Step) -> Result<(), StepErrorKind> {
+    fn run_step(&mut self, pid: Pid, step: &Step) -> Result<StepDone, StepErrorKind> {
         let prot = |s: &str| VmFlags::from_prot(s).ok_or_else(|| StepErrorKind::BadProt(s.to_string()));
         match step {
             Step::Mmap { name, addr, len, prot: p, fixed, grows_down } => {
@@ -488,8 +563,86 @@ impl<M: PagingMode> Machine<M> {
                 }
             }
             Step::Exit => self.kernel.exit(pid),
+            Step::Expect { addr, text, hex } => {
+                let a = self.resolve(pid, addr)?;
+                let want = match (text, hex) {
+                    (Some(t), None) => t.as_bytes().to_vec(),
+                    (None, Some(h)) => parse_hex(h)?,
+                    _ => return Err(StepErrorKind::StoreNeedsOneSource),
+                };
+                let mut got = vec![0u8; want.len()];
+                self.accesses.total += 1;
+                self.accesses.reads += 1;
+                self.accesses.translations += (got.len() as u64).div_ceil(PAGE_SIZE);
+                if matches!(self.kernel.read_user(pid, a, &mut got), AccessResult::Ok(_)) && got != want {
+                    self.expect_failures += 1;
+                    self.event(
+                        pid,
+                        format!(
+                            "EXPECT FAILED at {:#x}: read {:?}, expected {:?}",
+                            a.raw(),
+                            String::from_utf8_lossy(&got),
+                            String::from_utf8_lossy(&want)
+                        ),
+                    );
+                }
+            }
+            Step::Fork { child } | Step::Thread { child } => {
+                let thread = matches!(step, Step::Thread { .. });
+                let r = if thread { self.kernel.clone_thread(pid, child) } else { self.kernel.fork(pid, child) };
+                match r {
+                    Ok(c) => {
+                        // The child inherits the parent's named regions (the same addresses in its copy).
+                        let inherited: Vec<(String, VirtAddr)> = self
+                            .regions
+                            .iter()
+                            .filter(|((p, _), _)| *p == pid)
+                            .map(|((_, n), a)| (n.clone(), *a))
+                            .collect();
+                        for (n, a) in inherited {
+                            self.regions.insert((c, n), a);
+                        }
+                        self.started.insert((pid, child.clone()), c);
+                        return Ok(StepDone::Started(c, child.clone()));
+                    }
+                    Err(e) => self.event(pid, format!("{} failed: {}", if thread { "clone" } else { "fork" }, e.errno)),
+                }
+            }
+            Step::Wait { child } => {
+                let target = match child {
+                    Some(name) => match self.started.get(&(pid, name.clone())) {
+                        Some(&c) => Some(c),
+                        None => {
+                            self.event(pid, format!("wait4({name}) failed: ECHILD (not a child of this process)"));
+                            return Ok(StepDone::Done);
+                        }
+                    },
+                    None => None,
+                };
+                match self.kernel.wait(pid, target) {
+                    Ok(crate::kernel::fork::WaitStatus::Reaped(_)) => {}
+                    Ok(crate::kernel::fork::WaitStatus::WouldBlock) => return Ok(StepDone::Blocked),
+                    Err(e) => self.event(pid, format!("wait4 failed: {}", e.errno)),
+                }
+            }
+            Step::Execve => {
+                let layout = Layout::default_for::<M>();
+                match self.kernel.execve(pid, &layout) {
+                    Ok(()) => self.regions.retain(|(p, _), _| *p != pid),
+                    Err(e) => self.event(pid, format!("execve failed: {}", e.errno)),
+                }
+            }
+            Step::Madvise { addr, len, advice } => {
+                let a = self.resolve(pid, addr)?;
+                if let Err(e) = self.kernel.madvise(pid, a, len.0, advice) {
+                    if matches!(e.cause, crate::kernel::error::Cause::UnsupportedAdvice(_)) {
+                        return Err(e.into());
+                    }
+                    self.event(pid, format!("madvise({:#x}, {len}, {advice}) failed: {}", a.raw(), e.errno));
+                }
+            }
         }
-        Ok(())
+        Ok(StepDone::Done)
     }
 
     #[allow(clippy::too_many_arguments, reason = "mirrors the step's fields")]
@@ -591,6 +744,7 @@ impl<M: PagingMode> Machine<M> {
                 minor: k.events.min_flt,
                 major: k.events.maj_flt,
                 cow: k.events.cow,
+                wp_reuse: k.events.wp_reuse,
                 segv: k.events.segv,
                 total: k.events.min_flt + k.events.maj_flt,
                 pgfault: k.events.pgfault,
@@ -641,6 +795,8 @@ impl<M: PagingMode> Machine<M> {
                 };
                 ProcessReport {
                     pid: p.pid.0,
+                    ppid: p.parent.map(|q| q.0),
+                    tgid: (p.tgid != p.pid).then_some(p.tgid.0),
                     name: p.name.clone(),
                     state,
                     min_flt: p.counters.min_flt,

@@ -67,6 +67,9 @@ pub struct FaultStats {
     pub major: u64,
     /// Copy-on-write copies (`do_wp_page` → `wp_page_copy` of a real page).
     pub cow: u64,
+    /// Write faults on a write-protected page that reused it in place (`wp_page_reuse`: exclusive, or the last
+    /// reference left after a fork's sharer went away).
+    pub wp_reuse: u64,
     /// Processes killed by SIGSEGV.
     pub segv: u64,
     /// `minor + major`.

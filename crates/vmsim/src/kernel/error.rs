@@ -35,6 +35,8 @@ pub enum Errno {
     Exist,
     /// `EINVAL` (22): a bad argument (alignment, length, an unusable frame or swap entry).
     Inval,
+    /// `ECHILD` (10): no child to wait for.
+    Child,
 }
 
 impl Errno {
@@ -49,6 +51,7 @@ impl Errno {
             Errno::Busy => 16,
             Errno::Exist => 17,
             Errno::Inval => 22,
+            Errno::Child => 10,
         }
     }
 
@@ -63,6 +66,7 @@ impl Errno {
             Errno::Busy => "EBUSY",
             Errno::Exist => "EEXIST",
             Errno::Inval => "EINVAL",
+            Errno::Child => "ECHILD",
         }
     }
 
@@ -105,6 +109,16 @@ pub enum SysOp {
     Pin,
     /// Place a page in a chosen swap slot ([`super::Kernel::pin_swapped`]).
     PinSwapped,
+    /// `fork`.
+    Fork,
+    /// `clone(CLONE_VM | CLONE_THREAD …)`: a new thread.
+    Clone,
+    /// `execve`.
+    Execve,
+    /// `wait4`.
+    Wait,
+    /// `madvise`.
+    Madvise,
 }
 
 impl SysOp {
@@ -118,6 +132,11 @@ impl SysOp {
             SysOp::MapTraceRegion => "map_trace_region",
             SysOp::Pin => "pin",
             SysOp::PinSwapped => "pin_swapped",
+            SysOp::Fork => "fork",
+            SysOp::Clone => "clone",
+            SysOp::Execve => "execve",
+            SysOp::Wait => "wait4",
+            SysOp::Madvise => "madvise",
         }
     }
 }
@@ -213,6 +232,12 @@ pub enum Cause {
     /// No frame for a missing page table.
     #[error("out of memory for page tables")]
     PageTableOom,
+    /// `wait4` with no child to wait for (`ECHILD`).
+    #[error("no child process to wait for")]
+    NoChild,
+    /// An `madvise` advice the model does not implement.
+    #[error("advice {0:?} is not supported (expected dontneed)")]
+    UnsupportedAdvice(String),
     /// The swap entry cannot be reserved: no such area, not a data slot, or already in use. (Boxed, as is
     /// [`Cause::SwapWrite`]'s: a swap error is large and rare, and every `Result` carrying a `Cause` would pay
     /// for its size.)

@@ -180,40 +180,67 @@ impl<M: PagingMode> Kernel<M> {
     fn do_wp_page(&mut self, pid: Pid, slot: PteSlot, pte: M::Pte, entry: RmapEntry) -> FaultOutcome {
         let old = pte.pfn();
         let perms = (pte.perms() & Perms::ACCESS_MASK) | Perms::WRITE | Perms::ACCESSED | Perms::DIRTY;
-        if old != self.zero_pfn() {
-            let m = self.mem.meta(old);
-            // A page in the swap cache holds one extra reference (the cache's); wp_can_reuse_anon_folio() frees
-            // the swap copy of a sole-mapped page before deciding (folio_free_swap).
-            let cache_ref = u32::from(m.test(PageFlags::SWAPCACHE));
-            if m.test(PageFlags::ANON_EXCLUSIVE) || m.refcount == 1 + cache_ref && m.mapcount == 1 {
-                // wp_page_reuse(): no copy, just make it writable. The swap copy (if any) is now stale.
-                if cache_ref == 1 {
-                    self.folio_free_swap(old);
-                }
-                self.mem.meta_mut(old).set(PageFlags::ANON_EXCLUSIVE);
-                let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, M::Pte::leaf(old, perms, PageSizeKind::Size4K));
-                self.flush(flush);
-                self.events.wp_reuse += 1;
-                return FaultOutcome::Minor;
-            }
+        if old != self.zero_pfn() && self.wp_can_reuse(old) {
+            // wp_page_reuse(): no copy, just make it writable. The swap copy (if any) is now stale.
+            self.folio_free_swap(old);
+            self.mem.meta_mut(old).set(PageFlags::ANON_EXCLUSIVE);
+            let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, M::Pte::leaf(old, perms, PageSizeKind::Size4K));
+            self.flush(flush);
+            self.events.wp_reuse += 1;
+            return FaultOutcome::Minor;
         }
         // wp_page_copy(): allocate, copy (or zero for the zero page), map the copy writable, drop the old page.
+        // The contents are taken before allocating: the allocation may reclaim, and if that unmaps the old page
+        // the PTE no longer matches (`pte_same`) and the fault is retried, as Linux does.
+        let contents = (old != self.zero_pfn()).then(|| Box::new(*self.mem.page(old)));
         if !self.memcg_try_charge(pid) {
             return FaultOutcome::Oom; // the group OOM killer has killed the task
         }
         let Some(new) = self.alloc_user_frame() else { return FaultOutcome::Oom };
-        self.new_anon_page(new, entry, old == self.zero_pfn());
-        if old == self.zero_pfn() {
-            self.account_anon(pid, 1);
-        } else {
-            self.mem.copy_frame(old, new);
-            rmap::remove(&mut self.mem, old, entry);
-            self.put_page(old);
-            self.events.cow += 1;
+        if slot.read::<M>(&self.mem) != pte {
+            self.free_user_frame(new);
+            return FaultOutcome::Minor;
+        }
+        self.new_anon_page(new, entry, contents.is_none());
+        match contents {
+            None => self.account_anon(pid, 1),
+            Some(data) => {
+                if data.iter().any(|&b| b != 0) {
+                    *self.mem.page_mut(new) = *data;
+                } else {
+                    self.mem.zero_frame(new);
+                }
+                rmap::remove(&mut self.mem, old, entry);
+                self.put_page(old);
+                self.events.cow += 1;
+            }
         }
         let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, M::Pte::leaf(new, perms, PageSizeKind::Size4K));
         self.flush(flush);
         FaultOutcome::Minor
+    }
+
+    /// Whether a write fault may reuse the anonymous page in `pfn` in place: it is exclusive to this mapping
+    /// (`PageAnonExclusive`), or `wp_can_reuse_anon_folio()` (mm/memory.c) finds this mapping's reference the
+    /// only one once a swap-cache copy no other PTE needs has been dropped (`folio_free_swap` fails while any
+    /// swap entry still refers to the slot, e.g. in a forked sibling).
+    fn wp_can_reuse(&mut self, pfn: crate::addr::Pfn) -> bool {
+        let m = self.mem.meta(pfn);
+        if m.test(PageFlags::ANON_EXCLUSIVE) {
+            return true;
+        }
+        let swapcache = m.test(PageFlags::SWAPCACHE);
+        if m.refcount > 1 + u32::from(swapcache) {
+            return false;
+        }
+        if swapcache {
+            let sole = m.swap.is_some_and(|e| self.swap.count(e) <= 1);
+            if !sole {
+                return false;
+            }
+            self.folio_free_swap(pfn);
+        }
+        self.mem.meta(pfn).refcount == 1
     }
 }
 

@@ -147,6 +147,42 @@ impl<M: PagingMode> Kernel<M> {
         Ok(())
     }
 
+    /// `madvise(addr, len, MADV_DONTNEED)` (mm/madvise.c `madvise_dontneed_free` → `zap_page_range_single`):
+    /// drop the pages of the range; private anonymous memory then reads back as zeros (the next read maps the
+    /// zero page, the next write a new zeroed page). Page tables and VMAs stay. As Linux does, the mapped parts of a
+    /// range with holes are still zapped and the call then fails with `ENOMEM`; an unaligned start is `EINVAL`.
+    /// Only `"dontneed"` is implemented.
+    pub fn madvise(&mut self, pid: Pid, addr: VirtAddr, len: u64, advice: &str) -> Result<(), SysError> {
+        let (op, at) = (SysOp::Madvise, Some(addr));
+        if advice != "dontneed" {
+            return Err(SysError::new(op, at, Errno::Inval, Cause::UnsupportedAdvice(advice.to_string())));
+        }
+        if !addr.is_page_aligned() {
+            return Err(SysError::new(op, at, Errno::Inval, Cause::Unaligned));
+        }
+        let len = page_len(op, at, len)?;
+        let end = addr.checked_add(len).ok_or_else(|| SysError::new(op, at, Errno::Inval, Cause::RangeOverflow))?;
+        let mm = self.mm_of(pid).ok_or_else(|| not_running(op, at))?;
+        let mm_id = mm.id;
+        let covered = mm.vmas.covers(addr, end);
+        let pieces: Vec<(VirtAddr, VirtAddr)> = mm
+            .vmas
+            .iter()
+            .filter(|v| v.start < end && v.end > addr)
+            .map(|v| (v.start.max(addr), v.end.min(end)))
+            .collect();
+        let mut batch = FlushBatch::new();
+        for (s, e) in pieces {
+            batch = self.zap_range(mm_id, s, e, batch);
+        }
+        self.finish(batch);
+        if covered {
+            Ok(())
+        } else {
+            Err(SysError::new(op, at, Errno::NoMem, Cause::RangeNotMapped { start: addr, end }))
+        }
+    }
+
     /// `mprotect(addr, len, prot)`: split VMAs, change flags and PTE permissions, flush the TLB (SPEC §4.4).
     /// A range with unmapped pages is `ENOMEM` (mm/mprotect.c `do_mprotect_pkey`: `error = -ENOMEM` when a VMA
     /// is missing); an unaligned start is `EINVAL`. Private pages stay read-only unless exclusively owned, so a

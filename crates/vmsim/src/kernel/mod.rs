@@ -11,6 +11,7 @@ pub mod clock;
 pub mod cpu;
 pub mod error;
 pub mod fault;
+pub mod fork;
 pub mod kthread;
 pub mod memcontrol;
 pub mod mm;
@@ -159,6 +160,8 @@ pub struct VmEvents {
     pub rmap_unresolved: u64,
     /// TLB-shootdown IPIs sent (`TLB_REMOTE_SHOOTDOWN`).
     pub tlb_shootdown_ipis: u64,
+    /// Successful forks.
+    pub forks: u64,
     /// TLB entries dropped by the kernel's flushes, over all CPUs (vmstat `nr_tlb_local_flush_one` and kin count
     /// flush operations; this counts the entries they removed).
     pub tlb_entries_flushed: u64,
@@ -339,9 +342,28 @@ impl<M: PagingMode> Kernel<M> {
     /// turn: the n-th task created on CPU n mod `cpus`.
     pub fn spawn(&mut self, name: &str, layout: &Layout) -> Result<Pid, KernelError> {
         let pid = Pid(self.next_pid);
+        let id = self.new_mm(layout).ok_or(KernelError::TooSmall(self.mem.frames()))?;
         self.next_pid += 1;
-        let root = pgtable::alloc_table(&mut self.mem, &mut self.frames)
-            .map_err(|_| KernelError::TooSmall(self.mem.frames()))?;
+        self.add_task(Task {
+            pid,
+            tgid: pid,
+            name: name.to_string(),
+            mm: Some(id),
+            cpu: CpuId(0),
+            memcg: MemcgId::ROOT,
+            counters: TaskCounters::default(),
+            state: TaskState::Running,
+            final_mm: MmCounters::default(),
+            parent: None,
+            reaped: false,
+        });
+        Ok(pid)
+    }
+
+    /// A fresh address space laid out as `layout` says (`mm_alloc` + `setup_arg_pages`): a root table and, if
+    /// asked, the initial stack VMA. `None` if no frame is left for the root table.
+    pub(crate) fn new_mm(&mut self, layout: &Layout) -> Option<MmId> {
+        let root = pgtable::alloc_table(&mut self.mem, &mut self.frames).ok()?;
         self.page_table_frames += 1;
         let id = self.mms.next_id();
         let mut mm = Mm {
@@ -368,22 +390,20 @@ impl<M: PagingMode> Kernel<M> {
             let _ = mm.vmas.insert(v);
         }
         self.mms.insert(mm);
-        let cpu = CpuId(u16::try_from(self.tasks.len() % self.cpus.len()).unwrap_or(0));
-        self.tasks.insert(
-            pid,
-            Task {
-                pid,
-                tgid: pid,
-                name: name.to_string(),
-                mm: Some(id),
-                cpu,
-                memcg: MemcgId::ROOT,
-                counters: TaskCounters::default(),
-                state: TaskState::Running,
-                final_mm: MmCounters::default(),
-            },
-        );
-        Ok(pid)
+        Some(id)
+    }
+
+    /// Add a task, placing it on the next CPU in turn (the n-th task on CPU n mod `cpus`).
+    pub(crate) fn add_task(&mut self, mut t: Task) {
+        t.cpu = CpuId(u16::try_from(self.tasks.len() % self.cpus.len()).unwrap_or(0));
+        self.tasks.insert(t.pid, t);
+    }
+
+    /// A new task id (`alloc_pid`).
+    pub(crate) fn alloc_pid(&mut self) -> Pid {
+        let pid = Pid(self.next_pid);
+        self.next_pid += 1;
+        pid
     }
 
     /// A task.
@@ -645,18 +665,21 @@ impl<M: PagingMode> Kernel<M> {
     /// End a task with `state`; when it was the last user of its mm, free the mm's memory (`exit_mm` →
     /// `mmput` → `exit_mmap`). The others go on.
     pub fn kill(&mut self, pid: Pid, state: TaskState) {
-        let Some(t) = self.tasks.get_mut(&pid) else { return };
-        let Some(mm_id) = t.mm.take() else { return };
-        t.state = state.clone();
-        self.reschedule();
-        self.cpus.descheduled(pid);
-        let last_user = self.mms.get_mut(mm_id).is_some_and(|mm| {
-            mm.users -= 1;
-            mm.users == 0
-        });
-        let counters = if last_user { self.exit_mmap(mm_id) } else { self.mms.get(mm_id).map(|m| m.counters) };
-        if let Some(t) = self.tasks.get_mut(&pid) {
-            t.final_mm = counters.unwrap_or_default();
+        if !self.end_task(pid, state.clone()) {
+            return;
+        }
+        if matches!(state, TaskState::Segv(_) | TaskState::OutOfMemory) {
+            // A fatal signal ends the whole thread group (`do_group_exit`).
+            let tgid = self.tasks.get(&pid).map_or(pid, |t| t.tgid);
+            let others: Vec<Pid> = self
+                .tasks
+                .values()
+                .filter(|t| t.tgid == tgid && t.pid != pid && t.is_running())
+                .map(|t| t.pid)
+                .collect();
+            for o in others {
+                self.end_task(o, state.clone());
+            }
         }
         match state {
             TaskState::Segv(info) => {
@@ -670,9 +693,24 @@ impl<M: PagingMode> Kernel<M> {
         }
     }
 
+    /// Stop one task: its state, off its CPU, one user less on its mm (freed with the last). False if it had
+    /// already ended.
+    fn end_task(&mut self, pid: Pid, state: TaskState) -> bool {
+        let Some(t) = self.tasks.get_mut(&pid) else { return false };
+        let Some(mm_id) = t.mm.take() else { return false };
+        t.state = state;
+        self.reschedule();
+        self.cpus.descheduled(pid);
+        let counters = self.release_mm(mm_id);
+        if let Some(t) = self.tasks.get_mut(&pid) {
+            t.final_mm = counters.unwrap_or_default();
+        }
+        true
+    }
+
     /// `exit_mmap()`: zap every VMA, free the page tables, flush the mm everywhere, drop it. Returns its final
     /// counters.
-    fn exit_mmap(&mut self, mm_id: MmId) -> Option<MmCounters> {
+    pub(crate) fn exit_mmap(&mut self, mm_id: MmId) -> Option<MmCounters> {
         let ranges: Vec<(VirtAddr, VirtAddr)> = self.mms.get(mm_id)?.vmas.iter().map(|v| (v.start, v.end)).collect();
         for (s, e) in ranges {
             let batch = self.zap_range(mm_id, s, e, FlushBatch::new());

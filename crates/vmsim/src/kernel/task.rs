@@ -57,6 +57,10 @@ pub struct Task {
     pub state: TaskState,
     /// The mm's counters when the task's mm went away, kept for reports.
     pub final_mm: MmCounters,
+    /// The task that forked or cloned it (`real_parent`); `None` for tasks started at boot.
+    pub parent: Option<Pid>,
+    /// Whether its parent has collected its exit status (`wait4`); an exited task not yet reaped is a zombie.
+    pub reaped: bool,
 }
 
 impl Task {
