@@ -272,6 +272,10 @@ impl From<SwapFileError> for KernelError {
     }
 }
 
+/// How many times one access may fault before the model reports a bug rather than loop (Linux retries without
+/// limit; every retry here follows a real change, so a handful is plenty).
+pub const MAX_FAULT_ROUNDS: u32 = 16;
+
 /// Frames beyond the N user frames that exact mode keeps for page tables and the zero page.
 pub const EXACT_KERNEL_RESERVE: usize = 1 << 20;
 
@@ -471,8 +475,10 @@ impl<M: PagingMode> Kernel<M> {
 
     /// A user-mode access by `pid` to `va`: translate, resolve faults as Linux would, and retry.
     pub fn access(&mut self, pid: Pid, va: VirtAddr, access: Access) -> AccessResult {
-        // A fault can need at most: map (zero page or new page), then a write-protect fault, then the access.
-        for attempt in 0..4 {
+        // A fault usually needs at most: map (zero page or new page), then a write-protect fault, then the access.
+        // Under memory pressure a fault can be retried (the page it copies from was reclaimed meanwhile, `pte_same`
+        // failed), so allow a few more rounds before calling it a model bug.
+        for attempt in 0..MAX_FAULT_ROUNDS {
             let Some((cpu, space)) = self.enter(pid) else { return AccessResult::Dead };
             let mmu = &mut self.cpus.get_mut(cpu).mmu;
             let out = mmu.translate(&mut self.mem, space, va, access, Mode::User);
@@ -508,6 +514,10 @@ impl<M: PagingMode> Kernel<M> {
             }
         }
         // The handler always makes progress; reaching here is a model bug, reported rather than looping.
+        self.log.push(Event {
+            pid,
+            what: format!("model bug: the access at {:#x} still faulted after {MAX_FAULT_ROUNDS} rounds", va.raw()),
+        });
         AccessResult::OutOfMemory
     }
 
