@@ -146,6 +146,7 @@ impl<M: PagingMode> Kernel<M> {
                 return FaultOutcome::Oom; // the group OOM killer has killed the task
             }
             let Some(pfn) = self.alloc_user_frame() else { return FaultOutcome::Oom };
+            self.anon_vma_prepare(mm_id, va);
             self.new_anon_page(pfn, rmap_entry, true);
             let mut perms = prot | Perms::ACCESSED;
             if vma_flags.contains(VmFlags::WRITE) {
@@ -201,6 +202,7 @@ impl<M: PagingMode> Kernel<M> {
             self.free_user_frame(new);
             return FaultOutcome::Minor;
         }
+        self.anon_vma_prepare(entry.mm, slot.va());
         self.new_anon_page(new, entry, contents.is_none());
         match contents {
             None => self.account_anon(pid, 1),

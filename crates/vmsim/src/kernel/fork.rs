@@ -3,7 +3,8 @@
 //! (kernel/exit.c), LINUX-VM-SPEC §4.
 //!
 //! **fork** copies the VMAs and, for the VMAs that need it, the page tables (`vma_needs_copy`: anonymous VMAs that
-//! have pages; every VMA here is private anonymous). Each present anonymous page becomes shared: one more
+//! have an `anon_vma`, i.e. ever held an anonymous page; a VMA that was only read, mapping the zero page, is
+//! not copied and the child faults it in anew). Each present anonymous page becomes shared: one more
 //! reference and one more mapping (`folio_try_dup_anon_rmap_pte`), `PG_anon_exclusive` cleared, and in a COW
 //! mapping (private and writable, `is_cow_mapping`) both the parent's and the child's PTE write-protected
 //! (`ptep_set_wrprotect`); the child's copy is made old (`pte_mkold`). The shared zero page is copied as it is.
@@ -65,7 +66,11 @@ impl<M: PagingMode> Kernel<M> {
             mm.memcg = old_memcg;
         }
         for v in vmas.iter() {
-            // vma_needs_copy(): an anonymous VMA with pages (anon_vma) has its PTEs copied.
+            // vma_needs_copy(): only a VMA with an anon_vma has its PTEs copied; one that was only read (zero-page
+            // PTEs) or never touched gets none, and the child faults its pages in itself.
+            if !v.anon_vma {
+                continue;
+            }
             if let Err(e) = self.copy_page_range(old_id, new_id, v.start, v.end, v.flags) {
                 self.discard_mm(new_id);
                 return Err(e);

@@ -96,7 +96,7 @@ impl<M: PagingMode> Kernel<M> {
         if args.grows_down {
             flags |= VmFlags::GROWSDOWN;
         }
-        let vma = Vma { start, end, flags, kind: VmaKind::Anon, name: args.name.clone() };
+        let vma = Vma { start, end, flags, kind: VmaKind::Anon, name: args.name.clone(), anon_vma: false };
         let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(SysOp::Mmap, args.addr))?;
         mm.vmas.insert(vma).map_err(|o| err(Errno::NoMem, Cause::VmaOverlap(o)))?;
         Ok(start)
@@ -110,6 +110,7 @@ impl<M: PagingMode> Kernel<M> {
             flags: VmFlags::READ | VmFlags::WRITE | VmFlags::EXEC,
             kind: VmaKind::Trace,
             name: Some("trace".into()),
+            anon_vma: false,
         };
         let (op, at) = (SysOp::MapTraceRegion, Some(start));
         let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?;
@@ -262,6 +263,7 @@ impl<M: PagingMode> Kernel<M> {
                     flags: VmFlags::READ | VmFlags::WRITE | VmFlags::ACCOUNT,
                     kind: VmaKind::Heap,
                     name: None,
+                    anon_vma: false,
                 };
                 mm.vmas.insert(vma).map_err(|o| err(Errno::NoMem, Cause::VmaOverlap(o)))?;
             } else {

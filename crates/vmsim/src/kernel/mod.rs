@@ -390,6 +390,7 @@ impl<M: PagingMode> Kernel<M> {
                 flags: VmFlags::READ | VmFlags::WRITE | VmFlags::GROWSDOWN | VmFlags::ACCOUNT,
                 kind: VmaKind::Stack,
                 name: None,
+                anon_vma: false,
             };
             let _ = mm.vmas.insert(v);
         }
@@ -581,6 +582,7 @@ impl<M: PagingMode> Kernel<M> {
             return Err(err(Errno::Busy, Cause::FrameInUse { pfn }));
         }
         self.reclaim.user_used += 1;
+        self.anon_vma_prepare(mm_id, vpn.start());
         self.new_anon_page(pfn, RmapEntry::pte(mm_id, vpn), false);
         let mut perms = flags.page_prot();
         if flags.contains(VmFlags::WRITE) {
@@ -613,6 +615,7 @@ impl<M: PagingMode> Kernel<M> {
         self.swap_write(entry, &page).map_err(|e| err(e, Cause::SwapWrite))?;
         let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, M::Pte::from_swap(entry));
         self.flush(flush);
+        self.anon_vma_prepare(mm_id, vpn.start()); // the page was anonymous before it went to swap
         if let Some(mm) = self.mms.get_mut(mm_id) {
             mm.counters.swap_ents += 1;
         }
@@ -644,6 +647,13 @@ impl<M: PagingMode> Kernel<M> {
         self.page_table_frames += n;
         if let Some(mm) = self.mms.get_mut(mm) {
             mm.counters.pgtable_frames += n;
+        }
+    }
+
+    /// `anon_vma_prepare()`: the VMA of `mm` containing `va` now holds anonymous pages (see [`Vma::anon_vma`]).
+    pub(crate) fn anon_vma_prepare(&mut self, mm: MmId, va: VirtAddr) {
+        if let Some(v) = self.mms.get_mut(mm).and_then(|m| m.vmas.find_mut(va)) {
+            v.anon_vma = true;
         }
     }
 

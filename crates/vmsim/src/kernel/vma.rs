@@ -108,6 +108,12 @@ pub struct Vma {
     pub kind: VmaKind,
     /// A user-given name (scenario `name = ...`), if any.
     pub name: Option<String>,
+    /// Whether the VMA has an `anon_vma`: set by the first fault that puts an anonymous page in it
+    /// (`anon_vma_prepare`, from `do_anonymous_page`'s write path and `wp_page_copy`), never by a read that maps the
+    /// zero page. fork copies the page tables only of VMAs that have one (`vma_needs_copy`); a VMA without one
+    /// gets none in the child, which then faults its pages in anew. Kept across splits and inherited by fork
+    /// (`anon_vma_fork`).
+    pub anon_vma: bool,
 }
 
 impl Vma {
@@ -145,6 +151,11 @@ impl VmaTree {
     /// `vma_lookup()`: the VMA containing `va`.
     pub fn find(&self, va: VirtAddr) -> Option<&Vma> {
         self.map.range(..=va).next_back().map(|(_, v)| v).filter(|v| v.contains(va))
+    }
+
+    /// The VMA containing `va`, mutably.
+    pub fn find_mut(&mut self, va: VirtAddr) -> Option<&mut Vma> {
+        self.map.range_mut(..=va).next_back().map(|(_, v)| v).filter(|v| v.contains(va))
     }
 
     /// `find_vma()`: the first VMA with `end > va` (containing it, or the next one above).
@@ -283,6 +294,7 @@ mod tests {
             flags: VmFlags::READ | VmFlags::WRITE,
             kind: VmaKind::Anon,
             name: None,
+            anon_vma: false,
         }
     }
 
