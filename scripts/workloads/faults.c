@@ -202,12 +202,23 @@ static void round_of_experiments(int round) {
     /* 64 stores per page on fresh memory: only the first store to each page faults. */
     char *c = map_anon();
     MEASURE(round, "write_stride64", write_range(c, 64));
-    /* (g) MADV_DONTNEED then read: PTEs zapped, VMA kept; zero-page faults again. vmsim has no madvise, so this
-     * line is reported by the script but not compared. */
+    /* (g) MADV_DONTNEED then read: PTEs zapped (madvise_dontneed_single_vma -> zap_page_range_single), VMA kept;
+     * zero-page faults again. examples/validate-kernel-madvise.toml is the vmsim side (compared once vmsim has a
+     * madvise step). */
     MEASURE(round, "madv_dontneed_read", {
         if (madvise(c, LEN, MADV_DONTNEED) != 0)
             die("madvise(MADV_DONTNEED)");
         read_range(c, PAGE);
+    });
+    /* then write them: every PTE maps the zero page, so every write faults again (do_wp_page -> wp_page_copy of
+     * the zero page). */
+    MEASURE(round, "madv_dontneed_write_after_read", write_range(c, PAGE));
+    /* MADV_DONTNEED on written pages, then write: zap_page_range_single freed the private pages and cleared the
+     * PTEs, so every write is a fault on a not-present PTE (do_anonymous_page), no zero page in between. */
+    MEASURE(round, "madv_dontneed_write", {
+        if (madvise(c, LEN, MADV_DONTNEED) != 0)
+            die("madvise(MADV_DONTNEED)");
+        write_range(c, PAGE);
     });
 
     /* brk heap: grow the break by 256 pages from a page boundary and write them. */
