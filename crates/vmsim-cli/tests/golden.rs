@@ -95,6 +95,8 @@ const CASES: &[Case] = &[
     ok("run-demo-text",                      &["run"]),
     ok("run-demo-proc",                      &["run", "--proc", "meminfo,vmstat"]),
     // Translations: the linear seed table (a resident page and a swapped one) and x86-64's four levels.
+    ok("translate-fork-cow",                 &["translate", "--scenario", "crates/vmsim-cli/tests/golden/data/fork-translate.toml", "--pid", "2", "--access", "write", "0x7ffff7eef000", "0x7ffff7ef0000"]),
+    ok("translate-fork-parent",              &["translate", "--scenario", "crates/vmsim-cli/tests/golden/data/fork-translate.toml", "--pid", "1", "0x7ffff7ef0000"]),
     ok("translate-seed-9192",                &["translate", "--scenario", "examples/seed.toml", "9192"]),
     ok("translate-seed-0xD000",              &["translate", "--scenario", "examples/seed.toml", "0xD000"]),
     ok("translate-seed-write",               &["translate", "--scenario", "examples/seed.toml", "--access", "write", "0", "61440"]),

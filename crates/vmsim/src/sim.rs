@@ -291,6 +291,11 @@ pub struct Translation {
     pub levels: u8,
     /// Whether a VMA covers the address (a not-present page inside one is demand paging, outside is SIGSEGV).
     pub in_vma: bool,
+    /// Who translates: `process 2 (child) on CPU 0, PCID 2`.
+    pub who: String,
+    /// What the kernel knows of the frame the page-table entry maps, if present: references, mappings, and
+    /// whether it is the zero page, shared copy-on-write, or exclusive.
+    pub page: Option<String>,
 }
 
 impl<M: PagingMode> Machine<M> {
@@ -683,8 +688,34 @@ impl<M: PagingMode> Machine<M> {
     /// Translate `va` in `pid`'s address space step by step, as `vmsim translate` shows it. The TLB is consulted
     /// first; on a miss the walk is performed (setting A bits, filling the TLB) and each entry read is reported.
     pub fn translate_verbose(&mut self, pid: Pid, va: VirtAddr, access: Access) -> Option<Translation> {
-        let in_vma = self.kernel.mm_of(pid)?.vmas.find(va).is_some();
+        let vma_writable = self.kernel.mm_of(pid)?.vmas.find(va).map(|v| v.flags.contains(VmFlags::WRITE));
+        let in_vma = vma_writable.is_some();
         let (cpu, space) = self.kernel.enter(pid)?;
+        let name = self.kernel.task(pid).map_or("", |t| t.name.as_str());
+        let who = format!("process {} ({name}) on CPU {}, PCID {}", pid.0, cpu.0, space.asid.0);
+        let page = self.kernel.pte(pid, va).filter(|p| p.is_present()).map(|pte| {
+            let pfn = pte.pfn();
+            let m = self.kernel.mem.meta(pfn);
+            let writable = pte.perms().contains(crate::arch::Perms::WRITE);
+            let what = if pfn == self.kernel.zero_pfn() {
+                "the shared zero page: read-only; a write gets a fresh zeroed page (do_wp_page)".to_string()
+            } else if writable {
+                "anonymous, writable".to_string()
+            } else if m.test(crate::phys::PageFlags::ANON_EXCLUSIVE) {
+                "anonymous, write-protected but exclusive: a write reuses it in place".to_string()
+            } else if vma_writable == Some(true) && m.mapcount > 1 {
+                format!("copy-on-write, shared by {} mappings: a write copies it (wp_page_copy)", m.mapcount)
+            } else if vma_writable == Some(true) {
+                "write-protected, no longer shared: a write reuses it in place (wp_can_reuse_anon_folio)".to_string()
+            } else {
+                "anonymous, read-only mapping".to_string()
+            };
+            if pfn == self.kernel.zero_pfn() {
+                what
+            } else {
+                format!("refcount {}, mapcount {}; {what}", m.refcount, m.mapcount)
+            }
+        });
         let mut t = Translation {
             va,
             tlb_hit: None,
@@ -695,6 +726,8 @@ impl<M: PagingMode> Machine<M> {
             fault: None,
             levels: M::LEVELS,
             in_vma,
+            who,
+            page,
         };
         let k = &mut self.kernel;
         let mmu = &mut k.cpus.get_mut(cpu).mmu;

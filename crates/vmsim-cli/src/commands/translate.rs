@@ -51,7 +51,7 @@ pub fn translate(path: &Path, pid: Option<u32>, access: AccessArg, addrs: &[Stri
 
 fn print_translation(out: &mut impl Write, t: &Translation, linear: bool) -> Result<()> {
     let va = t.va.raw();
-    writeln!(out, "virtual address {va} = {va:#x}")?;
+    writeln!(out, "virtual address {va} = {va:#x}, {}", t.who)?;
     if linear {
         writeln!(out, "  page size   {PAGE_SIZE} bytes")?;
         writeln!(out, "  page        {} = {va} / {PAGE_SIZE}", va / PAGE_SIZE)?;
@@ -99,6 +99,9 @@ fn print_translation(out: &mut impl Write, t: &Translation, linear: bool) -> Res
             writeln!(out, "  frame       {} ({:#x})", pfn.raw(), pfn.raw())?;
             writeln!(out, "  physical    {} = {:#X}", pa.raw(), pa.raw())?;
         }
+        if let Some(p) = &t.page {
+            writeln!(out, "  page        {p}")?;
+        }
     } else if let Some(e) = t.swap {
         writeln!(
             out,
@@ -109,7 +112,9 @@ fn print_translation(out: &mut impl Write, t: &Translation, linear: bool) -> Res
         )?;
     } else if let Some(f) = &t.fault {
         writeln!(out, "  result      fault: {f}")?;
-        if t.in_vma {
+        if let Some(p) = &t.page {
+            writeln!(out, "  page        {p}")?;
+        } else if t.in_vma {
             writeln!(
                 out,
                 "              inside a mapping: the page-fault handler resolves it (demand paging, a minor fault)"
