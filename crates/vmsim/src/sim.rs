@@ -177,6 +177,23 @@ pub struct MemcgReport {
     pub reclaimed: u64,
     /// Group OOM kills.
     pub oom_kills: u64,
+    /// `memory.stat` `pgscan`: pages taken from the group's inactive list, by any reclaimer (its own limit's
+    /// reclaim included, which /proc/vmstat leaves out).
+    pub pgscan: u64,
+    /// `memory.stat` `pgsteal`: the group's pages reclaimed, by any reclaimer.
+    pub pgsteal: u64,
+    /// `memory.stat` `pgscan_kswapd`.
+    pub pgscan_kswapd: u64,
+    /// `memory.stat` `pgscan_direct` (limit reclaim is direct).
+    pub pgscan_direct: u64,
+    /// `memory.stat` `pgsteal_kswapd`.
+    pub pgsteal_kswapd: u64,
+    /// `memory.stat` `pgsteal_direct`.
+    pub pgsteal_direct: u64,
+    /// `memory.stat` `pgactivate`: moves to the group's active list.
+    pub pgactivate: u64,
+    /// `memory.stat` `pgdeactivate`: moves from the group's active to its inactive list.
+    pub pgdeactivate: u64,
 }
 
 /// A finished run.
@@ -795,8 +812,8 @@ impl<M: PagingMode> Machine<M> {
                 scanned_kswapd: k.events.pgscan_kswapd,
                 scanned_direct: k.events.pgscan_direct,
                 stolen: k.events.pgsteal_kswapd + k.events.pgsteal_direct,
-                activations: k.lru.stats().activations,
-                deactivations: k.lru.stats().deactivations,
+                activations: k.lru_stats().activations,
+                deactivations: k.lru_stats().deactivations,
                 clean_dropped: k.events.reclaim_clean,
                 allocstall: k.events.allocstall,
                 kswapd_wakeups: k.events.kswapd_wake,
@@ -846,6 +863,14 @@ impl<M: PagingMode> Machine<M> {
                         max_events: g.max_events,
                         reclaimed: g.reclaimed,
                         oom_kills: g.oom_kills,
+                        pgscan: g.stat.pgscan(),
+                        pgsteal: g.stat.pgsteal(),
+                        pgscan_kswapd: g.stat.pgscan_kswapd,
+                        pgscan_direct: g.stat.pgscan_direct,
+                        pgsteal_kswapd: g.stat.pgsteal_kswapd,
+                        pgsteal_direct: g.stat.pgsteal_direct,
+                        pgactivate: g.lru.stats().activations,
+                        pgdeactivate: g.lru.stats().deactivations,
                     }),
                 }
             })
@@ -927,8 +952,8 @@ impl<M: PagingMode> Machine<M> {
             ("allocstall", e.allocstall),
             ("swap_ra", e.swap_ra),
             ("swap_ra_hit", e.swap_ra_hit),
-            ("pgactivate", self.kernel.lru.stats().activations),
-            ("pgdeactivate", self.kernel.lru.stats().deactivations),
+            ("pgactivate", self.kernel.lru_stats().activations),
+            ("pgdeactivate", self.kernel.lru_stats().deactivations),
             ("oom_kill", 0),
         ])
     }

@@ -100,15 +100,16 @@ pub struct SwapStats {
 /// `reclaim`, named after /proc/vmstat where Linux has the counter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ReclaimStats {
-    /// `pgscan_kswapd`.
+    /// `pgscan_kswapd`: pages kswapd took from an inactive list (reclaimed, rotated or activated).
     pub scanned_kswapd: u64,
-    /// `pgscan_direct`.
+    /// `pgscan_direct`: likewise for direct reclaim; reclaim at a group's `memory.max` is not counted here
+    /// (`cgroup_reclaim()`; it is in the group's `memory.stat`).
     pub scanned_direct: u64,
-    /// `pgsteal_kswapd + pgsteal_direct`: pages reclaimed.
+    /// `pgsteal_kswapd + pgsteal_direct`: pages reclaimed (not at a group's limit, as for `scanned_direct`).
     pub stolen: u64,
-    /// Pages moved to the active list (policy `linux`).
+    /// `pgactivate`: pages moved to the active list (policy `linux`), in every group's lists.
     pub activations: u64,
-    /// Pages moved to the inactive list (policy `linux`).
+    /// `pgdeactivate`: pages moved to the inactive list (policy `linux`), in every group's lists.
     pub deactivations: u64,
     /// Clean pages dropped without I/O (their swap copy was valid).
     pub clean_dropped: u64,

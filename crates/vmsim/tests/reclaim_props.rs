@@ -186,8 +186,8 @@ fn check_replay<P: Policy>(refs: &[u64], frames: usize, seed: u64) -> Result<(),
 /// A hardware A-bit source that stays set until tested, as the rmap walk clears it.
 struct ABits(Vec<bool>);
 impl Referenced for ABits {
-    fn test_and_clear_young(&mut self, pfn: Pfn) -> bool {
-        std::mem::take(&mut self.0[pfn.index()])
+    fn test_and_clear_young(&mut self, pfn: Pfn) -> u32 {
+        u32::from(std::mem::take(&mut self.0[pfn.index()]))
     }
 }
 

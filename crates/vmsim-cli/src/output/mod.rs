@@ -102,6 +102,11 @@ pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&st
                     g.reclaimed,
                     g.oom_kills
                 )?;
+                writeln!(
+                    out,
+                    "  {:>4}  {:<12} memory.stat: pgscan {} pgsteal {} pgactivate {} pgdeactivate {}",
+                    p.pid, p.name, g.pgscan, g.pgsteal, g.pgactivate, g.pgdeactivate
+                )?;
             }
         }
         let described: Vec<_> = r.processes.iter().filter_map(|p| p.description.as_ref().map(|d| (p, d))).collect();

@@ -10,7 +10,8 @@
 use super::task::{Pid, TaskState};
 use super::{Event, Kernel};
 use crate::arch::PagingMode;
-use crate::reclaim::AnyPolicy;
+use crate::reclaim::vmscan::ReclaimEvent;
+use crate::reclaim::{AnyPolicy, PolicyStats};
 use serde::Serialize;
 
 /// A memory group's id (`mem_cgroup_id()`); 0 is the root group, which has no limit.
@@ -38,6 +39,46 @@ pub struct MemCgroup {
     pub reclaimed: u64,
     /// Group OOM kills (`memory.events` `oom_kill`).
     pub oom_kills: u64,
+    /// Reclaim of the group's lists by anyone (`memory.stat` `pgscan_*`, `pgsteal_*`).
+    pub stat: MemcgStat,
+}
+
+/// A group's reclaim counters as its `memory.stat` shows them (mm/memcontrol.c `memcg_vm_event_stat`; the
+/// aggregate `pgscan` and `pgsteal` lines of `memcg_stat_format` are the sums). `shrink_inactive_list` counts
+/// them with `count_memcg_events(lruvec_memcg(lruvec), item, n)` for every scan of the group's LRU lists: by
+/// reclaim at the group's own limit (only here, not in /proc/vmstat) and by global reclaim (here and in
+/// /proc/vmstat). The group's `pgactivate`/`pgdeactivate` are its policy's [`PolicyStats`](crate::reclaim::PolicyStats).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MemcgStat {
+    /// `pgscan_kswapd`: pages kswapd took from the group's inactive list.
+    pub pgscan_kswapd: u64,
+    /// `pgscan_direct`: pages direct reclaim (global, or at the group's limit) took from its inactive list.
+    pub pgscan_direct: u64,
+    /// `pgsteal_kswapd`: the group's pages kswapd reclaimed.
+    pub pgsteal_kswapd: u64,
+    /// `pgsteal_direct`: the group's pages direct reclaim reclaimed.
+    pub pgsteal_direct: u64,
+}
+
+impl MemcgStat {
+    /// `memory.stat` `pgscan`: the sum over reclaimers.
+    pub fn pgscan(&self) -> u64 {
+        self.pgscan_kswapd + self.pgscan_direct
+    }
+
+    /// `memory.stat` `pgsteal`: the sum over reclaimers.
+    pub fn pgsteal(&self) -> u64 {
+        self.pgsteal_kswapd + self.pgsteal_direct
+    }
+
+    pub(crate) fn count(&mut self, what: ReclaimEvent, kswapd: bool, n: u64) {
+        *match (what, kswapd) {
+            (ReclaimEvent::Scan, true) => &mut self.pgscan_kswapd,
+            (ReclaimEvent::Scan, false) => &mut self.pgscan_direct,
+            (ReclaimEvent::Steal, true) => &mut self.pgsteal_kswapd,
+            (ReclaimEvent::Steal, false) => &mut self.pgsteal_direct,
+        } += n;
+    }
 }
 
 impl<M: PagingMode> Kernel<M> {
@@ -62,6 +103,7 @@ impl<M: PagingMode> Kernel<M> {
                 max_events: 0,
                 reclaimed: 0,
                 oom_kills: 0,
+                stat: MemcgStat::default(),
             },
         );
         id
@@ -75,6 +117,20 @@ impl<M: PagingMode> Kernel<M> {
             }
         }
         &mut self.lru
+    }
+
+    /// The counters of every LRU list set, the root's and each group's, summed: what the node-wide /proc/vmstat
+    /// `pgactivate`/`pgdeactivate` count (`count_vm_events(PGACTIVATE, ..)` in `shrink_folio_list` and
+    /// `folio_activate`, `__count_vm_events(PGDEACTIVATE, ..)` in `shrink_active_list` are not gated on
+    /// `cgroup_reclaim()`, unlike `pgscan_*`/`pgsteal_*`), and the node's active and inactive list sizes.
+    pub fn lru_stats(&self) -> PolicyStats {
+        self.memcgs.values().map(|g| g.lru.stats()).fold(self.lru.stats(), |a, b| PolicyStats {
+            activations: a.activations + b.activations,
+            deactivations: a.deactivations + b.deactivations,
+            scanned: a.scanned + b.scanned,
+            active_pages: a.active_pages + b.active_pages,
+            inactive_pages: a.inactive_pages + b.inactive_pages,
+        })
     }
 
     /// The group new pages of `pid`'s address space are charged to.

@@ -102,7 +102,7 @@ impl Policy for Clock {
             self.stats.scanned += 1;
             let pfn = Pfn::from_index(i);
             // Non-short-circuit `|`: both bits are cleared, or a set A bit would buy a third chance.
-            let young = self.referenced[i] | refs.test_and_clear_young(pfn);
+            let young = self.referenced[i] | (refs.test_and_clear_young(pfn) > 0);
             if young && step < limit {
                 self.referenced[i] = false;
                 continue;
@@ -144,8 +144,8 @@ mod tests {
     /// A hardware source where chosen frames stay young until tested once.
     struct ABits(Vec<bool>);
     impl Referenced for ABits {
-        fn test_and_clear_young(&mut self, pfn: Pfn) -> bool {
-            std::mem::take(&mut self.0[pfn.index()])
+        fn test_and_clear_young(&mut self, pfn: Pfn) -> u32 {
+            u32::from(std::mem::take(&mut self.0[pfn.index()]))
         }
     }
 
@@ -169,8 +169,8 @@ mod tests {
     fn always_young_source_still_yields_a_victim() {
         struct Always;
         impl Referenced for Always {
-            fn test_and_clear_young(&mut self, _: Pfn) -> bool {
-                true
+            fn test_and_clear_young(&mut self, _: Pfn) -> u32 {
+                1
             }
         }
         let mut p = Clock::new(4, 0);

@@ -60,11 +60,14 @@ impl NextUse {
 /// The page state a policy reads and changes while it looks for a victim: the hardware Accessed bits, and the LRU
 /// page flags Linux keeps in `struct page`. The kernel model implements this through the reverse map and the frame
 /// metadata: `test_and_clear_young` clears the A bit in every PTE mapping the frame, invalidates the TLB entries,
-/// and reports whether any was set (`folio_referenced()`, mm/rmap.c); `update_page_flags` writes the frame's
-/// flags. Trace replay has neither ([`NoHardwareBits`]).
+/// and returns how many were set (`folio_referenced()`, mm/rmap.c, returns `pra.referenced`, one per young
+/// mapping: a page young in two processes counts twice); `update_page_flags` writes the frame's flags. Trace
+/// replay has neither ([`NoHardwareBits`]).
 pub trait Referenced {
-    /// Test and clear the Accessed bit of every mapping of `pfn`; true if any was set.
-    fn test_and_clear_young(&mut self, pfn: Pfn) -> bool;
+    /// Test and clear the Accessed bit of every mapping of `pfn`; the number of mappings whose bit was set (0: not
+    /// referenced). Callers that only ask "referenced at all?" test `> 0` (`folio_check_references`'
+    /// `referenced_ptes`); callers that count references count each one.
+    fn test_and_clear_young(&mut self, pfn: Pfn) -> u32;
 
     /// The policy moved `pfn` between its lists or changed its reference bit: set the page flags `set` and
     /// clear `clear`, both within [`PageFlags::ACTIVE`], [`PageFlags::REFERENCED`] and [`PageFlags::WORKINGSET`]
@@ -84,8 +87,8 @@ pub struct NoHardwareBits;
 
 impl Referenced for NoHardwareBits {
     #[inline]
-    fn test_and_clear_young(&mut self, _pfn: Pfn) -> bool {
-        false
+    fn test_and_clear_young(&mut self, _pfn: Pfn) -> u32 {
+        0
     }
 }
 
@@ -96,7 +99,11 @@ pub struct PolicyStats {
     pub activations: u64,
     /// Pages moved from the active to the inactive list (`pgdeactivate`).
     pub deactivations: u64,
-    /// Pages examined while looking for a victim (`pgscan`; for CLOCK and SIEVE, frames the hand passed).
+    /// Pages examined while looking for a victim, the victims included: for `linux`, each page taken from the
+    /// inactive tail and run through `folio_check_references` (Linux's `nr_scanned` from `isolate_lru_folios`,
+    /// `pgscan_*`); for CLOCK and SIEVE, the resident frames the hand passed; for S3-FIFO, the queue tails tested.
+    /// FIFO, LRU, OPT and random keep no count (0): they take their victim without examining others, so the
+    /// kernel counts one page scanned per victim for them ([`AnyPolicy::victim_scanned`]).
     pub scanned: u64,
     /// Pages on the active list now (two-list policies; 0 otherwise).
     pub active_pages: u64,
@@ -449,6 +456,17 @@ impl AnyPolicy {
         self.unaccount(v);
         Some(v)
     }
+    /// [`AnyPolicy::victim`], and the number of pages scanned to find it: what `shrink_inactive_list` adds to
+    /// `pgscan_kswapd`/`pgscan_direct` (its `nr_scanned`, every page `isolate_lru_folios` took from the inactive
+    /// list, whether `shrink_folio_list` then reclaimed, rotated or activated it; mm/vmscan.c). It is the growth
+    /// of [`PolicyStats::scanned`] during the call, and at least 1 when a victim is returned (the policies that
+    /// keep no count examine exactly the victim). Counted in folios, as the policies order folios.
+    pub fn victim_scanned<R: Referenced>(&mut self, refs: &mut R) -> (Option<Pfn>, u64) {
+        let before = self.stats().scanned;
+        let v = self.victim(refs);
+        let scanned = self.stats().scanned - before;
+        (v, if v.is_some() { scanned.max(1) } else { scanned })
+    }
     /// [`Policy::remove`].
     pub fn remove(&mut self, pfn: Pfn) {
         if self.contains(pfn) {
@@ -599,6 +617,40 @@ mod tests {
             assert_eq!(p.kind(), kind);
             assert_eq!(p.uses_accessed_bits(), matches!(kind, PolicyKind::Clock | PolicyKind::Linux));
         }
+    }
+
+    /// pgscan per victim: the pages the policy examined, at least the victim.
+    #[test]
+    fn victim_scanned_counts_every_page_examined() {
+        struct Young(Vec<bool>);
+        impl Referenced for Young {
+            fn test_and_clear_young(&mut self, pfn: Pfn) -> u32 {
+                u32::from(std::mem::take(&mut self.0[pfn.index()]))
+            }
+        }
+        let f = Pfn::from_index;
+        for kind in PolicyKind::ALL {
+            let mut p = AnyPolicy::new(kind, 8, 0);
+            for i in 0..4 {
+                p.insert(f(i), NextUse(i as u64));
+            }
+            // Frames 0 and 1 young: A-bit policies pass over them first.
+            let mut young = Young(vec![true, true, false, false, false, false, false, false]);
+            let before = p.stats().scanned;
+            let (v, scanned) = p.victim_scanned(&mut young);
+            assert!(v.is_some(), "{kind}");
+            match kind {
+                // 0 and 1 rotated (young), 2 taken.
+                PolicyKind::Linux => assert_eq!(scanned, 3),
+                // No count kept: the victim alone.
+                PolicyKind::Fifo | PolicyKind::Lru | PolicyKind::Opt | PolicyKind::Random => assert_eq!(scanned, 1),
+                _ => assert_eq!(scanned, p.stats().scanned - before, "{kind}"),
+            }
+            let (_, scanned) = p.victim_scanned(&mut NoHardwareBits);
+            assert!(scanned >= 1, "{kind}");
+        }
+        let mut empty = AnyPolicy::new(PolicyKind::Linux, 4, 0);
+        assert_eq!(empty.victim_scanned(&mut NoHardwareBits), (None, 0));
     }
 
     #[test]

@@ -86,9 +86,10 @@ impl S3Fifo {
         None
     }
 
-    /// The page's counter with a set hardware Accessed bit counted as one more hit.
+    /// The page's counter with each set hardware Accessed bit counted as one more hit (a page young in two
+    /// mappings was used by both: two hits, as `folio_referenced()` counts them), capped at `MAX_FREQ`.
     fn freq_seen<R: Referenced>(&mut self, t: u32, refs: &mut R) -> u8 {
-        let young = u8::from(refs.test_and_clear_young(pfn_of(t)));
+        let young = u8::try_from(refs.test_and_clear_young(pfn_of(t))).unwrap_or(MAX_FREQ).min(MAX_FREQ);
         (self.freq[t as usize] + young).min(MAX_FREQ)
     }
 }

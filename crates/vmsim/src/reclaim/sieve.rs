@@ -59,7 +59,7 @@ impl Policy for Sieve {
         let limit = 2 * self.queue.len() + 1;
         for _ in 0..limit {
             self.stats.scanned += 1;
-            let young = self.visited[i as usize] | refs.test_and_clear_young(pfn_of(i));
+            let young = self.visited[i as usize] | (refs.test_and_clear_young(pfn_of(i)) > 0);
             if !young {
                 break;
             }

@@ -8,9 +8,13 @@
 //!   active+referenced (SPEC §5 [V]). The kernel model calls it on faults and `mark_page_accessed()` paths; the
 //!   trace replay calls it on every hit, which makes the second hit on an inactive page activate it.
 //! - A victim search first ages the active list if `inactive_is_low()`, then scans the inactive tail and applies
-//!   `folio_check_references()` with `ptes` = 1 if [`Referenced::test_and_clear_young`] saw the A bit (one mapping
-//!   per frame here) and `ref` = PG_referenced, test-and-cleared. First match wins: `ptes > 0 && ref` → set
-//!   PG_referenced, activate; `ptes > 0` → set PG_referenced, rotate to the inactive head (keep); otherwise reclaim
+//!   `folio_check_references()` with `ptes` = the number of mappings [`Referenced::test_and_clear_young`] found
+//!   young (`folio_referenced()`'s count: a page young in two processes has `ptes` = 2) and `ref` = PG_referenced,
+//!   test-and-cleared. Each page tested counts in [`PolicyStats::scanned`]: it is one page `isolate_lru_folios`
+//!   took from the inactive list (`pgscan_*`), whatever happens to it. First match wins: `ptes > 0 && (ref ||
+//!   ptes > 1)` → set PG_referenced, activate (`if (referenced_folio || referenced_ptes > 1) return
+//!   FOLIOREF_ACTIVATE;`: every mapping starts young from its fault, so one young PTE says little, but young in two
+//!   mappings is two uses); `ptes > 0` → set PG_referenced, rotate to the inactive head (keep); otherwise reclaim
 //!   (an anon page's PG_referenced alone does not save it).
 //! - `shrink_active_list()` takes pages from the active tail, clears their A bits (`folio_referenced()`), and
 //!   deactivates them *even if referenced*: only executable file pages get another trip around the active list
@@ -154,10 +158,10 @@ impl Policy for TwoList {
             // folio_check_references(): ptes via rmap (A bits), ref = folio_test_clear_referenced().
             let ptes = refs.test_and_clear_young(pfn_of(i));
             let was_referenced = std::mem::take(&mut self.referenced[i as usize]);
-            if ptes && budget > 0 {
+            if ptes > 0 && budget > 0 {
                 budget -= 1;
                 self.referenced[i as usize] = true;
-                if was_referenced {
+                if was_referenced || ptes > 1 {
                     self.activate(i); // FOLIOREF_ACTIVATE: folio_set_referenced(), then folio_set_active()
                     refs.update_page_flags(pfn_of(i), PageFlags::ACTIVE | PageFlags::REFERENCED, PageFlags::empty());
                 } else {
@@ -232,8 +236,8 @@ mod tests {
     /// Hardware A bits that stay set until tested (an honest rmap walk).
     struct ABits(Vec<bool>);
     impl Referenced for ABits {
-        fn test_and_clear_young(&mut self, pfn: Pfn) -> bool {
-            std::mem::take(&mut self.0[pfn.index()])
+        fn test_and_clear_young(&mut self, pfn: Pfn) -> u32 {
+            u32::from(std::mem::take(&mut self.0[pfn.index()]))
         }
     }
 
@@ -315,8 +319,8 @@ mod tests {
         flags: Vec<PageFlags>,
     }
     impl Referenced for Mirror {
-        fn test_and_clear_young(&mut self, pfn: Pfn) -> bool {
-            std::mem::take(&mut self.young[pfn.index()])
+        fn test_and_clear_young(&mut self, pfn: Pfn) -> u32 {
+            u32::from(std::mem::take(&mut self.young[pfn.index()]))
         }
         fn update_page_flags(&mut self, pfn: Pfn, set: PageFlags, clear: PageFlags) {
             self.flags[pfn.index()].remove(clear);
@@ -354,12 +358,37 @@ mod tests {
         assert!(m.flags.iter().any(|f| f.contains(PageFlags::WORKINGSET)));
     }
 
+    /// Young-PTE counts, as `folio_referenced()` returns them: a page mapped (and used) by two processes has 2.
+    struct Counts(Vec<u32>);
+    impl Referenced for Counts {
+        fn test_and_clear_young(&mut self, pfn: Pfn) -> u32 {
+            std::mem::take(&mut self.0[pfn.index()])
+        }
+    }
+
+    /// `if (referenced_folio || referenced_ptes > 1) return FOLIOREF_ACTIVATE;`: two young mappings activate a page
+    /// without PG_referenced, one only rotates it; every page tested counts as scanned (`nr_scanned`).
+    #[test]
+    fn two_young_mappings_activate_and_every_tested_page_is_scanned() {
+        let mut p = TwoList::new(8, 0);
+        for i in 0..3 {
+            p.insert(frame(i), NextUse::NEVER); // inactive tail..head: 0 1 2
+        }
+        let mut c = Counts(vec![2, 1, 0, 0, 0, 0, 0, 0]);
+        // Frame 0: young in two mappings → activated. Frame 1: one → kept (rotated). Frame 2: reclaimed.
+        assert_eq!(p.victim(&mut c), Some(frame(2)));
+        assert!(p.is_active(frame(0)) && p.is_referenced(frame(0)));
+        assert!(!p.is_active(frame(1)) && p.is_referenced(frame(1)));
+        let s = p.stats();
+        assert_eq!((s.scanned, s.activations), (3, 1), "three pages isolated, one victim");
+    }
+
     #[test]
     fn always_young_source_still_yields_victims() {
         struct Always;
         impl Referenced for Always {
-            fn test_and_clear_young(&mut self, _: Pfn) -> bool {
-                true
+            fn test_and_clear_young(&mut self, _: Pfn) -> u32 {
+                1
             }
         }
         let mut p = TwoList::new(4, 0);

@@ -14,6 +14,10 @@
 //! in the swap cache and clean has a valid copy and is dropped without I/O. Every PTE mapping it (found through the
 //! reverse map) becomes the swap entry, and each TLB entry is invalidated.
 //!
+//! Counters (`shrink_inactive_list`, [`Kernel::count_reclaim`]): `pgscan_*` counts every page the policy took
+//! from the inactive list to find a victim ([`AnyPolicy::victim_scanned`](crate::reclaim::AnyPolicy::victim_scanned)),
+//! `pgsteal_*` the pages reclaimed; reclaim at a group's `memory.max` counts only in the group's `memory.stat`.
+//!
 //! Simplifies: one zone, anonymous memory only (no page cache), kswapd runs in the allocating context.
 
 use crate::addr::{Pfn, PAGE_BYTES};
@@ -60,6 +64,16 @@ impl ReclaimState {
     }
 }
 
+/// Which reclaim counter an event goes to: `pgscan_*` (pages taken from an inactive list) or `pgsteal_*` (pages
+/// reclaimed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReclaimEvent {
+    /// `PGSCAN_*`.
+    Scan,
+    /// `PGSTEAL_*`.
+    Steal,
+}
+
 /// Which reclaimer is scanning (for the vmstat counters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reclaimer {
@@ -69,7 +83,9 @@ enum Reclaimer {
 }
 
 /// `folio_referenced()` through the reverse map: test and clear the Accessed bit in every PTE that maps the frame
-/// (`ptep_clear_flush_young`), invalidating the TLB entry so the next access walks and sets it again.
+/// (`ptep_clear_flush_young`), invalidating the TLB entry so the next access walks and sets it again. It returns
+/// the number of mappings that were young, as `folio_referenced()` returns `pra.referenced` (mm/rmap.c,
+/// `folio_referenced_one` adds one per young PTE): a page young in two processes counts twice.
 struct RmapReferenced<'a, M: PagingMode> {
     mem: &'a mut PhysMem,
     cpus: &'a mut Cpus<M>,
@@ -81,8 +97,8 @@ struct RmapReferenced<'a, M: PagingMode> {
 }
 
 impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
-    fn test_and_clear_young(&mut self, pfn: Pfn) -> bool {
-        let mut young = false;
+    fn test_and_clear_young(&mut self, pfn: Pfn) -> u32 {
+        let mut young = 0;
         // A copy of the (usually inline, single-entry) map: clearing A bits writes to `mem`.
         let entries = self.mem.meta(pfn).rmap.clone();
         for e in entries.iter() {
@@ -96,7 +112,7 @@ impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
             let s = flush.flush(self.cpus);
             self.ipis += s.ipis;
             self.entries += s.entries;
-            young |= was_young;
+            young += u32::from(was_young);
         }
         young
     }
@@ -210,7 +226,9 @@ impl<M: PagingMode> Kernel<M> {
         None
     }
 
-    /// Reclaim inside memory group `memcg` (one batch): `try_to_free_mem_cgroup_pages`.
+    /// Reclaim inside memory group `memcg` (one batch): `try_to_free_mem_cgroup_pages`. This is `cgroup_reclaim(sc)`
+    /// (`sc->target_mem_cgroup` set): its scans and steals count in the group's `memory.stat` only, not in
+    /// /proc/vmstat (see [`Kernel::count_reclaim`]).
     pub(crate) fn shrink_memcg(&mut self, memcg: MemcgId) -> u64 {
         let n = self.shrink_from(1, Reclaimer::Direct, Some(memcg));
         if let Some(g) = self.memcgs.get_mut(&memcg) {
@@ -244,7 +262,7 @@ impl<M: PagingMode> Kernel<M> {
                 Some(g) if memcg != MemcgId::ROOT => &mut g.lru,
                 _ => &mut self.lru,
             };
-            let victim = if lru.uses_accessed_bits() {
+            let (victim, scanned) = if lru.uses_accessed_bits() {
                 let mut refs = RmapReferenced::<M> {
                     mem: &mut self.mem,
                     cpus: &mut self.cpus,
@@ -253,19 +271,17 @@ impl<M: PagingMode> Kernel<M> {
                     entries: 0,
                     unresolved: 0,
                 };
-                let v = lru.victim(&mut refs);
+                let v = lru.victim_scanned(&mut refs);
                 self.events.tlb_shootdown_ipis += refs.ipis;
                 self.events.rmap_unresolved += refs.unresolved;
                 self.events.tlb_entries_flushed += refs.entries;
                 v
             } else {
-                lru.victim(&mut NoHardwareBits)
+                lru.victim_scanned(&mut NoHardwareBits)
             };
+            // Every page taken from the inactive list counts, also those rotated or activated on the way.
+            self.count_reclaim(memcg, who, target.is_some(), ReclaimEvent::Scan, scanned);
             let Some(pfn) = victim else { break };
-            match who {
-                Reclaimer::Kswapd => self.events.pgscan_kswapd += 1,
-                Reclaimer::Direct | Reclaimer::Exact => self.events.pgscan_direct += 1,
-            }
             self.mem.meta_mut(pfn).clear(PageFlags::LRU);
             if !self.evict(pfn) {
                 // No swap slot (or a mapping that could not be found): put it back and stop.
@@ -273,13 +289,56 @@ impl<M: PagingMode> Kernel<M> {
                 self.lru_mut(memcg).insert(pfn, crate::reclaim::NextUse::NEVER);
                 break;
             }
-            match who {
-                Reclaimer::Kswapd => self.events.pgsteal_kswapd += 1,
-                Reclaimer::Direct | Reclaimer::Exact => self.events.pgsteal_direct += 1,
-            }
+            self.count_reclaim(memcg, who, target.is_some(), ReclaimEvent::Steal, 1);
             done += 1;
         }
         done
+    }
+
+    /// Count `n` pages scanned or reclaimed from the LRU lists of group `lruvec` by `who`, as `shrink_inactive_list`
+    /// counts them (mm/vmscan.c, v6.6 to v7.0):
+    ///
+    /// ```c
+    /// item = PGSCAN_KSWAPD + reclaimer_offset(sc);
+    /// if (!cgroup_reclaim(sc))
+    ///         __count_vm_events(item, nr_scanned);
+    /// count_memcg_events(lruvec_memcg(lruvec), item, nr_scanned);
+    /// ...
+    /// item = PGSTEAL_KSWAPD + reclaimer_offset(sc);
+    /// if (!cgroup_reclaim(sc))
+    ///         __count_vm_events(item, nr_reclaimed);
+    /// count_memcg_events(lruvec_memcg(lruvec), item, nr_reclaimed);
+    /// ```
+    ///
+    /// `reclaimer_offset()` is 0 for kswapd (`current_is_kswapd()`), 2 for khugepaged and 3 for proactive reclaim
+    /// (`memory.reclaim`, `sc->proactive`), else 1 (direct): vmsim has only kswapd and direct reclaim, and reclaim
+    /// at a group's `memory.max` runs in the charging task, so it is direct. `cgroup_reclaim(sc)` is
+    /// `sc->target_mem_cgroup` (`try_to_free_mem_cgroup_pages`): limit reclaim is left out of /proc/vmstat's
+    /// `pgscan_*`/`pgsteal_*` and counted only in the group's `memory.stat`, while global reclaim that scans a
+    /// group's lists counts in both. (`pgactivate`/`pgdeactivate` are not gated: `shrink_folio_list` ends with
+    /// `count_vm_events(PGACTIVATE, pgactivate)`, `shrink_active_list` with `__count_vm_events(PGDEACTIVATE, ..)`.)
+    /// A patch acked for mm-new in February 2026 ("mm: move pgscan, pgsteal, pgrefill to node stats") makes these
+    /// node stats counted by `mod_lruvec_state()`, which would count limit reclaim in /proc/vmstat too; vmsim
+    /// follows the released kernels until that lands in one.
+    fn count_reclaim(&mut self, lruvec: MemcgId, who: Reclaimer, cgroup_reclaim: bool, what: ReclaimEvent, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let kswapd = who == Reclaimer::Kswapd;
+        if !cgroup_reclaim {
+            let e = &mut self.events;
+            *match (what, kswapd) {
+                (ReclaimEvent::Scan, true) => &mut e.pgscan_kswapd,
+                (ReclaimEvent::Scan, false) => &mut e.pgscan_direct,
+                (ReclaimEvent::Steal, true) => &mut e.pgsteal_kswapd,
+                (ReclaimEvent::Steal, false) => &mut e.pgsteal_direct,
+            } += n;
+        }
+        if lruvec != MemcgId::ROOT {
+            if let Some(g) = self.memcgs.get_mut(&lruvec) {
+                g.stat.count(what, kswapd, n);
+            }
+        }
     }
 
     /// Unmap `pfn` from every PTE, write it to swap unless a valid copy exists, and free it
@@ -366,5 +425,76 @@ impl<M: PagingMode> Kernel<M> {
         }
         self.free_user_frame(pfn);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::x86_64::X86FourLevel;
+    use crate::kernel::mmap::MmapArgs;
+    use crate::kernel::vma::VmFlags;
+    use crate::kernel::{KernelConfig, Layout};
+    use crate::mmu::tlb::TlbConfig;
+    use crate::{VirtAddr, PAGE_SIZE};
+
+    type K = Kernel<X86FourLevel>;
+
+    fn one_page(k: &mut K, pid: Pid) -> VirtAddr {
+        let args = MmapArgs {
+            addr: None,
+            len: PAGE_SIZE,
+            prot: VmFlags::READ | VmFlags::WRITE,
+            fixed: false,
+            grows_down: false,
+            name: None,
+        };
+        k.mmap(pid, &args).unwrap()
+    }
+
+    /// `folio_referenced()` counts each young mapping: a page mapped by two address spaces, used through both,
+    /// is referenced twice, and the walk clears both bits.
+    #[test]
+    fn rmap_walk_counts_every_young_mapping() {
+        let mut k = K::new(256, &TlbConfig::default(), KernelConfig::default()).unwrap();
+        let (a, b) = (
+            k.spawn("a", &Layout::default_for::<X86FourLevel>()).unwrap(),
+            k.spawn("b", &Layout::default_for::<X86FourLevel>()).unwrap(),
+        );
+        let (va, vb) = (one_page(&mut k, a), one_page(&mut k, b));
+        assert!(matches!(k.write_user(a, va, &[7]), crate::kernel::AccessResult::Ok(_)));
+        let mm_a = k.mm_of(a).unwrap();
+        let pfn = pgtable::lookup::<X86FourLevel>(&k.mem, mm_a.pgd(), va).unwrap().read::<X86FourLevel>(&k.mem).pfn();
+        // Share the frame with b as fork would (the rmap learns of the second mapping), then use it from b.
+        let (mm_b, pgd_b) = (k.mm_of(b).unwrap().id, k.mm_of(b).unwrap().pgd());
+        let (_, flush) =
+            pgtable::map_page::<X86FourLevel>(&mut k.mem, &mut k.frames, pgd_b, vb, pfn, Perms::READ | Perms::USER)
+                .unwrap();
+        k.flush(flush);
+        rmap::add(&mut k.mem, pfn, RmapEntry::pte(mm_b, vb.vpn()));
+        let mut byte = [0u8];
+        assert!(matches!(k.read_user(b, vb, &mut byte), crate::kernel::AccessResult::Ok(_)));
+        assert_eq!(byte, [7]);
+        let mut refs = RmapReferenced::<X86FourLevel> {
+            mem: &mut k.mem,
+            cpus: &mut k.cpus,
+            mms: &k.mms,
+            ipis: 0,
+            entries: 0,
+            unresolved: 0,
+        };
+        assert_eq!(refs.test_and_clear_young(pfn), 2, "young in a and in b");
+        assert_eq!(refs.test_and_clear_young(pfn), 0, "both bits were cleared");
+        assert_eq!(refs.unresolved, 0);
+        assert!(matches!(k.read_user(b, vb, &mut byte), crate::kernel::AccessResult::Ok(_)));
+        let mut refs = RmapReferenced::<X86FourLevel> {
+            mem: &mut k.mem,
+            cpus: &mut k.cpus,
+            mms: &k.mms,
+            ipis: 0,
+            entries: 0,
+            unresolved: 0,
+        };
+        assert_eq!(refs.test_and_clear_young(pfn), 1, "only b used it since");
     }
 }
