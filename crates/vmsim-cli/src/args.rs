@@ -47,6 +47,10 @@ pub enum Command {
     Run {
         /// Scenario file. Omit to run the built-in demo (examples/demo.toml).
         scenario: Option<PathBuf>,
+        /// Run an embedded demo instead: paging (the default demo), fork (fork and copy-on-write), multicpu (TLB
+        /// shootdowns between two CPUs), seed (the seed note's page table).
+        #[arg(long, value_name = "NAME")]
+        demo: Option<String>,
         #[command(flatten)]
         machine: MachineOpts,
     },

@@ -68,6 +68,8 @@ const CASES: &[Case] = &[
     ok("run-example-validate-json",          &["run", "--json", "examples/validate-kernel-faults.toml"]),
     ok("run-example-multicpu-json",          &["run", "--json", "examples/multicpu.toml"]),
     ok("run-example-fork-json",              &["run", "--json", "examples/fork.toml"]),
+    ok("run-demo-fork-text",                 &["run", "--demo", "fork"]),
+    fails("run-demo-unknown", 2,             &["run", "--demo", "nope"]),
     fails("run-example-multicpu-cpus1", 2,   &["run", "examples/multicpu.toml", "--set", "machine.cpus=1"]),
     // The demo under every policy the full model accepts, and other settings.
     ok("run-demo-policy-fifo-json",          &["run", "--json", "--set", "reclaim.policy=fifo"]),
@@ -95,8 +97,8 @@ const CASES: &[Case] = &[
     ok("run-demo-text",                      &["run"]),
     ok("run-demo-proc",                      &["run", "--proc", "meminfo,vmstat"]),
     // Translations: the linear seed table (a resident page and a swapped one) and x86-64's four levels.
-    ok("translate-fork-cow",                 &["translate", "--scenario", "crates/vmsim-cli/tests/golden/data/fork-translate.toml", "--pid", "2", "--access", "write", "0x7ffff7eef000", "0x7ffff7ef0000"]),
-    ok("translate-fork-parent",              &["translate", "--scenario", "crates/vmsim-cli/tests/golden/data/fork-translate.toml", "--pid", "1", "0x7ffff7ef0000"]),
+    ok("translate-fork-cow",                 &["translate", "--scenario", "examples/cow.toml", "--pid", "2", "--access", "write", "0x7ffff7eef000", "0x7ffff7ef0000"]),
+    ok("translate-fork-parent",              &["translate", "--scenario", "examples/cow.toml", "--pid", "1", "0x7ffff7ef0000"]),
     ok("translate-seed-9192",                &["translate", "--scenario", "examples/seed.toml", "9192"]),
     ok("translate-seed-0xD000",              &["translate", "--scenario", "examples/seed.toml", "0xD000"]),
     ok("translate-seed-write",               &["translate", "--scenario", "examples/seed.toml", "--access", "write", "0", "61440"]),

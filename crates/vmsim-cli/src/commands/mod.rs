@@ -14,7 +14,7 @@ use std::path::Path;
 
 pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run { scenario, machine } => run::run(scenario.as_deref(), &machine),
+        Command::Run { scenario, demo, machine } => run::run(scenario.as_deref(), demo.as_deref(), &machine),
         Command::Replay { trace, format, frames, exact, policy, memory, strict, scenario, quiet, machine } => {
             let a = replay::ReplayArgs { trace, format, frames, memory, strict, scenario, quiet, machine };
             if exact {

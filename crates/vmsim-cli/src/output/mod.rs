@@ -157,6 +157,9 @@ pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&st
         "  minor {:>12}   major {:>10}   copy-on-write {:>8}   SIGSEGV {:>4}   pgfault {:>10}",
         f.minor, f.major, f.cow, f.segv, f.pgfault
     )?;
+    if f.wp_reuse > 0 {
+        writeln!(out, "  write-protect faults that reused the page in place (no copy): {}", f.wp_reuse)?;
+    }
     writeln!(out, "\nSwap ({} of {} slots used at the end)", s.swap.slots_used, s.swap.slots_total)?;
     writeln!(
         out,
