@@ -166,3 +166,28 @@ fn reclaim_keeps_a_page_whose_rmap_it_cannot_resolve() {
     }
     assert_eq!(k.events.verify_failures, 0);
 }
+
+/// Threads of one process on two CPUs: one unmaps a page the other has cached. The unmapping CPU must shoot the
+/// other CPU's entry down (an IPI: the mm is loaded there), so the other thread's next access faults (SIGSEGV: the
+/// page is gone) instead of reading a freed frame.
+#[test]
+fn munmap_by_one_thread_shoots_down_the_other_threads_cpu() {
+    let mut k = boot(1024, 2);
+    let a = k.spawn("a", &Layout::default_for::<X86FourLevel>()).unwrap();
+    let r = region(&mut k, a, 4);
+    let b = k.clone_thread(a, "b").unwrap();
+    assert_ne!(k.task(a).unwrap().cpu, k.task(b).unwrap().cpu, "the thread runs on the other CPU");
+    assert_eq!(k.task(b).unwrap().tgid, a);
+    assert!(matches!(k.write_user(a, page(r, 0), &stamp(1, 0)), AccessResult::Ok(_)));
+    let mut buf = [0u8; 16];
+    assert!(matches!(k.read_user(b, page(r, 0), &mut buf), AccessResult::Ok(_)));
+    assert_eq!(buf, stamp(1, 0), "threads share the address space");
+    let ipis = k.events.tlb_shootdown_ipis;
+    k.munmap(a, r, 4 * PAGE_SIZE).unwrap();
+    assert!(k.events.tlb_shootdown_ipis > ipis, "CPU 1 had the mm loaded: an IPI");
+    let res = k.read_user(b, page(r, 0), &mut buf);
+    assert!(matches!(res, AccessResult::Segv(_)), "{res:?}");
+    // SIGSEGV ends the whole thread group.
+    assert!(!k.task(a).unwrap().is_running() && !k.task(b).unwrap().is_running());
+    assert_eq!(k.frames_used(), 1, "only the zero page is left");
+}
