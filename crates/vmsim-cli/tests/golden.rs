@@ -92,6 +92,7 @@ const CASES: &[Case] = &[
     ok("run-ops-nopcid-json",                &["run", "--json", OPS, "--set", "machine.pcid=false"]),
     ok("run-ops-cpus3-json",                 &["run", "--json", OPS, "--set", "machine.cpus=3"]),
     ok("run-demo-cpus2-json",                &["run", "--json", "--set", "machine.cpus=2"]),
+    ok("run-demo-quantum64-json",            &["run", "--json", "--set", "machine.quantum=64", "--set", "machine.cpus=2"]),
     ok("run-ops-text",                       &["run", OPS]),
     // Text reports.
     ok("run-demo-text",                      &["run"]),

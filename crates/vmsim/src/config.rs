@@ -109,6 +109,9 @@ pub struct MachineConfig {
     /// Number of CPUs, each with its own TLBs and paging-structure caches (default 1). Processes are placed on
     /// the CPUs in turn.
     pub cpus: u32,
+    /// Scheduler quantum in accesses: a process's turn ends after this many accesses of a read/write/exec step,
+    /// and the rest of the step runs at its next turn (round-robin). 0 (default): a turn is one whole step.
+    pub quantum: u64,
 }
 
 impl Default for MachineConfig {
@@ -122,6 +125,7 @@ impl Default for MachineConfig {
             zero_page: true,
             pcid: true,
             cpus: 1,
+            quantum: 0,
         }
     }
 }

@@ -125,6 +125,8 @@ enum StepDone {
     Done,
     /// Must be retried later (`wait` for a child still running).
     Blocked,
+    /// Partly done: the quantum ran out; the rest runs at the process's next turn.
+    Preempted,
     /// Finished, and started a new process (fork or thread) running the named `[[process]]` entry.
     Started(Pid, String),
 }
@@ -250,6 +252,8 @@ pub struct Machine<M: PagingMode> {
     started: BTreeMap<(Pid, String), Pid>,
     /// `expect` steps that read something else than expected.
     pub expect_failures: u64,
+    /// Accesses already done of each process's current read/write/exec step (preempted by the quantum).
+    progress: BTreeMap<Pid, u64>,
     descriptions: BTreeMap<Pid, String>,
 }
 
@@ -355,6 +359,7 @@ impl<M: PagingMode> Machine<M> {
             regions: BTreeMap::new(),
             started: BTreeMap::new(),
             expect_failures: 0,
+            progress: BTreeMap::new(),
             descriptions: BTreeMap::new(),
         })
     }
@@ -423,8 +428,9 @@ impl<M: PagingMode> Machine<M> {
             self.configure(pid, p).map_err(whole)?;
             procs.push((pid, p, 0));
         }
-        // Round-robin, one step per process per round; a process started by a fork joins at the end of the list
-        // and takes its first step in the next round. A blocked `wait` is retried each round.
+        // Round-robin, one step per process per round (or, with machine.quantum = N, at most N accesses of a
+        // read/write/exec step, the rest at the next turn); a process started by a fork joins at the end of the
+        // list and takes its first step in the next round. A blocked `wait` is retried each round.
         loop {
             let (mut progressed, mut blocked) = (false, None);
             let mut started = Vec::new();
@@ -442,6 +448,10 @@ impl<M: PagingMode> Machine<M> {
                     StepDone::Done => {}
                     StepDone::Blocked => {
                         blocked.get_or_insert(step.span());
+                        continue;
+                    }
+                    StepDone::Preempted => {
+                        progressed = true;
                         continue;
                     }
                     StepDone::Started(child, name) => started.push((child, name)),
@@ -544,13 +554,13 @@ impl<M: PagingMode> Machine<M> {
                 }
             }
             Step::Read { addr, len, stride, repeat } => {
-                self.sweep(pid, addr, len.0, stride.0, *repeat, Access::Read, 0)?
+                return self.sweep(pid, addr, len.0, stride.0, *repeat, Access::Read, 0);
             }
             Step::Write { addr, len, stride, repeat, value } => {
-                self.sweep(pid, addr, len.0, stride.0, *repeat, Access::Write, *value)?;
+                return self.sweep(pid, addr, len.0, stride.0, *repeat, Access::Write, *value);
             }
             Step::Exec { addr, len, stride, repeat } => {
-                self.sweep(pid, addr, len.0, stride.0, *repeat, Access::Fetch, 0)?
+                return self.sweep(pid, addr, len.0, stride.0, *repeat, Access::Fetch, 0);
             }
             Step::Store { addr, text, hex } => {
                 let a = self.resolve(pid, addr)?;
@@ -677,29 +687,37 @@ impl<M: PagingMode> Machine<M> {
         repeat: u32,
         kind: Access,
         value: u8,
-    ) -> Result<(), StepErrorKind> {
+    ) -> Result<StepDone, StepErrorKind> {
         let start = self.resolve(pid, addr)?;
         if stride == 0 {
             return Err(StepErrorKind::ZeroStride);
         }
-        for _ in 0..repeat {
-            let mut off = 0;
-            while off < len {
-                let Some(va) = start.checked_add(off) else { return Ok(()) };
-                self.accesses.count(kind);
-                self.accesses.translations += 1;
-                let r = if kind == Access::Write {
-                    self.kernel.write_user(pid, va, &[value])
-                } else {
-                    self.kernel.access(pid, va, kind)
-                };
-                if !matches!(r, AccessResult::Ok(_)) {
-                    return Ok(());
-                }
-                off += stride;
+        // Access k of the step is sweep k / per_sweep at offset (k % per_sweep) * stride; a preempted step resumes
+        // at the access after the last one done.
+        let per_sweep = len.div_ceil(stride);
+        let total = per_sweep.saturating_mul(u64::from(repeat));
+        let first = self.progress.remove(&pid).unwrap_or(0);
+        let budget = if self.cfg.machine.quantum == 0 { u64::MAX } else { self.cfg.machine.quantum };
+        let mut k = first;
+        while k < total {
+            if k - first == budget {
+                self.progress.insert(pid, k);
+                return Ok(StepDone::Preempted);
             }
+            let Some(va) = start.checked_add((k % per_sweep) * stride) else { return Ok(StepDone::Done) };
+            self.accesses.count(kind);
+            self.accesses.translations += 1;
+            let r = if kind == Access::Write {
+                self.kernel.write_user(pid, va, &[value])
+            } else {
+                self.kernel.access(pid, va, kind)
+            };
+            if !matches!(r, AccessResult::Ok(_)) {
+                return Ok(StepDone::Done);
+            }
+            k += 1;
         }
-        Ok(())
+        Ok(StepDone::Done)
     }
 
     /// Translate `va` in `pid`'s address space step by step, as `vmsim translate` shows it. The TLB is consulted
