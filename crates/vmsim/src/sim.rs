@@ -13,6 +13,7 @@ use crate::kernel::vma::VmFlags;
 use crate::kernel::{AccessResult, Event, Kernel, KernelConfig, KernelError, Layout};
 use crate::mmu::walk::WalkStep;
 use crate::mmu::{Access, Mode, Outcome, TlbLevel};
+use crate::procfs::ProcFile;
 use crate::stats::{
     AccessStats, FaultStats, MemoryStats, ReclaimStats, Stats, SwapStats, TlbReport, VerifyStats, WalkReport,
 };
@@ -976,6 +977,172 @@ impl<M: PagingMode> Machine<M> {
         ])
     }
 
+    /// The /proc files `f` names, each as (path, contents): one for meminfo and vmstat, one per process for the
+    /// per-process files. A process whose address space is gone (it exited or was killed) gets a one-line note
+    /// instead of its contents, and so does a pid that never existed.
+    pub fn proc_files(&self, f: ProcFile) -> Vec<(String, String)> {
+        let k = &self.kernel;
+        let pids: Vec<Pid> = match f {
+            ProcFile::Meminfo => return vec![("/proc/meminfo".into(), self.meminfo())],
+            ProcFile::Vmstat => return vec![("/proc/vmstat".into(), self.vmstat())],
+            ProcFile::Status(Some(p)) | ProcFile::Smaps(Some(p)) | ProcFile::SmapsRollup(Some(p)) => vec![Pid(p)],
+            ProcFile::Status(None) | ProcFile::Smaps(None) | ProcFile::SmapsRollup(None) => {
+                k.processes().filter(|t| t.tgid == t.pid).map(|t| t.pid).collect()
+            }
+        };
+        let file = match f {
+            ProcFile::Status(_) => "status",
+            ProcFile::Smaps(_) => "smaps",
+            _ => "smaps_rollup",
+        };
+        pids.into_iter()
+            .map(|pid| {
+                let body = match (k.task(pid), k.mm_of(pid)) {
+                    (None, _) => format!("(no process {})\n", pid.0),
+                    (Some(t), None) => format!("(process {} ({}) has exited: no address space)\n", pid.0, t.name),
+                    (Some(_), Some(mm)) => match f {
+                        ProcFile::Status(_) => self.proc_status(pid, mm),
+                        ProcFile::Smaps(_) => self.proc_smaps(mm, false),
+                        _ => self.proc_smaps(mm, true),
+                    },
+                };
+                (format!("/proc/{}/{file}", pid.0), body)
+            })
+            .collect()
+    }
+
+    /// `/proc/PID/status` of a live task (fs/proc/array.c `proc_pid_status`, fs/proc/task_mmu.c `task_mem`).
+    fn proc_status(&self, pid: Pid, mm: &crate::kernel::mm::Mm) -> String {
+        use crate::kernel::vma::VmFlags as F;
+        let k = &self.kernel;
+        let Some(t) = k.task(pid) else { return String::new() };
+        // vm_stat_account() (mm/mmap.c) sorts each VMA by its flags: is_exec_mapping (VM_EXEC without VM_WRITE or
+        // VM_STACK), is_stack_mapping (VM_STACK = VM_GROWSDOWN on x86), is_data_mapping (VM_WRITE without
+        // VM_SHARED or VM_STACK).
+        let pages_where = |mask: F, want: F| -> u64 {
+            mm.vmas.iter().filter(|v| v.flags & mask == want).map(|v| v.len() / PAGE_SIZE).sum()
+        };
+        let exec_vm = pages_where(F::EXEC | F::WRITE | F::GROWSDOWN, F::EXEC);
+        let c = mm.counters;
+        let total_vm = mm.total_vm();
+        // PPid: the thread group of the real parent; a thread's real parent is its group leader's.
+        let leader = k.task(t.tgid).unwrap_or(t);
+        let ppid = leader.parent.and_then(|p| k.task(p)).map_or(0, |p| p.tgid.0);
+        crate::procfs::status::Status {
+            name: t.name.clone(),
+            tgid: t.tgid.0,
+            pid: t.pid.0,
+            ppid,
+            vm_peak: c.hiwater_vm.max(total_vm),
+            vm_size: total_vm,
+            vm_lck: 0,
+            vm_pin: 0,
+            vm_hwm: c.hiwater_rss.max(c.anon_pages),
+            rss_anon: c.anon_pages,
+            rss_file: 0,
+            rss_shmem: 0,
+            vm_data: pages_where(F::WRITE | F::SHARED | F::GROWSDOWN, F::WRITE),
+            vm_stk: pages_where(F::GROWSDOWN, F::GROWSDOWN),
+            // No executable is loaded (start_code == end_code), so every exec mapping counts as VmLib.
+            vm_exe: 0,
+            vm_lib: exec_vm,
+            // mm_pgtables_bytes() counts the PTE, PMD and PUD tables (mm_inc_nr_ptes/pmds/puds), not the PGD.
+            vm_pte_kb: c.pgtable_frames.saturating_sub(1) * (PAGE_SIZE >> 10),
+            vm_swap: c.swap_ents,
+            threads: u32::try_from(k.processes().filter(|o| o.tgid == t.tgid && o.is_running()).count())
+                .unwrap_or(u32::MAX),
+        }
+        .render()
+    }
+
+    /// `/proc/PID/smaps` (or, with `rollup`, smaps_rollup) of a live address space: each VMA's leaves walked as
+    /// `smaps_pte_range` does.
+    fn proc_smaps(&self, mm: &crate::kernel::mm::Mm, rollup: bool) -> String {
+        use crate::kernel::vma::VmaKind;
+        use crate::procfs::smaps::{render_rollup, SmapsVma};
+        let mut out = String::new();
+        let mut total = crate::procfs::smaps::MemSizeStats::default();
+        for v in mm.vmas.iter() {
+            let mss = self.smaps_gather(mm, v.start, v.end);
+            if rollup {
+                total.add(&mss);
+                continue;
+            }
+            // get_vma_name(): [heap] and [stack] first, then an anonymous VMA's name (prctl PR_SET_VMA_ANON_NAME,
+            // shown as "[anon:NAME]"); the scenario's region name plays that part.
+            let name = match (&v.kind, &v.name) {
+                (VmaKind::Heap, _) => Some("[heap]".to_string()),
+                (VmaKind::Stack, _) => Some("[stack]".to_string()),
+                (_, Some(n)) => Some(format!("[anon:{n}]")),
+                (_, None) => None,
+            };
+            SmapsVma { start: v.start.raw(), end: v.end.raw(), flags: v.flags, name, mss }.render(&mut out);
+        }
+        if rollup {
+            let span = mm.vmas.iter().next().zip(mm.vmas.iter().last()).map(|(a, b)| (a.start.raw(), b.end.raw()));
+            render_rollup(&mut out, span, &total);
+        }
+        out
+    }
+
+    /// `smap_gather_stats()` for `[start, end)`: `smaps_pte_entry` for 4 KiB entries, `smaps_pmd_entry` for 2 MiB
+    /// leaves (1 GiB leaves of anonymous memory do not exist in Linux, and the walk has no `pud_entry`).
+    fn smaps_gather(
+        &self,
+        mm: &crate::kernel::mm::Mm,
+        start: VirtAddr,
+        end: VirtAddr,
+    ) -> crate::procfs::smaps::MemSizeStats {
+        use crate::arch::{PageSizeKind, Perms};
+        use crate::phys::{Mapping, PageFlags};
+        use crate::procfs::smaps::{FolioInfo, MemSizeStats};
+        let k = &self.kernel;
+        let zero = k.zero_pfn();
+        let mut mss = MemSizeStats::default();
+        crate::kernel::pgtable::for_each_leaf::<M>(&k.mem, mm.pgd(), start, end, &mut |slot, pte| {
+            if let Some(entry) = pte.swap_entry() {
+                // swp_swapcount(): the slot's count without the swap cache's reference.
+                let cached = u32::from(k.swap_cache.get(entry).is_some());
+                mss.account_swap(k.swap.count(entry).saturating_sub(cached));
+                return;
+            }
+            // pte_present() is true for PROT_NONE entries too; vm_normal_page() is NULL for the zero page.
+            if !(pte.is_present() || pte.is_protnone()) || pte.pfn() == zero {
+                return;
+            }
+            let pfn = pte.pfn();
+            let head_pfn = k.mem.meta(pfn).head().unwrap_or(pfn);
+            let head = k.mem.meta(head_pfn);
+            let folio = FolioInfo {
+                anon: head.is_anon(),
+                ksm: matches!(head.mapping, Mapping::Ksm { .. }),
+                swapbacked: head.test(PageFlags::SWAPBACKED),
+                dirty: head.test(PageFlags::DIRTY),
+                referenced: head.test(PageFlags::REFERENCED),
+                refcount: head.refcount,
+            };
+            let precise =
+                |p: u64| crate::addr::Pfn::try_new(p).map_or(0, |p| k.mem.meta(p).mapcount) + head.entire_mapcount;
+            let mapcounts: Vec<u32> = match slot.size() {
+                PageSizeKind::Size4K => vec![precise(pfn.raw())],
+                PageSizeKind::Size2M => {
+                    if folio.anon {
+                        mss.anonymous_thp += 512 * PAGE_SIZE;
+                    } else if folio.swapbacked {
+                        mss.shmem_thp += 512 * PAGE_SIZE;
+                    } else {
+                        mss.file_thp += 512 * PAGE_SIZE;
+                    }
+                    (0..512).map(|i| precise(head_pfn.raw() + i)).collect()
+                }
+                _ => return,
+            };
+            let p = pte.perms();
+            mss.account(&folio, &mapcounts, p.contains(Perms::ACCESSED), p.contains(Perms::DIRTY), false);
+        });
+        mss
+    }
+
     /// Pid of the process named `name`, or the first process.
     pub fn find_pid(&self, pid: Option<u32>) -> Option<Pid> {
         match pid {
@@ -1153,5 +1320,78 @@ mod tests {
     fn hex_pairs_are_characters_not_bytes() {
         assert_eq!(parse_hex("de ad\nbe ef").unwrap(), vec![0xde, 0xad, 0xbe, 0xef]);
         assert!(matches!(parse_hex("\u{e9}1"), Err(StepErrorKind::BadHexByte(b)) if b == "\u{e9}1"));
+    }
+
+    /// A field of a /proc file, in kB (`"Rss"` → the number on the `Rss:` line).
+    fn kb_field(text: &str, field: &str) -> u64 {
+        let line = text.lines().find(|l| l.split(':').next() == Some(field)).unwrap_or_else(|| panic!("{field}"));
+        line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{line}"))
+    }
+
+    /// examples/fork.toml up to the fork, before any write in the child: 256 written pages, each mapped by both
+    /// processes (mapcount 2, dirty PTEs), so each process has Rss 1024 kB, Pss 512 kB, Shared_Dirty 1024 kB; and
+    /// status agrees (VmRSS, VmSize = VmPeak, VmData).
+    #[test]
+    fn smaps_and_status_after_fork() {
+        let text = r#"
+[machine]
+arch = "x86-64"
+memory = "64MiB"
+[[process]]
+name = "parent"
+steps = [
+  { op = "mmap", name = "buf", len = "1MiB", prot = "rw" },
+  { op = "write", addr = "buf", len = "1MiB" },
+  { op = "fork", child = "child" },
+]
+[[process]]
+name = "child"
+steps = []
+"#;
+        let path = Path::new("fork.toml");
+        let (sc, cfg) = Scenario::parse(path, text, &[]).unwrap();
+        let mut m = Machine::<X86FourLevel>::new(&cfg).unwrap();
+        m.run_scenario(path, text, &sc).unwrap();
+        for pid in [1, 2] {
+            let [(p, smaps)] = &m.proc_files(ProcFile::Smaps(Some(pid)))[..] else { panic!("one file") };
+            assert_eq!(p, &format!("/proc/{pid}/smaps"));
+            let buf = smaps.split("\n7").find(|vma| vma.contains("[anon:buf]")).expect("the buf VMA");
+            assert_eq!(kb_field(buf, "Size"), 1024);
+            assert_eq!(kb_field(buf, "Rss"), 1024, "{buf}");
+            assert_eq!(kb_field(buf, "Pss"), 512);
+            assert_eq!(kb_field(buf, "Shared_Dirty"), 1024);
+            assert_eq!(kb_field(buf, "Private_Dirty"), 0);
+            assert_eq!(kb_field(buf, "Anonymous"), 1024);
+            let [(_, rollup)] = &m.proc_files(ProcFile::SmapsRollup(Some(pid)))[..] else { panic!("one file") };
+            assert_eq!((kb_field(rollup, "Rss"), kb_field(rollup, "Pss")), (1024, 512));
+            let [(_, status)] = &m.proc_files(ProcFile::Status(Some(pid)))[..] else { panic!("one file") };
+            assert_eq!(kb_field(status, "VmRSS"), 1024);
+            assert_eq!(kb_field(status, "RssAnon"), 1024);
+            assert_eq!(kb_field(status, "VmSize"), kb_field(status, "VmPeak"));
+            assert_eq!(kb_field(status, "VmData"), 1024);
+            assert_eq!(kb_field(status, "VmStk"), kb_field(status, "VmSize") - 1024);
+        }
+    }
+
+    /// VmPeak keeps the largest VmSize: munmap lowers VmSize, not VmPeak.
+    #[test]
+    fn vm_peak_survives_munmap() {
+        let text = r#"
+[machine]
+arch = "x86-64"
+memory = "64MiB"
+[[process]]
+name = "p"
+steps = [
+  { op = "mmap", name = "a", len = "1MiB", prot = "rw" },
+  { op = "munmap", addr = "a", len = "1MiB" },
+]
+"#;
+        let path = Path::new("peak.toml");
+        let (sc, cfg) = Scenario::parse(path, text, &[]).unwrap();
+        let mut m = Machine::<X86FourLevel>::new(&cfg).unwrap();
+        m.run_scenario(path, text, &sc).unwrap();
+        let [(_, status)] = &m.proc_files(ProcFile::Status(Some(1)))[..] else { panic!("one file") };
+        assert_eq!(kb_field(status, "VmPeak"), kb_field(status, "VmSize") + 1024, "{status}");
     }
 }

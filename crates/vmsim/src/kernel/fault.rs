@@ -104,7 +104,9 @@ impl<M: PagingMode> Kernel<M> {
             }
         }
         let (old_start, flags) = (next.start, next.flags);
-        self.mm_of_mut(pid)?.vmas.move_start(old_start, new_start);
+        let mm = self.mm_of_mut(pid)?;
+        mm.vmas.move_start(old_start, new_start);
+        mm.update_hiwater_vm();
         self.events.stack_grow += 1;
         Some(flags)
     }

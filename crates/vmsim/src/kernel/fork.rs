@@ -64,6 +64,8 @@ impl<M: PagingMode> Kernel<M> {
             mm.vmas = vmas.clone();
             mm.brk = brk;
             mm.memcg = old_memcg;
+            // dup_mm(): mm->hiwater_vm = mm->total_vm (kernel/fork.c).
+            mm.update_hiwater_vm();
         }
         for v in vmas.iter() {
             // vma_needs_copy(): only a VMA with an anon_vma has its PTEs copied; one that was only read (zero-page

@@ -21,6 +21,11 @@ pub struct MmCounters {
     pub pgtable_frames: u64,
     /// Peak `anon_pages` (`hiwater_rss`, VmHWM, in pages).
     pub hiwater_rss: u64,
+    /// Peak size of the address space in pages (`mm->hiwater_vm`, VmPeak): raised by
+    /// [`Mm::update_hiwater_vm`] wherever a VMA is added or grows (mmap, brk, stack growth, fork's copy).
+    /// Linux raises it lazily, just before `total_vm` drops (`update_hiwater_vm`, include/linux/mm.h, from the
+    /// munmap path), and `task_mem` shows `max(hiwater_vm, total_vm)`; both give the same VmPeak.
+    pub hiwater_vm: u64,
 }
 
 /// An address space.
@@ -52,6 +57,16 @@ impl Mm {
     /// Its page tables as the page-table code names them.
     pub fn pgd(&self) -> Pgd {
         Pgd { root: self.root, mm: self.id }
+    }
+
+    /// `mm->total_vm`: pages covered by VMAs (VmSize).
+    pub fn total_vm(&self) -> u64 {
+        self.vmas.iter().map(|v| v.len() / crate::addr::PAGE_SIZE).sum()
+    }
+
+    /// Raise `hiwater_vm` to the current `total_vm` (call after a VMA is added or grows).
+    pub fn update_hiwater_vm(&mut self) {
+        self.counters.hiwater_vm = self.counters.hiwater_vm.max(self.total_vm());
     }
 
     /// Count `delta` resident anonymous pages, keeping the high-water mark.

@@ -99,6 +99,7 @@ impl<M: PagingMode> Kernel<M> {
         let vma = Vma { start, end, flags, kind: VmaKind::Anon, name: args.name.clone(), anon_vma: false };
         let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(SysOp::Mmap, args.addr))?;
         mm.vmas.insert(vma).map_err(|o| err(Errno::NoMem, Cause::VmaOverlap(o)))?;
+        mm.update_hiwater_vm();
         Ok(start)
     }
 
@@ -114,7 +115,9 @@ impl<M: PagingMode> Kernel<M> {
         };
         let (op, at) = (SysOp::MapTraceRegion, Some(start));
         let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?;
-        mm.vmas.insert(vma).map_err(|o| SysError::new(op, at, Errno::NoMem, Cause::VmaOverlap(o)))
+        mm.vmas.insert(vma).map_err(|o| SysError::new(op, at, Errno::NoMem, Cause::VmaOverlap(o)))?;
+        mm.update_hiwater_vm();
+        Ok(())
     }
 
     /// `munmap(addr, len)`: split VMAs, zap PTEs, free empty page tables, flush the TLB (SPEC §4.4). Unmapping
@@ -275,6 +278,7 @@ impl<M: PagingMode> Kernel<M> {
                     .ok_or_else(|| err(Errno::NoMem, Cause::NoHeap))?;
                 mm.vmas.set_end(heap_start, new_end);
             }
+            mm.update_hiwater_vm();
         }
         self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?.brk = new;
         Ok(new)

@@ -393,6 +393,7 @@ impl<M: PagingMode> Kernel<M> {
                 anon_vma: false,
             };
             let _ = mm.vmas.insert(v);
+            mm.update_hiwater_vm();
         }
         self.mms.insert(mm);
         Some(id)
