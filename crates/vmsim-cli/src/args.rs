@@ -3,6 +3,7 @@
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use vmsim::procfs::ProcFile;
 use vmsim::reclaim::PolicyKind;
 
 /// `--policy`: the policy names of [`PolicyKind::ALL`], listed in `--help` and in clap's error for a bad name.
@@ -28,17 +29,27 @@ pub struct MachineOpts {
     /// Print the stats as JSON (documented in docs/stats.md) instead of a text report.
     #[arg(long)]
     pub json: bool,
-    /// Also print /proc views at the end, in Linux's formats: meminfo, vmstat (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "VIEWS")]
-    pub proc: Vec<ProcView>,
+    /// Also print /proc views at the end, in Linux's formats (comma-separated): meminfo, vmstat, status, smaps,
+    /// smaps_rollup. The per-process ones take a pid (`status:2`); without one they show every process.
+    #[arg(long, value_delimiter = ',', value_name = "VIEWS", value_parser = parse_proc_view)]
+    pub proc: Vec<ProcFile>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProcView {
-    /// /proc/meminfo
-    Meminfo,
-    /// /proc/vmstat
-    Vmstat,
+/// `--proc` names: `meminfo`, `vmstat`, and `status`, `smaps`, `smaps_rollup` with an optional `:PID`.
+fn parse_proc_view(s: &str) -> Result<ProcFile, String> {
+    let (name, pid) = match s.split_once(':') {
+        Some((n, p)) => (n, Some(p.parse::<u32>().map_err(|_| format!("`{p}` is not a pid"))?)),
+        None => (s, None),
+    };
+    let bad = || format!("unknown /proc view `{s}` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID])");
+    match (name, pid) {
+        ("meminfo", None) => Ok(ProcFile::Meminfo),
+        ("vmstat", None) => Ok(ProcFile::Vmstat),
+        ("status", p) => Ok(ProcFile::Status(p)),
+        ("smaps", p) => Ok(ProcFile::Smaps(p)),
+        ("smaps_rollup", p) => Ok(ProcFile::SmapsRollup(p)),
+        _ => Err(bad()),
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -57,6 +57,7 @@ const fn fails(name: &'static str, status: i32, args: &'static [&'static str]) -
 const LACKEY: &str = "crates/vmsim-cli/tests/golden/data/lackey-tiny.trace";
 const PAGES: &str = "crates/vmsim-cli/tests/golden/data/pages.trace";
 const OPS: &str = "crates/vmsim-cli/tests/golden/data/ops.toml";
+const FORK_ALIVE: &str = "crates/vmsim-cli/tests/golden/data/fork-alive.toml";
 
 /// The cases: name (the golden file's stem) and arguments.
 #[rustfmt::skip]
@@ -97,6 +98,10 @@ const CASES: &[Case] = &[
     // Text reports.
     ok("run-demo-text",                      &["run"]),
     ok("run-demo-proc",                      &["run", "--proc", "meminfo,vmstat"]),
+    // Per-process /proc views: two live processes sharing 256 pages after fork; then every process exited.
+    ok("run-fork-alive-proc",                &["run", FORK_ALIVE, "--proc", "status,smaps,smaps_rollup"]),
+    ok("run-fork-alive-proc-pid",            &["run", FORK_ALIVE, "--proc", "status:2,smaps_rollup:1,status:9"]),
+    ok("run-example-fork-proc",              &["run", "examples/fork.toml", "--proc", "status,smaps"]),
     // Translations: the linear seed table (a resident page and a swapped one) and x86-64's four levels.
     ok("translate-fork-cow",                 &["translate", "--scenario", "examples/cow.toml", "--pid", "2", "--access", "write", "0x7ffff7eef000", "0x7ffff7ef0000"]),
     ok("translate-fork-parent",              &["translate", "--scenario", "examples/cow.toml", "--pid", "1", "0x7ffff7ef0000"]),

@@ -80,7 +80,7 @@ pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Res
         };
         pb.finish_and_clear();
         result?;
-        (m.report(), output::proc_views(&a.machine.proc, &m.meminfo(), &m.vmstat()))
+        (m.report(), output::proc_views(&a.machine.proc, |v| m.proc_files(v)))
     });
     let (report, views) = report;
     let mut out = std::io::stdout().lock();

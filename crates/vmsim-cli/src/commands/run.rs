@@ -36,7 +36,7 @@ pub fn run(path: Option<&Path>, demo: Option<&str>, opts: &MachineOpts) -> Resul
     let mut machine = AnyMachine::new(&cfg)?;
     let (report, views) = with_machine!(&mut machine, m => {
         m.run_scenario(&shown, &text, &scenario)?;
-        (m.report(), output::proc_views(&opts.proc, &m.meminfo(), &m.vmstat()))
+        (m.report(), output::proc_views(&opts.proc, |v| m.proc_files(v)))
     });
     let mut out = std::io::stdout().lock();
     if opts.json {

@@ -3,17 +3,16 @@
 use anyhow::Result;
 use std::io::Write;
 use vmsim::config::SimConfig;
+use vmsim::procfs::ProcFile;
 use vmsim::sim::Report;
 
-/// The requested /proc views, each under a `==> /proc/NAME <==` header.
-pub fn proc_views(views: &[crate::args::ProcView], meminfo: &str, vmstat: &str) -> String {
+/// The requested /proc views, each file under a `==> /proc/NAME <==` header (`show` lists the files of a view).
+pub fn proc_views(views: &[ProcFile], show: impl Fn(ProcFile) -> Vec<(String, String)>) -> String {
     let mut s = String::new();
-    for v in views {
-        let (name, body) = match v {
-            crate::args::ProcView::Meminfo => ("meminfo", meminfo),
-            crate::args::ProcView::Vmstat => ("vmstat", vmstat),
-        };
-        s.push_str(&format!("\n==> /proc/{name} <==\n{body}"));
+    for &v in views {
+        for (path, body) in show(v) {
+            s.push_str(&format!("\n==> {path} <==\n{body}"));
+        }
     }
     s
 }
