@@ -999,7 +999,14 @@ impl<M: PagingMode> Machine<M> {
             .map(|pid| {
                 let body = match (k.task(pid), k.mm_of(pid)) {
                     (None, _) => format!("(no process {})\n", pid.0),
-                    (Some(t), None) => format!("(process {} ({}) has exited: no address space)\n", pid.0, t.name),
+                    (Some(t), None) => {
+                        let how = match t.state {
+                            TaskState::Segv(_) => "was killed by SIGSEGV",
+                            TaskState::OutOfMemory => "was killed (out of memory)",
+                            TaskState::Exited | TaskState::Running => "has exited",
+                        };
+                        format!("(process {} ({}) {how}: no address space)\n", pid.0, t.name)
+                    }
                     (Some(_), Some(mm)) => match f {
                         ProcFile::Status(_) => self.proc_status(pid, mm),
                         ProcFile::Smaps(_) => self.proc_smaps(mm, false),
