@@ -807,6 +807,8 @@ impl<M: PagingMode> Machine<M> {
                 l1d: tlb.l1d,
                 l1i: tlb.l1i,
                 stlb: tlb.stlb,
+                flushed_entries: k.events.tlb_entries_flushed,
+                shootdown_ipis: k.events.tlb_shootdown_ipis,
             },
             walks: WalkReport { count: walks.count, memory_refs: walks.memory_refs, psc_hits: walks.psc_hits },
             faults: FaultStats {

@@ -45,6 +45,10 @@ pub struct TlbReport {
     pub l1i: TlbLevelStats,
     /// Unified second-level TLB.
     pub stlb: TlbLevelStats,
+    /// TLB entries the kernel's flushes dropped, over all CPUs and levels.
+    pub flushed_entries: u64,
+    /// TLB-shootdown IPIs sent to other CPUs (0 on one CPU).
+    pub shootdown_ipis: u64,
 }
 
 /// `walks`.
