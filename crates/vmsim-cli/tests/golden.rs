@@ -98,6 +98,7 @@ const CASES: &[Case] = &[
     // Text reports.
     ok("run-demo-text",                      &["run"]),
     ok("run-demo-proc",                      &["run", "--proc", "meminfo,vmstat"]),
+    ok("run-demo-json-proc",                 &["run", "--json", "--proc", "meminfo,vmstat"]),
     // Per-process /proc views: two live processes sharing 256 pages after fork; then every process exited.
     ok("run-fork-alive-proc",                &["run", FORK_ALIVE, "--proc", "status,smaps,smaps_rollup"]),
     ok("run-fork-alive-proc-pid",            &["run", FORK_ALIVE, "--proc", "status:2,smaps_rollup:1,status:9"]),

@@ -84,8 +84,9 @@ pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Res
     });
     let (report, views) = report;
     let mut out = std::io::stdout().lock();
-    if a.machine.json {
-        output::json(&mut out, &report)?;
+    let json = a.machine.json;
+    if json {
+        output::json_with_views(&mut out, &report, &views)?;
     } else {
         let title = format!(
             "replay of {} ({} format)",
@@ -94,7 +95,9 @@ pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Res
         );
         output::text(&mut out, &report, &cfg, Some(&title))?;
     }
-    std::io::Write::write_all(&mut out, views.as_bytes())?;
+    if !json {
+        std::io::Write::write_all(&mut out, output::views_text(&views).as_bytes())?;
+    }
     Ok(())
 }
 

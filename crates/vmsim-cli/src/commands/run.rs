@@ -39,11 +39,14 @@ pub fn run(path: Option<&Path>, demo: Option<&str>, opts: &MachineOpts) -> Resul
         (m.report(), output::proc_views(&opts.proc, |v| m.proc_files(v)))
     });
     let mut out = std::io::stdout().lock();
-    if opts.json {
-        output::json(&mut out, &report)?;
+    let json = opts.json;
+    if json {
+        output::json_with_views(&mut out, &report, &views)?;
     } else {
         output::text(&mut out, &report, &cfg, scenario.description.as_deref())?;
     }
-    std::io::Write::write_all(&mut out, views.as_bytes())?;
+    if !json {
+        std::io::Write::write_all(&mut out, output::views_text(&views).as_bytes())?;
+    }
     Ok(())
 }

@@ -7,14 +7,35 @@ use vmsim::procfs::ProcFile;
 use vmsim::sim::Report;
 
 /// The requested /proc views, each file under a `==> /proc/NAME <==` header (`show` lists the files of a view).
-pub fn proc_views(views: &[ProcFile], show: impl Fn(ProcFile) -> Vec<(String, String)>) -> String {
-    let mut s = String::new();
-    for &v in views {
-        for (path, body) in show(v) {
-            s.push_str(&format!("\n==> {path} <==\n{body}"));
-        }
+pub fn proc_views(views: &[ProcFile], show: impl Fn(ProcFile) -> Vec<(String, String)>) -> Vec<(String, String)> {
+    views.iter().flat_map(|&v| show(v)).collect()
+}
+
+/// The views as text after a report: `==> /proc/meminfo <==` and the file, like `head` prints several files.
+pub fn views_text(views: &[(String, String)]) -> String {
+    views.iter().map(|(path, body)| format!("\n==> {path} <==\n{body}")).collect()
+}
+
+/// The report as JSON and, when /proc views were asked for, the views inside the same object as `"proc": [{"path":
+/// "/proc/meminfo", "text": "..."}, ...]` (after every report key, in the order asked), so the output stays one
+/// valid JSON document.
+pub fn json_with_views(out: &mut impl Write, r: &impl serde::Serialize, views: &[(String, String)]) -> Result<()> {
+    #[derive(serde::Serialize)]
+    struct View<'a> {
+        path: &'a str,
+        text: &'a str,
     }
-    s
+    #[derive(serde::Serialize)]
+    struct WithViews<'a, T: serde::Serialize> {
+        #[serde(flatten)]
+        report: &'a T,
+        proc: Vec<View<'a>>,
+    }
+    if views.is_empty() {
+        return json(out, r);
+    }
+    let proc = views.iter().map(|(path, text)| View { path, text }).collect();
+    json(out, &WithViews { report: r, proc })
 }
 
 /// The stable JSON stats object (docs/stats.md), pretty-printed, with a trailing newline.
