@@ -58,7 +58,8 @@ pub enum Command {
     Run {
         /// Scenario file. Omit to run the built-in demo (examples/demo.toml).
         scenario: Option<PathBuf>,
-        /// Run an embedded demo instead: paging (the default demo), fork (fork and copy-on-write), multicpu (TLB
+        /// Run an embedded demo instead: paging (the default demo), fork (fork and copy-on-write), shared
+        /// (MAP_SHARED vs MAP_PRIVATE across fork), multicpu (TLB
         /// shootdowns between two CPUs), seed (the seed note's page table).
         #[arg(long, value_name = "NAME")]
         demo: Option<String>,

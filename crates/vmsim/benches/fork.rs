@@ -31,6 +31,7 @@ fn bench(c: &mut Criterion) {
             prot: VmFlags::READ | VmFlags::WRITE,
             fixed: false,
             grows_down: false,
+            shared: false,
             name: None,
         };
         let base = k.mmap(pid, &args).expect("mmap");

@@ -32,6 +32,7 @@ fn machine(pages: u64) -> (K, vmsim::kernel::task::Pid, VirtAddr) {
         prot: VmFlags::READ | VmFlags::WRITE,
         fixed: false,
         grows_down: false,
+        shared: false,
         name: None,
     };
     let base = k.mmap(pid, &args).unwrap();
@@ -92,6 +93,7 @@ fn bench(c: &mut Criterion) {
         prot: VmFlags::READ | VmFlags::WRITE,
         fixed: false,
         grows_down: false,
+        shared: false,
         name: None,
     };
     g.bench_function("minor_fault_write_x256", |b| {

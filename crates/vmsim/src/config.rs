@@ -314,6 +314,9 @@ pub enum Step {
         /// `MAP_GROWSDOWN`.
         #[serde(default)]
         grows_down: bool,
+        /// `MAP_SHARED` (anonymous shared memory, shmem): forked children share the pages instead of copying them.
+        #[serde(default)]
+        shared: bool,
     },
     /// `munmap(addr, len)`.
     Munmap {

@@ -512,7 +512,7 @@ impl<M: PagingMode> Machine<M> {
     fn run_step(&mut self, pid: Pid, step: &Step) -> Result<StepDone, StepErrorKind> {
         let prot = |s: &str| VmFlags::from_prot(s).ok_or_else(|| StepErrorKind::BadProt(s.to_string()));
         match step {
-            Step::Mmap { name, addr, len, prot: p, fixed, grows_down } => {
+            Step::Mmap { name, addr, len, prot: p, fixed, grows_down, shared } => {
                 let addr = addr.as_ref().map(|a| self.resolve(pid, a)).transpose()?;
                 let args = MmapArgs {
                     addr,
@@ -520,6 +520,7 @@ impl<M: PagingMode> Machine<M> {
                     prot: prot(p)?,
                     fixed: *fixed,
                     grows_down: *grows_down,
+                    shared: *shared,
                     name: name.clone(),
                 };
                 match self.kernel.mmap(pid, &args) {
@@ -872,7 +873,7 @@ impl<M: PagingMode> Machine<M> {
                     state,
                     min_flt: p.counters.min_flt,
                     maj_flt: p.counters.maj_flt,
-                    rss_pages: c.anon_pages,
+                    rss_pages: c.anon_pages + c.shmem_pages,
                     hwm_pages: c.hiwater_rss,
                     swap_pages: c.swap_ents,
                     pgtable_frames: c.pgtable_frames,
@@ -1046,10 +1047,10 @@ impl<M: PagingMode> Machine<M> {
             vm_size: total_vm,
             vm_lck: 0,
             vm_pin: 0,
-            vm_hwm: c.hiwater_rss.max(c.anon_pages),
+            vm_hwm: c.hiwater_rss.max(c.anon_pages + c.shmem_pages),
             rss_anon: c.anon_pages,
             rss_file: 0,
-            rss_shmem: 0,
+            rss_shmem: c.shmem_pages,
             vm_data: pages_where(F::WRITE | F::SHARED | F::GROWSDOWN, F::WRITE),
             vm_stk: pages_where(F::GROWSDOWN, F::GROWSDOWN),
             // No executable is loaded (start_code == end_code), so every exec mapping counts as VmLib.

@@ -27,7 +27,13 @@ enum Op {
     Thread(u8),
     Exit(u8),
     DontNeed(u8, u64, u64),
+    SharedWrite(u8, u64, u8),
+    SharedRead(u8, u64),
+    SharedDontNeed(u8, u64),
 }
+
+/// Pages of the shared anonymous (MAP_SHARED) region every task inherits from the first.
+const SHARED_PAGES: u64 = 16;
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
     let t = 0u8..MAX_TASKS;
@@ -38,7 +44,10 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
         2 => t.clone().prop_map(Op::Fork),
         1 => t.clone().prop_map(Op::Thread),
         1 => t.clone().prop_map(Op::Exit),
-        1 => (t, p, 1u64..6).prop_map(|(t, p, n)| Op::DontNeed(t, p, n)),
+        1 => (t.clone(), p, 1u64..6).prop_map(|(t, p, n)| Op::DontNeed(t, p, n)),
+        3 => (t.clone(), 0..SHARED_PAGES, any::<u8>()).prop_map(|(t, p, v)| Op::SharedWrite(t, p, v)),
+        3 => (t.clone(), 0..SHARED_PAGES).prop_map(|(t, p)| Op::SharedRead(t, p)),
+        1 => (t, 0..SHARED_PAGES).prop_map(|(t, p)| Op::SharedDontNeed(t, p)),
     ];
     proptest::collection::vec(op, 1..250)
 }
@@ -78,9 +87,15 @@ fn check(ops: Vec<Op>, policy: PolicyKind, exact: bool) -> Result<(), TestCaseEr
         prot: VmFlags::READ | VmFlags::WRITE,
         fixed: false,
         grows_down: false,
+        shared: false,
         name: None,
     };
     let base = k.mmap(first, &args).unwrap();
+    let shared_args = MmapArgs { len: SHARED_PAGES * PAGE_SIZE, shared: true, ..args.clone() };
+    let shared_base = k.mmap(first, &shared_args).unwrap();
+    let sva = |p: u64| VirtAddr::new(shared_base.raw() + p * PAGE_SIZE);
+    // One model for the shared region: every task descends from the first, so all map the same object.
+    let mut shared: BTreeMap<u64, [u8; 8]> = BTreeMap::new();
     let va = |p: u64| VirtAddr::new(base.raw() + p * PAGE_SIZE);
     let mut spaces: Vec<BTreeMap<u64, [u8; 8]>> = vec![BTreeMap::new()];
     let mut live = vec![Live { pid: first, space: 0 }];
@@ -128,12 +143,35 @@ fn check(ops: Vec<Op>, policy: PolicyKind, exact: bool) -> Result<(), TestCaseEr
                     spaces[l.space].remove(&q);
                 }
             }
+            Op::SharedWrite(t, p, v) => {
+                let l = &live[pick(t, live.len())];
+                let r = k.write_user(l.pid, sva(p), &contents(v, p));
+                prop_assert!(matches!(r, AccessResult::Ok(_)), "op {i}: shared write: {r:?}");
+                shared.insert(p, contents(v, p));
+            }
+            Op::SharedRead(t, p) => {
+                let l = &live[pick(t, live.len())];
+                let mut buf = [0u8; 8];
+                let r = k.read_user(l.pid, sva(p), &mut buf);
+                prop_assert!(matches!(r, AccessResult::Ok(_)), "op {i}: shared read: {r:?}");
+                prop_assert_eq!(buf, shared.get(&p).copied().unwrap_or([0; 8]), "op {}: shared page {}", i, p);
+            }
+            Op::SharedDontNeed(t, p) => {
+                // MADV_DONTNEED on shared memory drops the mapping, not the contents.
+                let l = &live[pick(t, live.len())];
+                k.madvise(l.pid, sva(p), PAGE_SIZE, "dontneed").unwrap();
+            }
             _ => {}
         }
     }
     for l in &live {
         for p in 0..PAGES {
             read(&mut k, l, p, &spaces, usize::MAX)?;
+        }
+        for p in 0..SHARED_PAGES {
+            let mut buf = [0u8; 8];
+            prop_assert!(matches!(k.read_user(l.pid, sva(p), &mut buf), AccessResult::Ok(_)));
+            prop_assert_eq!(buf, shared.get(&p).copied().unwrap_or([0; 8]), "end: shared page {}", p);
         }
     }
     prop_assert_eq!(k.events.verify_failures, 0);

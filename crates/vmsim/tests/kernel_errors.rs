@@ -18,6 +18,7 @@ fn args(addr: Option<u64>, len: u64, fixed: bool) -> MmapArgs {
         prot: VmFlags::READ | VmFlags::WRITE,
         fixed,
         grows_down: false,
+        shared: false,
         name: None,
     }
 }

@@ -27,6 +27,7 @@ fn anon(k: &mut K, pid: Pid, pages: u64, prot: &str) -> VirtAddr {
         prot: VmFlags::from_prot(prot).unwrap(),
         fixed: false,
         grows_down: false,
+        shared: false,
         name: None,
     };
     k.mmap(pid, &args).unwrap()
@@ -145,6 +146,7 @@ fn stack_setup(prev_gap: u64) -> (K, Pid, VirtAddr) {
         prot: VmFlags::READ | VmFlags::WRITE,
         fixed: true,
         grows_down: false,
+        shared: false,
         name: None,
     };
     k.mmap(pid, &args).unwrap();

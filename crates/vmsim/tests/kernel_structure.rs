@@ -30,6 +30,7 @@ fn region(k: &mut K, pid: Pid, pages: u64) -> VirtAddr {
         prot: VmFlags::READ | VmFlags::WRITE,
         fixed: false,
         grows_down: false,
+        shared: false,
         name: None,
     };
     k.mmap(pid, &args).unwrap()

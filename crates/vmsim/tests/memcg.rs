@@ -27,6 +27,7 @@ fn fill(k: &mut K, pid: Pid, pages: u64) -> Vec<AccessResult> {
         prot: VmFlags::READ | VmFlags::WRITE,
         fixed: false,
         grows_down: false,
+        shared: false,
         name: None,
     };
     let base = k.mmap(pid, &args).unwrap();
@@ -86,6 +87,7 @@ fn region(k: &mut K, pid: Pid, pages: u64) -> VirtAddr {
         prot: VmFlags::READ | VmFlags::WRITE,
         fixed: false,
         grows_down: false,
+        shared: false,
         name: None,
     };
     k.mmap(pid, &args).unwrap()

@@ -55,6 +55,7 @@ fn swap_file_holds_the_swapped_out_pages() {
         prot: VmFlags::READ | VmFlags::WRITE,
         fixed: false,
         grows_down: false,
+        shared: false,
         name: None,
     };
     let base = k.mmap(pid, &args).unwrap();

@@ -36,6 +36,7 @@ fn region(k: &mut Kernel<X86FourLevel>, pid: Pid, pages: u64) -> VirtAddr {
         prot: VmFlags::READ | VmFlags::WRITE,
         fixed: false,
         grows_down: false,
+        shared: false,
         name: None,
     };
     k.mmap(pid, &args).unwrap()

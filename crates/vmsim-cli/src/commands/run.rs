@@ -15,6 +15,7 @@ pub const DEMO: &str = include_str!("../../../../examples/demo.toml");
 pub const DEMOS: &[(&str, &str)] = &[
     ("paging", DEMO),
     ("fork", include_str!("../../../../examples/fork.toml")),
+    ("shared", include_str!("../../../../examples/shared.toml")),
     ("multicpu", include_str!("../../../../examples/multicpu.toml")),
     ("seed", include_str!("../../../../examples/seed.toml")),
 ];

@@ -132,6 +132,9 @@ impl<M: PagingMode> Kernel<M> {
         let prot = vma_flags.page_prot();
         let rmap_entry = slot.rmap_entry();
 
+        if pte.is_none() && vma_flags.contains(VmFlags::SHARED) {
+            return self.do_shmem_fault(pid, slot, va, access, prot);
+        }
         if pte.is_none() {
             // do_anonymous_page(): a read maps the shared zero page read-only (no RSS, no allocation) …
             if access != Access::Write && self.cfg.zero_page {
@@ -161,6 +164,13 @@ impl<M: PagingMode> Kernel<M> {
         }
         if pte.swap_entry().is_some() {
             return self.do_swap_page(pid, va, slot, pte, access, vma_flags);
+        }
+        if pte.is_present()
+            && access == Access::Write
+            && !pte.perms().contains(Perms::WRITE)
+            && vma_flags.contains(VmFlags::SHARED)
+        {
+            return self.shmem_wp(slot, pte);
         }
         if pte.is_present() && access == Access::Write && !pte.perms().contains(Perms::WRITE) {
             return self.do_wp_page(pid, slot, pte, rmap_entry);

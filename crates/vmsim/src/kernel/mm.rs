@@ -17,6 +17,8 @@ pub struct MmCounters {
     pub anon_pages: u64,
     /// `MM_SWAPENTS`: swap entries in the page tables.
     pub swap_ents: u64,
+    /// `MM_SHMEMPAGES`: resident shared-memory pages mapped (RssShmem).
+    pub shmem_pages: u64,
     /// Page-table frames of this mm (`mm_pgtables_bytes / PAGE_SIZE`).
     pub pgtable_frames: u64,
     /// Peak `anon_pages` (`hiwater_rss`, VmHWM, in pages).
@@ -72,7 +74,7 @@ impl Mm {
     /// Count `delta` resident anonymous pages, keeping the high-water mark.
     pub fn add_anon(&mut self, delta: i64) {
         self.counters.anon_pages = self.counters.anon_pages.saturating_add_signed(delta);
-        self.counters.hiwater_rss = self.counters.hiwater_rss.max(self.counters.anon_pages);
+        self.counters.hiwater_rss = self.counters.hiwater_rss.max(self.counters.anon_pages + self.counters.shmem_pages);
     }
 }
 

@@ -28,6 +28,9 @@ pub struct MmapArgs {
     pub fixed: bool,
     /// `MAP_GROWSDOWN`.
     pub grows_down: bool,
+    /// `MAP_SHARED` (with `MAP_ANONYMOUS`: shmem): the pages are shared with every process that inherits the
+    /// mapping through fork, never copied on write.
+    pub shared: bool,
     /// A name for reports.
     pub name: Option<String>,
 }
@@ -96,7 +99,14 @@ impl<M: PagingMode> Kernel<M> {
         if args.grows_down {
             flags |= VmFlags::GROWSDOWN;
         }
-        let vma = Vma { start, end, flags, kind: VmaKind::Anon, name: args.name.clone(), anon_vma: false };
+        let kind = if args.shared {
+            flags |= VmFlags::SHARED;
+            flags -= VmFlags::ACCOUNT; // shmem is charged to the object, not as a private writable mapping
+            VmaKind::Shmem { inode: self.shmem.create(), base: start }
+        } else {
+            VmaKind::Anon
+        };
+        let vma = Vma { start, end, flags, kind, name: args.name.clone(), anon_vma: false };
         let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(SysOp::Mmap, args.addr))?;
         mm.vmas.insert(vma).map_err(|o| err(Errno::NoMem, Cause::VmaOverlap(o)))?;
         mm.update_hiwater_vm();
@@ -148,6 +158,9 @@ impl<M: PagingMode> Kernel<M> {
             }
         }
         self.finish(batch);
+        if removed.iter().any(|v| matches!(v.kind, VmaKind::Shmem { .. })) {
+            self.shmem_release_unused();
+        }
         Ok(())
     }
 

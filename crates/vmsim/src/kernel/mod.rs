@@ -17,6 +17,7 @@ pub mod memcontrol;
 pub mod mm;
 pub mod mmap;
 pub mod pgtable;
+pub mod shmem;
 pub mod signal;
 pub mod swapin;
 pub mod task;
@@ -226,6 +227,8 @@ pub struct Kernel<M: PagingMode> {
     pub next_use: NextUse,
     /// Memory groups with a `memory.max`, by id (the root group, id 0, has no entry).
     pub memcgs: BTreeMap<MemcgId, memcontrol::MemCgroup>,
+    /// Shared anonymous memory objects (shmem page caches).
+    pub shmem: shmem::ShmemObjects,
     /// Simulated time.
     pub clock: clock::SimClock,
     /// Kernel threads (kswapd).
@@ -323,6 +326,7 @@ impl<M: PagingMode> Kernel<M> {
             reclaim,
             next_use: NextUse::NEVER,
             memcgs: BTreeMap::new(),
+            shmem: shmem::ShmemObjects::default(),
             clock: clock::SimClock::new(cfg_rates),
             kthreads: kthread::Kthreads::default(),
             zero_pfn,
@@ -743,6 +747,7 @@ impl<M: PagingMode> Kernel<M> {
         self.page_table_frames -= freed;
         mm.counters.pgtable_frames = 0;
         self.cpus.drop_mm(mm_id);
+        self.shmem_release_unused();
         Some(mm.counters)
     }
 
@@ -827,8 +832,10 @@ impl<M: PagingMode> Kernel<M> {
                 let pfn = pte.pfn();
                 if pfn != self.zero_pfn {
                     rmap::remove(&mut self.mem, pfn, slot.rmap_entry());
+                    let shmem = matches!(self.mem.meta(pfn).mapping, crate::phys::frame_meta::Mapping::Shmem { .. });
                     if let Some(mm) = self.mms.get_mut(mm_id) {
-                        mm.counters.anon_pages = mm.counters.anon_pages.saturating_sub(1);
+                        let c = if shmem { &mut mm.counters.shmem_pages } else { &mut mm.counters.anon_pages };
+                        *c = c.saturating_sub(1);
                     }
                     self.put_page(pfn);
                 }

@@ -93,6 +93,14 @@ pub enum VmaKind {
     Stack,
     /// The implicit mapping of trace replay: every page a trace touches is legal.
     Trace,
+    /// Anonymous shared memory (`MAP_SHARED|MAP_ANONYMOUS`): a shmem object; page `i` of the object is mapped at
+    /// `base + i * PAGE_SIZE` (`base` is where the mapping was created, so it survives splits).
+    Shmem {
+        /// The shmem object.
+        inode: crate::phys::frame_meta::InodeId,
+        /// Address of the object's page 0 in this mapping.
+        base: VirtAddr,
+    },
 }
 
 /// One VMA: the half-open range `[start, end)`.

@@ -447,6 +447,7 @@ mod tests {
             prot: VmFlags::READ | VmFlags::WRITE,
             fixed: false,
             grows_down: false,
+            shared: false,
             name: None,
         };
         k.mmap(pid, &args).unwrap()
