@@ -359,6 +359,43 @@ static void round_of_experiments(int round) {
     unmap_isolated(r, LARGE_LEN);
 }
 
+/* A MAP_SHARED|MAP_ANONYMOUS (shmem) region of len bytes at a 64 KiB-aligned address, so fault-around windows
+ * (fault_around_bytes = 64 KiB, aligned) are the same on every run; *reserve is what to munmap afterwards. */
+static char *map_shared_aligned(unsigned long len, char **reserve) {
+    unsigned long align = 64 << 10;
+    char *res = mmap(NULL, len + align + 2 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (res == MAP_FAILED)
+        die("mmap(reserve)");
+    char *want = (char *)(((unsigned long)res + PAGE + align - 1) & ~(align - 1));
+    char *p = mmap(want, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (p != want)
+        die("mmap(MAP_SHARED|MAP_FIXED)");
+    if (madvise(p, len, MADV_NOHUGEPAGE) != 0)
+        die("madvise(MADV_NOHUGEPAGE)");
+    *reserve = res;
+    return p;
+}
+
+static void shared_experiments(int round) {
+    /* shared_child_write: a MAP_SHARED anonymous region (a shmem object), never touched by the parent, forked;
+     * the child writes its 256 pages. fork copies no PTE of a shared VMA (no anon_vma: vma_needs_copy is false);
+     * each write faults: shmem_fault -> shmem_get_folio allocates the page into the object's cache. Expected 256.
+     * shared_parent_read: the parent, after reaping the child, reads the region: the pages are in the cache, so
+     * do_read_fault -> do_fault_around -> filemap_map_pages maps the 16 cached pages of each aligned 64 KiB window
+     * at once. Expected 256 / 16 = 16.
+     * shared_parent_write_after_read: then the parent writes: a shared writable VMA's vm_page_prot is PAGE_SHARED
+     * (shmem needs no write notification), so the PTEs were installed writable and the writes do not fault.
+     * Expected 0. */
+    char *reserve;
+    char *r = map_shared_aligned(LEN, &reserve);
+    pfns(r, pfn_before);
+    CHILD_PHASE(round, "shared_child_write", r, NPAGES, write_range(r, LEN));
+    PARENT_PHASE(round, "shared_parent_read", r, NPAGES, read_range(r, LEN));
+    PARENT_PHASE(round, "shared_parent_write_after_read", r, NPAGES, write_range(r, LEN));
+    if (munmap(reserve, LEN + (64 << 10) + 2 * PAGE) != 0)
+        die("munmap");
+}
+
 static void sysfs_line(const char *path, char *out, size_t n) {
     FILE *f = fopen(path, "r");
     if (!f || !fgets(out, (int)n, f)) {
@@ -394,7 +431,9 @@ int main(int argc, char **argv) {
            rounds);
     fflush(stdout);
 
-    for (int r = 0; r <= rounds; r++)
+    for (int r = 0; r <= rounds; r++) {
         round_of_experiments(r);
+        shared_experiments(r);
+    }
     return 0;
 }

@@ -7,8 +7,9 @@
 //! seen by all. fork does not copy the PTEs of a shared mapping (it has no `anon_vma`): the child faults the pages
 //! in from the object. A read fault maps the page read-only and also maps, read-only, the other pages of the object
 //! already in its cache within the aligned `fault_around_bytes` window (64 KiB), clipped to the VMA and the page
-//! table (`do_fault_around` → `filemap_map_pages`); a write fault maps writable and dirty, and a write to a page
-//! mapped read-only by a read fault makes it writable in place (`wp_page_shared`). Unmapping (munmap, exit,
+//! table (`do_fault_around` → `filemap_map_pages`). In a writable shared VMA every mapping is writable from the
+//! start (`PAGE_SHARED`: shmem needs no write notification), so a write after a read does not fault; a write to a
+//! page mapped read-only (after `mprotect`) makes it writable in place (`wp_page_shared`). Unmapping (munmap, exit,
 //! MADV_DONTNEED) drops the mappings, not the contents: the object keeps its pages until no VMA uses it.
 //!
 //! Simplifies: shmem pages are unevictable (not on the LRU, never swapped: Linux swaps them through the shmem
@@ -115,6 +116,10 @@ impl<M: PagingMode> Kernel<M> {
         let Some(vma) = mm.vmas.find(va).cloned() else { return FaultOutcome::Oom };
         let VmaKind::Shmem { inode, base } = vma.kind else { return FaultOutcome::Oom };
         let index = (va.raw() - base.raw()) >> PAGE_SHIFT;
+        // A shared writable VMA's vm_page_prot is PAGE_SHARED (writable): shmem needs no write notification
+        // (`vma_wants_writenotify` is false), so even a read fault maps the page writable, and the first write
+        // sets the dirty bit without a fault. (A private mapping's PAGE_COPY is read-only: that is COW.)
+        let prot = if vma.flags.contains(super::vma::VmFlags::WRITE) { prot | Perms::WRITE } else { prot };
         let Some(pfn) = self.shmem_get_page(inode, index) else { return FaultOutcome::Oom };
         if access == Access::Write {
             let perms = prot | Perms::WRITE | Perms::ACCESSED | Perms::DIRTY;
