@@ -955,6 +955,7 @@ impl<M: PagingMode> Machine<M> {
             page_tables: k.page_table_frames,
             commit_limit,
             committed_as: 0,
+            shmem: k.shmem.pages(),
         }
         .render()
     }

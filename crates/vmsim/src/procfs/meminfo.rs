@@ -38,6 +38,9 @@ pub struct Meminfo {
     pub commit_limit: u64,
     /// Committed address space in pages.
     pub committed_as: u64,
+    /// `Shmem`: pages of shared anonymous memory objects (also counted in `Cached`, as Linux counts shmem in the
+    /// page cache; the model's shmem pages are unevictable, so also in `Unevictable`).
+    pub shmem: u64,
 }
 
 impl Meminfo {
@@ -49,7 +52,7 @@ impl Meminfo {
         line(&mut s, "MemFree", kb(self.mem_free));
         line(&mut s, "MemAvailable", kb(self.mem_available));
         line(&mut s, "Buffers", 0);
-        line(&mut s, "Cached", 0);
+        line(&mut s, "Cached", kb(self.shmem));
         line(&mut s, "SwapCached", kb(self.swap_cached));
         line(&mut s, "Active", kb(self.active_anon));
         line(&mut s, "Inactive", kb(self.inactive_anon));
@@ -57,7 +60,7 @@ impl Meminfo {
         line(&mut s, "Inactive(anon)", kb(self.inactive_anon));
         line(&mut s, "Active(file)", 0);
         line(&mut s, "Inactive(file)", 0);
-        line(&mut s, "Unevictable", 0);
+        line(&mut s, "Unevictable", kb(self.shmem));
         line(&mut s, "Mlocked", 0);
         line(&mut s, "SwapTotal", kb(self.swap_total));
         line(&mut s, "SwapFree", kb(self.swap_free));
@@ -65,7 +68,7 @@ impl Meminfo {
         line(&mut s, "Writeback", 0);
         line(&mut s, "AnonPages", kb(self.anon_pages));
         line(&mut s, "Mapped", 0);
-        line(&mut s, "Shmem", 0);
+        line(&mut s, "Shmem", kb(self.shmem));
         line(&mut s, "PageTables", kb(self.page_tables));
         line(&mut s, "CommitLimit", kb(self.commit_limit));
         line(&mut s, "Committed_AS", kb(self.committed_as));
