@@ -18,7 +18,7 @@
 use super::error::{Cause, Errno, SysError, SysOp};
 use super::mm::{Mm, MmCounters};
 use super::pgtable::{self, PteAllocError};
-use super::task::{Pid, Task, TaskCounters, TaskState};
+use super::task::{Pid, Task};
 use super::tlbflush::TlbFlush;
 use super::{Kernel, Layout};
 use crate::arch::{PagingMode, Perms, Pte};
@@ -80,20 +80,7 @@ impl<M: PagingMode> Kernel<M> {
         }
         // dup_mmap() ends with flush_tlb_mm(oldmm): the parent's writable translations are gone everywhere.
         self.flush(TlbFlush::mm(old_id));
-        let pid = self.alloc_pid();
-        self.add_task(Task {
-            pid,
-            tgid: pid,
-            name: name.to_string(),
-            mm: Some(new_id),
-            cpu: super::cpu::CpuId(0),
-            memcg,
-            counters: TaskCounters::default(),
-            state: TaskState::Running,
-            final_mm: MmCounters::default(),
-            parent: Some(parent),
-            reaped: false,
-        });
+        let pid = self.start_task(name, new_id, None, memcg, Some(parent));
         self.events.forks += 1;
         Ok(pid)
     }
@@ -189,20 +176,7 @@ impl<M: PagingMode> Kernel<M> {
         if let Some(mm) = self.mms.get_mut(mm_id) {
             mm.users += 1;
         }
-        let pid = self.alloc_pid();
-        self.add_task(Task {
-            pid,
-            tgid,
-            name: name.to_string(),
-            mm: Some(mm_id),
-            cpu: super::cpu::CpuId(0),
-            memcg,
-            counters: TaskCounters::default(),
-            state: TaskState::Running,
-            final_mm: MmCounters::default(),
-            parent: Some(parent),
-            reaped: false,
-        });
+        let pid = self.start_task(name, mm_id, Some(tgid), memcg, Some(parent));
         Ok(pid)
     }
 

@@ -74,6 +74,17 @@ impl Mm {
     /// Count `delta` resident anonymous pages, keeping the high-water mark.
     pub fn add_anon(&mut self, delta: i64) {
         self.counters.anon_pages = self.counters.anon_pages.saturating_add_signed(delta);
+        self.update_hiwater_rss();
+    }
+
+    /// Count one more resident shared-memory page (`MM_SHMEMPAGES`), keeping the high-water mark.
+    pub fn add_shmem(&mut self) {
+        self.counters.shmem_pages += 1;
+        self.update_hiwater_rss();
+    }
+
+    /// `update_hiwater_rss()`: the peak of anon + shmem RSS.
+    fn update_hiwater_rss(&mut self) {
         self.counters.hiwater_rss = self.counters.hiwater_rss.max(self.counters.anon_pages + self.counters.shmem_pages);
     }
 }

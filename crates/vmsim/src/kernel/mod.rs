@@ -349,23 +349,8 @@ impl<M: PagingMode> Kernel<M> {
     /// Create a process with an empty address space (`fork` + `exec` of an empty image). It runs on the CPUs in
     /// turn: the n-th task created on CPU n mod `cpus`.
     pub fn spawn(&mut self, name: &str, layout: &Layout) -> Result<Pid, KernelError> {
-        let pid = Pid(self.next_pid);
         let id = self.new_mm(layout).ok_or(KernelError::TooSmall(self.mem.frames()))?;
-        self.next_pid += 1;
-        self.add_task(Task {
-            pid,
-            tgid: pid,
-            name: name.to_string(),
-            mm: Some(id),
-            cpu: CpuId(0),
-            memcg: MemcgId::ROOT,
-            counters: TaskCounters::default(),
-            state: TaskState::Running,
-            final_mm: MmCounters::default(),
-            parent: None,
-            reaped: false,
-        });
-        Ok(pid)
+        Ok(self.start_task(name, id, None, MemcgId::ROOT, None))
     }
 
     /// A fresh address space laid out as `layout` says (`mm_alloc` + `setup_arg_pages`): a root table and, if
@@ -403,16 +388,35 @@ impl<M: PagingMode> Kernel<M> {
         Some(id)
     }
 
-    /// Add a task, placing it on the next CPU in turn (the n-th task on CPU n mod `cpus`).
-    pub(crate) fn add_task(&mut self, mut t: Task) {
-        t.cpu = CpuId(u16::try_from(self.tasks.len() % self.cpus.len()).unwrap_or(0));
-        self.tasks.insert(t.pid, t);
-    }
-
-    /// A new task id (`alloc_pid`).
-    pub(crate) fn alloc_pid(&mut self) -> Pid {
+    /// A new running task `name` in address space `mm` (`copy_process`): a fresh pid, the thread group of `tgid`
+    /// (its own when `None`), placed on the next CPU in turn (the n-th task on CPU n mod `cpus`). Returns its pid.
+    pub(crate) fn start_task(
+        &mut self,
+        name: &str,
+        mm: MmId,
+        tgid: Option<Pid>,
+        memcg: MemcgId,
+        parent: Option<Pid>,
+    ) -> Pid {
         let pid = Pid(self.next_pid);
         self.next_pid += 1;
+        let cpu = CpuId(u16::try_from(self.tasks.len() % self.cpus.len()).unwrap_or(0));
+        self.tasks.insert(
+            pid,
+            Task {
+                pid,
+                tgid: tgid.unwrap_or(pid),
+                name: name.to_string(),
+                mm: Some(mm),
+                cpu,
+                memcg,
+                counters: TaskCounters::default(),
+                state: TaskState::Running,
+                final_mm: MmCounters::default(),
+                parent,
+                reaped: false,
+            },
+        );
         pid
     }
 

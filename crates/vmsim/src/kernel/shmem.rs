@@ -96,8 +96,7 @@ impl<M: PagingMode> Kernel<M> {
         let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, M::Pte::leaf(pfn, perms, PageSizeKind::Size4K));
         self.flush(flush);
         if let Some(m) = self.mms.get_mut(mm) {
-            m.counters.shmem_pages += 1;
-            m.counters.hiwater_rss = m.counters.hiwater_rss.max(m.counters.anon_pages + m.counters.shmem_pages);
+            m.add_shmem();
         }
     }
 
@@ -166,6 +165,9 @@ impl<M: PagingMode> Kernel<M> {
     /// Free the objects no VMA of any live address space uses any more, with their pages (the last `fput` of the
     /// shmem file: `shmem_evict_inode` → `shmem_truncate_range`).
     pub(crate) fn shmem_release_unused(&mut self) {
+        if self.shmem.is_empty() {
+            return; // every exit and munmap calls this: no scan of the VMAs when there is no shared memory
+        }
         let used: std::collections::BTreeSet<InodeId> = self
             .mms
             .iter()

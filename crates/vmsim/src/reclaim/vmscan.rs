@@ -96,15 +96,26 @@ struct RmapReferenced<'a, M: PagingMode> {
     unresolved: u64,
 }
 
+impl<'a, M: PagingMode> RmapReferenced<'a, M> {
+    fn new(mem: &'a mut PhysMem, cpus: &'a mut Cpus<M>, mms: &'a MmArena) -> Self {
+        Self { mem, cpus, mms, ipis: 0, entries: 0, unresolved: 0 }
+    }
+}
+
+/// The leaf entry a reverse-map entry names: its mm's entry for the page, if the tables exist and the leaf is at
+/// the recorded level (a leaf at another level is not the recorded mapping).
+fn rmap_slot<M: PagingMode>(mem: &PhysMem, mms: &MmArena, e: RmapEntry) -> Option<PteSlot> {
+    let mm = mms.get(e.mm)?;
+    pgtable::lookup::<M>(mem, mm.pgd(), e.vpn.start()).filter(|s| s.size() == e.size)
+}
+
 impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
     fn test_and_clear_young(&mut self, pfn: Pfn) -> u32 {
         let mut young = 0;
         // A copy of the (usually inline, single-entry) map: clearing A bits writes to `mem`.
         let entries = self.mem.meta(pfn).rmap.clone();
         for e in entries.iter() {
-            // The leaf found must be at the recorded level, or it is not the recorded mapping.
-            let found = self.mms.get(e.mm).and_then(|mm| pgtable::lookup::<M>(self.mem, mm.pgd(), e.vpn.start()));
-            let Some(slot) = found.filter(|s| s.size() == e.size) else {
+            let Some(slot) = rmap_slot::<M>(self.mem, self.mms, e) else {
                 self.unresolved += 1;
                 continue;
             };
@@ -145,13 +156,12 @@ impl<M: PagingMode> Kernel<M> {
             .rmap
             .iter()
             .map(|e| {
-                let slot = self.mms.get(e.mm).and_then(|mm| pgtable::lookup::<M>(&self.mem, mm.pgd(), e.vpn.start()));
                 let maps = |s: PteSlot| {
                     let pte = s.read::<M>(&self.mem);
                     (pte.is_present() || pte.is_protnone()) && pte.pfn() == pfn
                 };
-                match slot {
-                    Some(s) if s.size() == e.size && maps(s) => Ok((e, s)),
+                match rmap_slot::<M>(&self.mem, &self.mms, e) {
+                    Some(s) if maps(s) => Ok((e, s)),
                     _ => Err(Unresolved { pfn, entry: e }),
                 }
             })
@@ -263,14 +273,7 @@ impl<M: PagingMode> Kernel<M> {
                 _ => &mut self.lru,
             };
             let (victim, scanned) = if lru.uses_accessed_bits() {
-                let mut refs = RmapReferenced::<M> {
-                    mem: &mut self.mem,
-                    cpus: &mut self.cpus,
-                    mms: &self.mms,
-                    ipis: 0,
-                    entries: 0,
-                    unresolved: 0,
-                };
+                let mut refs = RmapReferenced::<M>::new(&mut self.mem, &mut self.cpus, &self.mms);
                 let v = lru.victim_scanned(&mut refs);
                 self.events.tlb_shootdown_ipis += refs.ipis;
                 self.events.rmap_unresolved += refs.unresolved;
@@ -476,26 +479,12 @@ mod tests {
         let mut byte = [0u8];
         assert!(matches!(k.read_user(b, vb, &mut byte), crate::kernel::AccessResult::Ok(_)));
         assert_eq!(byte, [7]);
-        let mut refs = RmapReferenced::<X86FourLevel> {
-            mem: &mut k.mem,
-            cpus: &mut k.cpus,
-            mms: &k.mms,
-            ipis: 0,
-            entries: 0,
-            unresolved: 0,
-        };
+        let mut refs = RmapReferenced::<X86FourLevel>::new(&mut k.mem, &mut k.cpus, &k.mms);
         assert_eq!(refs.test_and_clear_young(pfn), 2, "young in a and in b");
         assert_eq!(refs.test_and_clear_young(pfn), 0, "both bits were cleared");
         assert_eq!(refs.unresolved, 0);
         assert!(matches!(k.read_user(b, vb, &mut byte), crate::kernel::AccessResult::Ok(_)));
-        let mut refs = RmapReferenced::<X86FourLevel> {
-            mem: &mut k.mem,
-            cpus: &mut k.cpus,
-            mms: &k.mms,
-            ipis: 0,
-            entries: 0,
-            unresolved: 0,
-        };
+        let mut refs = RmapReferenced::<X86FourLevel>::new(&mut k.mem, &mut k.cpus, &k.mms);
         assert_eq!(refs.test_and_clear_young(pfn), 1, "only b used it since");
     }
 }
