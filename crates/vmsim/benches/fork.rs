@@ -11,7 +11,6 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::Duration;
 use vmsim::arch::x86_64::X86FourLevel;
 use vmsim::kernel::mmap::MmapArgs;
-use vmsim::kernel::vma::VmFlags;
 use vmsim::kernel::{Kernel, KernelConfig, Layout};
 use vmsim::mmu::tlb::TlbConfig;
 use vmsim::mmu::Access;
@@ -25,15 +24,7 @@ fn bench(c: &mut Criterion) {
         let mut k = Kernel::<X86FourLevel>::new((4 << 30) / 4096, &TlbConfig::default(), KernelConfig::default())
             .expect("boot 4 GiB");
         let pid = k.spawn("parent", &Layout::default_for::<X86FourLevel>()).expect("spawn");
-        let args = MmapArgs {
-            addr: None,
-            len: pages * PAGE_SIZE,
-            prot: VmFlags::READ | VmFlags::WRITE,
-            fixed: false,
-            grows_down: false,
-            shared: false,
-            name: None,
-        };
+        let args = MmapArgs::anon_rw(pages * PAGE_SIZE);
         let base = k.mmap(pid, &args).expect("mmap");
         for i in 0..pages {
             k.access(pid, VirtAddr::new(base.raw() + i * PAGE_SIZE), Access::Write);

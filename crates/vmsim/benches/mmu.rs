@@ -15,7 +15,6 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use std::time::Duration;
 use vmsim::arch::x86_64::X86FourLevel;
 use vmsim::kernel::mmap::MmapArgs;
-use vmsim::kernel::vma::VmFlags;
 use vmsim::kernel::{Kernel, KernelConfig, Layout};
 use vmsim::mmu::tlb::TlbConfig;
 use vmsim::mmu::{Access, Mode, Outcome};
@@ -26,15 +25,7 @@ type K = Kernel<X86FourLevel>;
 fn machine(pages: u64) -> (K, vmsim::kernel::task::Pid, VirtAddr) {
     let mut k = K::new(1 << 18, &TlbConfig::default(), KernelConfig::default()).unwrap();
     let pid = k.spawn("bench", &Layout::default_for::<X86FourLevel>()).unwrap();
-    let args = MmapArgs {
-        addr: None,
-        len: pages * PAGE_SIZE,
-        prot: VmFlags::READ | VmFlags::WRITE,
-        fixed: false,
-        grows_down: false,
-        shared: false,
-        name: None,
-    };
+    let args = MmapArgs::anon_rw(pages * PAGE_SIZE);
     let base = k.mmap(pid, &args).unwrap();
     for i in 0..pages {
         k.access(pid, VirtAddr::new(base.raw() + i * PAGE_SIZE), Access::Write);
@@ -87,15 +78,7 @@ fn bench(c: &mut Criterion) {
     // the mmap before and the munmap after (which frees the pages and tables), per element = one fault.
     let (mut k, pid, _) = machine(1);
     g.throughput(Throughput::Elements(256));
-    let args = MmapArgs {
-        addr: None,
-        len: 256 * PAGE_SIZE,
-        prot: VmFlags::READ | VmFlags::WRITE,
-        fixed: false,
-        grows_down: false,
-        shared: false,
-        name: None,
-    };
+    let args = MmapArgs::anon_rw(256 * PAGE_SIZE);
     g.bench_function("minor_fault_write_x256", |b| {
         b.iter(|| {
             let base = k.mmap(pid, &args).unwrap();

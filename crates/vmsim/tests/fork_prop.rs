@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use vmsim::arch::x86_64::X86FourLevel;
 use vmsim::kernel::mmap::MmapArgs;
 use vmsim::kernel::task::Pid;
-use vmsim::kernel::vma::VmFlags;
 use vmsim::kernel::{AccessResult, Kernel, KernelConfig, Layout};
 use vmsim::mmu::tlb::TlbConfig;
 use vmsim::reclaim::PolicyKind;
@@ -81,15 +80,7 @@ fn check(ops: Vec<Op>, policy: PolicyKind, exact: bool) -> Result<(), TestCaseEr
     k.swap.add(&SwapDeviceConfig { priority: None, size_pages: Some(4096), file: None }).unwrap();
     let baseline = k.frames_used();
     let first = k.spawn("t0", &Layout::default_for::<X86FourLevel>()).unwrap();
-    let args = MmapArgs {
-        addr: None,
-        len: PAGES * PAGE_SIZE,
-        prot: VmFlags::READ | VmFlags::WRITE,
-        fixed: false,
-        grows_down: false,
-        shared: false,
-        name: None,
-    };
+    let args = MmapArgs::anon_rw(PAGES * PAGE_SIZE);
     let base = k.mmap(first, &args).unwrap();
     let shared_args = MmapArgs { len: SHARED_PAGES * PAGE_SIZE, shared: true, ..args.clone() };
     let shared_base = k.mmap(first, &shared_args).unwrap();

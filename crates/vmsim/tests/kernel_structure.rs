@@ -7,7 +7,6 @@ use vmsim::kernel::cpu::{CpuId, TLB_NR_DYN_ASIDS};
 use vmsim::kernel::kthread::KthreadKind;
 use vmsim::kernel::mmap::MmapArgs;
 use vmsim::kernel::task::Pid;
-use vmsim::kernel::vma::VmFlags;
 use vmsim::kernel::{AccessResult, Kernel, KernelConfig, Layout};
 use vmsim::mmu::tlb::TlbConfig;
 use vmsim::phys::rmap::{self, MmId, RmapEntry};
@@ -24,15 +23,7 @@ fn boot(frames: usize, cpus: usize) -> K {
 }
 
 fn region(k: &mut K, pid: Pid, pages: u64) -> VirtAddr {
-    let args = MmapArgs {
-        addr: None,
-        len: pages * PAGE_SIZE,
-        prot: VmFlags::READ | VmFlags::WRITE,
-        fixed: false,
-        grows_down: false,
-        shared: false,
-        name: None,
-    };
+    let args = MmapArgs::anon_rw(pages * PAGE_SIZE);
     k.mmap(pid, &args).unwrap()
 }
 

@@ -3,7 +3,6 @@
 use vmsim::arch::x86_64::X86FourLevel;
 use vmsim::kernel::mmap::MmapArgs;
 use vmsim::kernel::task::{Pid, TaskState};
-use vmsim::kernel::vma::VmFlags;
 use vmsim::kernel::{AccessResult, Kernel, KernelConfig, Layout};
 use vmsim::mmu::tlb::TlbConfig;
 use vmsim::swap::swapfile::SwapDeviceConfig;
@@ -21,15 +20,7 @@ fn boot(swap: bool) -> K {
 }
 
 fn fill(k: &mut K, pid: Pid, pages: u64) -> Vec<AccessResult> {
-    let args = MmapArgs {
-        addr: None,
-        len: pages * PAGE_SIZE,
-        prot: VmFlags::READ | VmFlags::WRITE,
-        fixed: false,
-        grows_down: false,
-        shared: false,
-        name: None,
-    };
+    let args = MmapArgs::anon_rw(pages * PAGE_SIZE);
     let base = k.mmap(pid, &args).unwrap();
     let mut out = Vec::new();
     for p in 0..pages {
@@ -81,15 +72,7 @@ fn without_swap_the_group_oom_killer_ends_the_process() {
 }
 
 fn region(k: &mut K, pid: Pid, pages: u64) -> VirtAddr {
-    let args = MmapArgs {
-        addr: None,
-        len: pages * PAGE_SIZE,
-        prot: VmFlags::READ | VmFlags::WRITE,
-        fixed: false,
-        grows_down: false,
-        shared: false,
-        name: None,
-    };
+    let args = MmapArgs::anon_rw(pages * PAGE_SIZE);
     k.mmap(pid, &args).unwrap()
 }
 

@@ -33,15 +33,7 @@ fn boot(frames: usize, policy: PolicyKind) -> (K, Pid) {
 }
 
 fn region(k: &mut K, pid: Pid, pages: u64) -> VirtAddr {
-    let args = MmapArgs {
-        addr: None,
-        len: pages * PAGE_SIZE,
-        prot: VmFlags::READ | VmFlags::WRITE,
-        fixed: false,
-        grows_down: false,
-        shared: false,
-        name: None,
-    };
+    let args = MmapArgs::anon_rw(pages * PAGE_SIZE);
     k.mmap(pid, &args).unwrap()
 }
 

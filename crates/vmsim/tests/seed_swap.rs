@@ -6,7 +6,6 @@ use vmsim::arch::x86_64::X86FourLevel;
 use vmsim::arch::Pte;
 use vmsim::config::Scenario;
 use vmsim::kernel::mmap::MmapArgs;
-use vmsim::kernel::vma::VmFlags;
 use vmsim::kernel::{AccessResult, Kernel, KernelConfig, Layout};
 use vmsim::mmu::tlb::TlbConfig;
 use vmsim::reclaim::PolicyKind;
@@ -49,15 +48,7 @@ fn swap_file_holds_the_swapped_out_pages() {
     k.swap.add(&SwapDeviceConfig { priority: None, size_pages: None, file: Some(file.clone()) }).unwrap();
     let pid = k.spawn("t", &Layout::default_for::<X86FourLevel>()).unwrap();
     let pages = 400u64;
-    let args = MmapArgs {
-        addr: None,
-        len: pages * PAGE_SIZE,
-        prot: VmFlags::READ | VmFlags::WRITE,
-        fixed: false,
-        grows_down: false,
-        shared: false,
-        name: None,
-    };
+    let args = MmapArgs::anon_rw(pages * PAGE_SIZE);
     let base = k.mmap(pid, &args).unwrap();
     let tag = |p: u64| format!("page {p:05} of the swap-file test").into_bytes();
     for p in 0..pages {

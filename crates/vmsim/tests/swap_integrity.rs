@@ -5,7 +5,6 @@
 use vmsim::arch::x86_64::X86FourLevel;
 use vmsim::kernel::mmap::MmapArgs;
 use vmsim::kernel::task::Pid;
-use vmsim::kernel::vma::VmFlags;
 use vmsim::kernel::{AccessResult, Kernel, KernelConfig, Layout};
 use vmsim::mmu::tlb::TlbConfig;
 use vmsim::mmu::Access;
@@ -30,15 +29,7 @@ fn boot<P: Policy>(frames: usize, exact: bool) -> (Kernel<X86FourLevel>, Pid) {
 }
 
 fn region(k: &mut Kernel<X86FourLevel>, pid: Pid, pages: u64) -> VirtAddr {
-    let args = MmapArgs {
-        addr: None,
-        len: pages * PAGE_SIZE,
-        prot: VmFlags::READ | VmFlags::WRITE,
-        fixed: false,
-        grows_down: false,
-        shared: false,
-        name: None,
-    };
+    let args = MmapArgs::anon_rw(pages * PAGE_SIZE);
     k.mmap(pid, &args).unwrap()
 }
 

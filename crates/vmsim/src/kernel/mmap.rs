@@ -35,6 +35,22 @@ pub struct MmapArgs {
     pub name: Option<String>,
 }
 
+impl MmapArgs {
+    /// `mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)`: the everyday private
+    /// anonymous read-write mapping, placed by the kernel.
+    pub fn anon_rw(len: u64) -> Self {
+        Self {
+            addr: None,
+            len,
+            prot: VmFlags::READ | VmFlags::WRITE,
+            fixed: false,
+            grows_down: false,
+            shared: false,
+            name: None,
+        }
+    }
+}
+
 /// `len` rounded up to whole pages: `EINVAL` for 0 (mm/mmap.c `do_mmap`: `if (!len) return -EINVAL`), `ENOMEM`
 /// when rounding wraps (`len = PAGE_ALIGN(len); if (!len) return -ENOMEM`).
 fn page_len(op: SysOp, addr: Option<VirtAddr>, len: u64) -> Result<u64, SysError> {

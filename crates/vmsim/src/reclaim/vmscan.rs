@@ -436,7 +436,6 @@ mod tests {
     use super::*;
     use crate::arch::x86_64::X86FourLevel;
     use crate::kernel::mmap::MmapArgs;
-    use crate::kernel::vma::VmFlags;
     use crate::kernel::{KernelConfig, Layout};
     use crate::mmu::tlb::TlbConfig;
     use crate::{VirtAddr, PAGE_SIZE};
@@ -444,15 +443,7 @@ mod tests {
     type K = Kernel<X86FourLevel>;
 
     fn one_page(k: &mut K, pid: Pid) -> VirtAddr {
-        let args = MmapArgs {
-            addr: None,
-            len: PAGE_SIZE,
-            prot: VmFlags::READ | VmFlags::WRITE,
-            fixed: false,
-            grows_down: false,
-            shared: false,
-            name: None,
-        };
+        let args = MmapArgs::anon_rw(PAGE_SIZE);
         k.mmap(pid, &args).unwrap()
     }
 
