@@ -66,6 +66,9 @@ pub enum StepErrorKind {
     /// A store step with both or neither of `text` and `hex`.
     #[error("store needs exactly one of text = \"...\" or hex = \"...\"")]
     StoreNeedsOneSource,
+    /// An expect step with both or neither of `text` and `hex`.
+    #[error("expect needs exactly one of text = \"...\" or hex = \"...\"")]
+    ExpectNeedsOneSource,
     /// `hex` with an odd number of digits (whitespace removed).
     #[error("hex {0:?} has an odd number of digits")]
     OddHexDigits(String),
@@ -566,11 +569,7 @@ impl<M: PagingMode> Machine<M> {
             }
             Step::Store { addr, text, hex } => {
                 let a = self.resolve(pid, addr)?;
-                let bytes = match (text, hex) {
-                    (Some(t), None) => t.as_bytes().to_vec(),
-                    (None, Some(h)) => parse_hex(h)?,
-                    _ => return Err(StepErrorKind::StoreNeedsOneSource),
-                };
+                let bytes = step_bytes(text, hex, StepErrorKind::StoreNeedsOneSource)?;
                 self.accesses.total += 1;
                 self.accesses.writes += 1;
                 self.accesses.translations += (bytes.len() as u64).div_ceil(PAGE_SIZE);
@@ -599,11 +598,7 @@ impl<M: PagingMode> Machine<M> {
             Step::Exit => self.kernel.exit(pid),
             Step::Expect { addr, text, hex } => {
                 let a = self.resolve(pid, addr)?;
-                let want = match (text, hex) {
-                    (Some(t), None) => t.as_bytes().to_vec(),
-                    (None, Some(h)) => parse_hex(h)?,
-                    _ => return Err(StepErrorKind::StoreNeedsOneSource),
-                };
+                let want = step_bytes(text, hex, StepErrorKind::ExpectNeedsOneSource)?;
                 let mut got = vec![0u8; want.len()];
                 self.accesses.total += 1;
                 self.accesses.reads += 1;
@@ -1183,6 +1178,19 @@ fn sum_mmu_stats<M: PagingMode>(
 }
 
 /// The bytes of a `hex = "..."` string (whitespace ignored).
+/// The bytes a store or expect step names: exactly one of `text` and `hex`, else `neither_or_both`.
+fn step_bytes(
+    text: &Option<String>,
+    hex: &Option<String>,
+    neither_or_both: StepErrorKind,
+) -> Result<Vec<u8>, StepErrorKind> {
+    match (text, hex) {
+        (Some(t), None) => Ok(t.as_bytes().to_vec()),
+        (None, Some(h)) => parse_hex(h),
+        _ => Err(neither_or_both),
+    }
+}
+
 fn parse_hex(h: &str) -> Result<Vec<u8>, StepErrorKind> {
     let digits: Vec<char> = h.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.len() % 2 != 0 {
@@ -1254,7 +1262,7 @@ mod tests {
     #[test]
     fn scenario_mistakes_are_typed() {
         type Case = (&'static str, fn(&StepErrorKind) -> bool, &'static str);
-        let cases: [Case; 10] = [
+        let cases: [Case; 11] = [
             (
                 "{ op = \"mmap\", len = 4096, prot = \"rq\" },",
                 |k| matches!(k, StepErrorKind::BadProt(p) if p == "rq"),
@@ -1294,6 +1302,11 @@ mod tests {
                 "{ op = \"store\", addr = \"buf\" },",
                 |k| matches!(k, StepErrorKind::StoreNeedsOneSource),
                 "store needs exactly one of text = \"...\" or hex = \"...\"",
+            ),
+            (
+                "{ op = \"expect\", addr = \"buf\", text = \"a\", hex = \"61\" },",
+                |k| matches!(k, StepErrorKind::ExpectNeedsOneSource),
+                "expect needs exactly one of text = \"...\" or hex = \"...\"",
             ),
             (
                 "{ op = \"pin\", page = 1 },",
