@@ -146,8 +146,13 @@ impl<M: PagingMode> Kernel<M> {
                 m.refcount += 1;
                 m.clear(PageFlags::ANON_EXCLUSIVE);
                 rmap::add(&mut self.mem, pfn, RmapEntry::pte(dst, va.vpn()));
+                let file = matches!(self.mem.meta(pfn).mapping, crate::phys::frame_meta::Mapping::File { .. });
                 if let Some(mm) = self.mms.get_mut(dst) {
-                    mm.add_anon(1);
+                    if file {
+                        mm.add_file(1); // a page-cache page of a private file mapping that also has COW copies
+                    } else {
+                        mm.add_anon(1);
+                    }
                 }
                 if cow && pte.perms().contains(Perms::WRITE) {
                     // ptep_set_wrprotect(src) and pte_wrprotect(child); the flush comes once, for the whole mm.

@@ -42,14 +42,11 @@ pub struct ShmemObject {
 #[derive(Debug, Default)]
 pub struct ShmemObjects {
     objs: BTreeMap<InodeId, ShmemObject>,
-    next: u32,
 }
 
 impl ShmemObjects {
     /// A new, empty object (`shmem_kernel_file_setup`).
-    pub fn create(&mut self) -> InodeId {
-        self.next += 1;
-        let id = InodeId(self.next);
+    pub fn create(&mut self, id: InodeId) -> InodeId {
         self.objs.insert(id, ShmemObject::default());
         id
     }
@@ -60,6 +57,10 @@ impl ShmemObjects {
     /// Pages held by every object (meminfo `Shmem`).
     pub fn pages(&self) -> u64 {
         self.objs.values().map(|o| o.pages.len() as u64).sum()
+    }
+    /// Every frame held by any object.
+    pub fn all_pages(&self) -> impl Iterator<Item = Pfn> + '_ {
+        self.objs.values().flat_map(|o| o.pages.values().copied())
     }
     /// Number of objects.
     pub fn len(&self) -> usize {

@@ -80,6 +80,18 @@ impl TwoList {
         self.links.on(slot(pfn)) != 0 && self.referenced[pfn.index()]
     }
 
+    /// Move `pfn` from the inactive to the active list (a refault found recent by mm/workingset.c: the folio is
+    /// added to the LRU already active, which Linux does not count in `pgactivate`). False if it was not inactive.
+    pub fn activate_refault(&mut self, pfn: Pfn) -> bool {
+        let i = slot(pfn);
+        if self.links.on(i) != INACTIVE {
+            return false;
+        }
+        self.inactive.unlink(&mut self.links, i);
+        self.active.push_front(&mut self.links, i);
+        true
+    }
+
     fn low(&self) -> bool {
         inactive_is_low(self.inactive.len() as u64, self.active.len() as u64)
     }
