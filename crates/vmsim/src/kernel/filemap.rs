@@ -8,7 +8,8 @@
 //!   in the page cache, up to date and not marked `PG_readahead`; then the faulting page is looked up. In the
 //!   cache: a minor fault (if it carries the readahead mark, the next window is read asynchronously). Not in the
 //!   cache: a **major** fault (`pgmajfault`), and mmap read-around reads `ra_pages` pages centred on it
-//!   (`ra_pages / 4` before the end marked `PG_readahead`), unless more than `MMAP_LOTSAMISS` faults missed.
+//!   (`ra_pages / 4` before the end marked `PG_readahead`), unless more than `MMAP_LOTSAMISS` faults missed; the
+//!   I/O makes the fault retry (`VM_FAULT_RETRY`), and the retry's fault-around maps the window just read.
 //! - **Write fault, private mapping** (`do_cow_fault`): the file page (read in if needed) is copied into a new
 //!   anonymous page, mapped writable; the file is never written.
 //! - **Write fault, shared mapping** (`do_shared_fault`): the page-cache page is mapped writable and dirtied
@@ -97,6 +98,15 @@ impl<M: PagingMode> Kernel<M> {
                 return FaultOutcome::Minor; // fault-around mapped the faulting page too (VM_FAULT_NOPAGE)
             }
             let Some((pfn, major)) = self.filemap_fault(pid, inode, index) else { return FaultOutcome::Oom };
+            if major {
+                // The read dropped the mmap lock (`maybe_unlock_mmap_for_io`), so filemap_fault returned
+                // VM_FAULT_RETRY; the retried fault (FAULT_FLAG_TRIED: counted major) runs do_read_fault again, and
+                // its fault-around now finds the pages just read, the faulting one included.
+                self.file_fault_around(mm_id, inode, va, vma, prot);
+                if slot.read::<M>(&self.mem).is_present() {
+                    return FaultOutcome::Major;
+                }
+            }
             self.file_map(mm_id, slot, pfn, prot | Perms::ACCESSED);
             return if major { FaultOutcome::Major } else { FaultOutcome::Minor };
         }
