@@ -18,6 +18,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -112,13 +114,38 @@ static void write_pages(volatile char *p) {
         p[i * PAGE] = 1;
 }
 
+/* read_ahead_kb of the block device holding the current directory (the bdi's ra_pages, which file->f_ra
+ * starts from), or -1 when /sys does not say (an overlay or other virtual file system). */
+static long read_ahead_kb(void) {
+    struct stat st;
+    if (stat(".", &st) != 0)
+        return -1;
+    const char *forms[] = {"/sys/dev/block/%u:%u/queue/read_ahead_kb", "/sys/dev/block/%u:%u/../queue/read_ahead_kb",
+                           "/sys/class/bdi/%u:%u/read_ahead_kb"};
+    for (unsigned i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        char path[128];
+        snprintf(path, sizeof path, forms[i], major(st.st_dev), minor(st.st_dev));
+        FILE *f = fopen(path, "r");
+        long kb = -1;
+        if (f) {
+            if (fscanf(f, "%ld", &kb) != 1)
+                kb = -1;
+            fclose(f);
+        }
+        if (kb >= 0)
+            return kb;
+    }
+    return -1;
+}
+
 int main(int argc, char **argv) {
     int rounds = argc > 1 ? atoi(argv[1]) : 3;
     if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0)
         die("prctl");
     struct utsname u;
     uname(&u);
-    printf("{\"kernel\":\"%s\",\"machine\":\"%s\",\"thp_enabled\":\"n/a\"}\n", u.release, u.machine);
+    printf("{\"kernel\":\"%s\",\"machine\":\"%s\",\"thp_enabled\":\"n/a\",\"read_ahead_kb\":%ld}\n", u.release,
+           u.machine, read_ahead_kb());
     for (int round = 0; round <= rounds; round++) {
         int fd;
         volatile char *p;
