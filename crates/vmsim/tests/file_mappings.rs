@@ -291,4 +291,3 @@ fn reads_through_the_kernel_api_see_file_contents() {
         assert!(m.kernel.mmap(pid, &args).is_err(), "an unaligned offset is EINVAL");
     });
 }
-
