@@ -771,8 +771,27 @@ impl<M: PagingMode> Machine<M> {
             let pfn = pte.pfn();
             let m = self.kernel.mem.meta(pfn);
             let writable = pte.perms().contains(crate::arch::Perms::WRITE);
+            let shared_vma = self
+                .kernel
+                .mm_of(pid)
+                .and_then(|mm| mm.vmas.find(va))
+                .is_some_and(|v| v.flags.contains(VmFlags::SHARED));
+            let file = match m.mapping {
+                crate::phys::frame_meta::Mapping::File { inode } => {
+                    self.kernel.files.get(inode).map(|f| (f.name.clone(), m.index))
+                }
+                _ => None,
+            };
             let what = if pfn == self.kernel.zero_pfn() {
                 "the shared zero page: read-only; a write gets a fresh zeroed page (do_wp_page)".to_string()
+            } else if let Some((name, index)) = file {
+                let dirty = if m.test(crate::phys::PageFlags::DIRTY) { "dirty" } else { "clean" };
+                let on_write = match (shared_vma, writable) {
+                    (true, true) => "writable: writes dirty the page cache",
+                    (true, false) => "shared, write-protected: a write faults once to dirty it (wp_page_shared)",
+                    (false, _) => "private: a write copies it into an anonymous page (do_wp_page)",
+                };
+                format!("page {index} of file {name} in the page cache ({dirty}); {on_write}")
             } else if writable {
                 "anonymous, writable".to_string()
             } else if m.test(crate::phys::PageFlags::ANON_EXCLUSIVE) {

@@ -291,3 +291,25 @@ fn reads_through_the_kernel_api_see_file_contents() {
         assert!(m.kernel.mmap(pid, &args).is_err(), "an unaligned offset is EINVAL");
     });
 }
+
+/// `translate` names the file page a PTE maps and what a write would do to it.
+#[test]
+fn translate_names_the_file_page() {
+    let text = format!(
+        "[machine]\nmemory = \"16MiB\"\n{FILE_1M}\n[[process]]\nname = \"p\"\nsteps = [
+  {{ op = \"mmap\", name = \"m\", {AT}, len = \"1MiB\", prot = \"rw\", file = \"data\" }},
+  {{ op = \"read\", addr = \"m+0x3000\" }},
+]\n"
+    );
+    let path = Path::new("t.toml");
+    let (sc, cfg) = Scenario::parse(path, &text, &[]).unwrap();
+    let mut m = AnyMachine::new(&cfg).unwrap();
+    with_machine!(&mut m, m => {
+        m.run_scenario(path, &text, &sc).unwrap();
+        let pid = m.find_pid(None).unwrap();
+        let t = m.translate_verbose(pid, VirtAddr::new(0x4000_3000), vmsim::mmu::Access::Read).unwrap();
+        let page = t.page.unwrap();
+        assert!(page.contains("page 3 of file data in the page cache (clean)"), "{page}");
+        assert!(page.contains("a write copies it"), "{page}");
+    });
+}
