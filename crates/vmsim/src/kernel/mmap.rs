@@ -1,7 +1,9 @@
 //! Mapping system calls: `mmap` (anonymous private), `munmap`, `mprotect`, `brk` (mm/mmap.c, mm/mprotect.c,
 //! mm/vma.c; LINUX-VM-SPEC §4.4).
 //!
-//! Simplifies: anonymous private mappings only (file and shared mappings arrive later); no VMA merging.
+//! `mmap` makes anonymous private, shared anonymous (kernel/shmem.rs) and file (kernel/filemap.rs) mappings.
+//!
+//! Simplifies: no VMA merging.
 //!
 //! Failures are [`SysError`]s carrying the errno Linux returns for the same request; each choice cites the
 //! check in Linux that makes it.

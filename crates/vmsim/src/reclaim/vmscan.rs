@@ -18,7 +18,12 @@
 //! from the inactive list to find a victim ([`AnyPolicy::victim_scanned`](crate::reclaim::AnyPolicy::victim_scanned)),
 //! `pgsteal_*` the pages reclaimed; reclaim at a group's `memory.max` counts only in the group's `memory.stat`.
 //!
-//! Simplifies: one zone, anonymous memory only (no page cache), kswapd runs in the allocating context.
+//! File pages (kernel/filemap.rs `reclaim_file_page`) are unmapped (their PTEs become none), written back if dirty
+//! and dropped, leaving a shadow entry; with the `linux` policy they sit on their own lists, and each victim is taken
+//! from the anon or the file lists as `get_scan_count` balances them ([`crate::reclaim::ScanBalance`]).
+//!
+//! Simplifies: one zone, kswapd runs in the allocating context; reclaim writes dirty file pages itself (Linux leaves
+//! that to the flusher threads); shmem pages are not reclaimed.
 
 use crate::addr::{Pfn, PAGE_BYTES};
 use crate::arch::{PagingMode, Perms, Pte};
