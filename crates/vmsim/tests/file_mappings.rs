@@ -313,3 +313,99 @@ fn translate_names_the_file_page() {
         assert!(page.contains("a write copies it"), "{page}");
     });
 }
+
+/// `vm.swappiness` balances reclaim between anon and file pages (`get_scan_count`): with a working set of both
+/// kinds under memory pressure, swappiness 0 takes file pages only while there are any, and a higher swappiness
+/// takes more anon pages. Without swap, anon pages cannot be reclaimed at all.
+#[test]
+fn swappiness_balances_anon_against_file() {
+    let body = one("{ op = \"mmap\", name = \"a\", len = \"6MiB\", prot = \"rw\" },
+         { op = \"write\", addr = \"a\", len = \"6MiB\" },
+         { op = \"mmap\", name = \"f\", len = \"16MiB\", prot = \"r\", file = \"big\" },
+         { op = \"read\", addr = \"f\", len = \"16MiB\", repeat = 2 },
+         { op = \"read\", addr = \"a\", len = \"6MiB\" }");
+    let files = "[[file]]\nname = \"big\"\nsize = \"16MiB\"\n";
+    let stolen = |swappiness: u32, swap: &str| {
+        let r = run_with(
+            &format!("memory = \"12MiB\"\n[swap]\nsize = \"{swap}\""),
+            &format!("swappiness = {swappiness}"),
+            files,
+            &body,
+        );
+        assert!(!r.log.iter().any(|l| l.contains("verify")), "{:?}", r.log);
+        (r.events.pgsteal_anon, r.events.pgsteal_file)
+    };
+    let (anon0, file0) = stolen(0, "64MiB");
+    let (anon60, file60) = stolen(60, "64MiB");
+    let (anon200, file200) = stolen(200, "64MiB");
+    // Measured: swappiness 0 -> anon 0, file 7072; 60 -> 1345, 6911; 200 -> 3103, 5473; no swap -> 0, 7008.
+    assert_eq!(anon0, 0, "swappiness 0: file only while there are file pages");
+    assert!(file0 > 0 && file60 > 0, "{file0} {file60}");
+    assert!(anon0 <= anon60 && anon60 <= anon200, "anon reclaimed: {anon0} {anon60} {anon200}");
+    assert!(anon200 > anon0, "swappiness 200 swaps more than 0: {anon0} {anon200}");
+    assert!(file200 <= file0, "{file0} {file200}");
+    let (anon_noswap, file_noswap) = stolen(200, "0");
+    assert_eq!(anon_noswap, 0, "no swap: only file pages can go");
+    assert!(file_noswap > 0);
+}
+
+/// Verify mode through everything at once: fork with copy-on-write, shared anonymous memory, shared file writes
+/// with writeback by reclaim, private file copies and swap, under memory pressure. Every page swapped out is
+/// checked when it comes back, every clean file page dropped is compared with its file, and every process checks
+/// its own bytes with expect steps at the end.
+#[test]
+fn verify_finds_no_lost_page_through_fork_shmem_files_and_swap() {
+    let text = "[machine]\nmemory = \"12MiB\"\n[reclaim]\nverify = true\n[swap]\nsize = \"64MiB\"
+[[file]]\nname = \"log\"\nsize = \"24MiB\"
+[[process]]
+name = \"parent\"
+steps = [
+  { op = \"mmap\", name = \"anon\", len = \"4MiB\", prot = \"rw\" },
+  { op = \"write\", addr = \"anon\", len = \"4MiB\", value = 0x11 },
+  { op = \"store\", addr = \"anon+0x3000\", text = \"parent anon\" },
+  { op = \"mmap\", name = \"shm\", len = \"1MiB\", prot = \"rw\", shared = true },
+  { op = \"store\", addr = \"shm\", text = \"shared by both\" },
+  { op = \"mmap\", name = \"log\", len = \"24MiB\", prot = \"rw\", file = \"log\", shared = true },
+  { op = \"mmap\", name = \"copy\", len = \"1MiB\", prot = \"rw\", file = \"log\" },
+  { op = \"store\", addr = \"copy+0x2000\", text = \"private copy\" },
+  { op = \"fork\", child = \"child\" },
+  { op = \"write\", addr = \"log\", len = \"24MiB\", stride = \"64KiB\", value = 0x22 },
+  { op = \"store\", addr = \"log+0x5000\", text = \"written back\" },
+  { op = \"read\", addr = \"log\", len = \"24MiB\", repeat = 2 },
+  { op = \"wait\", child = \"child\" },
+  { op = \"expect\", addr = \"anon+0x3000\", text = \"parent anon\" },
+  { op = \"expect\", addr = \"anon+0x4000\", hex = \"11\" },
+  { op = \"expect\", addr = \"shm\", text = \"child was here\" },
+  { op = \"expect\", addr = \"copy+0x2000\", text = \"private copy\" },
+  { op = \"expect\", addr = \"copy+0x1000\", text = \"log page 1\" },
+  { op = \"expect\", addr = \"log+0x5000\", text = \"written back\" },
+  { op = \"expect\", addr = \"log+0x10000\", hex = \"22\" },
+]
+[[process]]
+name = \"child\"
+steps = [
+  { op = \"expect\", addr = \"anon+0x3000\", text = \"parent anon\" },
+  { op = \"store\", addr = \"anon+0x3000\", text = \"child's anon\" },
+  { op = \"write\", addr = \"anon\", len = \"4MiB\", stride = \"8KiB\", value = 0x33 },
+  { op = \"expect\", addr = \"shm\", text = \"shared by both\" },
+  { op = \"store\", addr = \"shm\", text = \"child was here\" },
+  { op = \"expect\", addr = \"copy+0x2000\", text = \"private copy\" },
+  { op = \"expect\", addr = \"anon+0x3000\", text = \"child's anon\" },
+  { op = \"expect\", addr = \"anon+0x4000\", hex = \"33\" },
+  { op = \"exit\" },
+]
+";
+    let path = Path::new("verify.toml");
+    let (sc, cfg) = Scenario::parse(path, text, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let mut m = AnyMachine::new(&cfg).unwrap();
+    with_machine!(&mut m, m => {
+        m.run_scenario(path, text, &sc).unwrap_or_else(|e| panic!("{e}"));
+        let k = &m.kernel;
+        let log: Vec<&str> = k.log.iter().map(|e| e.what.as_str()).collect();
+        assert!(!log.iter().any(|l| l.contains("EXPECT") || l.contains("verify") || l.contains("killed")), "{log:?}");
+        let e = k.events;
+        assert!(e.pswpout > 0 && e.pswpin > 0, "anon pages went to swap and came back: {e:?}");
+        assert!(e.nr_vmscan_write > 0 && e.pgsteal_file > 0, "file pages were written back and dropped: {e:?}");
+        assert!(e.cow > 0 && e.verify_checked > 100 && e.verify_failures == 0, "{e:?}");
+    });
+}
