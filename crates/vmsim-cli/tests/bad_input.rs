@@ -301,12 +301,14 @@ fn json_is_one_document() {
         if !proc.is_empty() {
             args.extend(["--proc", proc]);
         }
-        cases.push(case(&format!("replay stdin json {i}"), &args).stdin(REFS).code(0).json());
+        let c = case(&format!("replay stdin json {i}"), &args).stdin(REFS).code(0).json();
+        cases.push(c.out("\"vmsim_version\"").out("\"trace\": \"<stdin>\"").out("\"config\""));
         let mut args = vec!["run", "--demo", "fork", "--json"];
         if !proc.is_empty() {
             args.extend(["--proc", proc]);
         }
-        cases.push(case(&format!("run demo json {i}"), &args).code(0).json());
+        let c = case(&format!("run demo json {i}"), &args).code(0).json();
+        cases.push(c.out("\"scenario\": \"<embedded demo fork>\"").out("\"machine\""));
     }
     cases.push(
         case("exact json", &["replay", "-", "--format", "pages", "--frames", "2", "--exact", "--json"])

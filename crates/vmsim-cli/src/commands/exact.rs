@@ -12,7 +12,7 @@
 //! a re-fault reads it back (a major fault). `replay` adds the replacement counts (`refs`, `hits`, `misses`,
 //! `evictions`, `cold_misses`); `policy` and `exact` say how the run was made.
 
-use super::replay::{drive, input, progress, ReplayArgs};
+use super::replay::{drive, format_name, input, progress, trace_name, ReplayArgs};
 use crate::args::TraceFormat;
 use crate::output;
 use anyhow::{bail, Result};
@@ -103,7 +103,22 @@ pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>) -> Result<()> {
             exact: true,
             replay: &run.stats,
         };
-        output::json(&mut out, &report)?;
+        let mut sets = a.machine.sets.clone();
+        sets.push(format!("reclaim.policy={:?}", kind.name()));
+        sets.push(format!("machine.frames={frames}"));
+        let inputs = output::Inputs {
+            command: "replay",
+            trace: Some(trace_name(&a.trace)),
+            format: Some(format_name(a.format)),
+            sets,
+            ..output::Inputs::default()
+        };
+        // What the replay used: the policy and the number of frames, the seed and the cost model.
+        let mut effective = cfg.clone();
+        effective.reclaim.policy = kind;
+        effective.reclaim.exact = true;
+        effective.machine.frames = Some(frames as u64);
+        output::json_report(&mut out, &report, &[], &inputs, &effective)?;
     } else {
         text(&mut out, a, kind, &run, &stats, &cfg)?;
     }

@@ -86,7 +86,14 @@ pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Res
     let mut out = std::io::stdout().lock();
     let json = a.machine.json;
     if json {
-        output::json_with_views(&mut out, &report, &views)?;
+        let inputs = output::Inputs {
+            command: "replay",
+            scenario: a.scenario.as_ref().map(|p| p.display().to_string()),
+            trace: Some(trace_name(&a.trace)),
+            format: Some(format_name(a.format)),
+            sets,
+        };
+        output::json_report(&mut out, &report, &views, &inputs, &cfg)?;
     } else {
         let title = format!(
             "replay of {} ({} format)",
@@ -99,6 +106,23 @@ pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Res
         std::io::Write::write_all(&mut out, output::views_text(&views).as_bytes())?;
     }
     Ok(())
+}
+
+/// The trace as the report names it: its path, or `<stdin>` for `-`.
+pub fn trace_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// The `--format` value.
+pub fn format_name(f: TraceFormat) -> &'static str {
+    match f {
+        TraceFormat::Lackey => "lackey",
+        TraceFormat::Pages => "pages",
+    }
 }
 
 pub type Input = Box<dyn std::io::Read + Send>;

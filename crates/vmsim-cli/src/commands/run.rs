@@ -42,7 +42,13 @@ pub fn run(path: Option<&Path>, demo: Option<&str>, opts: &MachineOpts) -> Resul
     let mut out = std::io::stdout().lock();
     let json = opts.json;
     if json {
-        output::json_with_views(&mut out, &report, &views)?;
+        let inputs = output::Inputs {
+            command: "run",
+            scenario: Some(shown.display().to_string()),
+            sets: opts.sets.clone(),
+            ..output::Inputs::default()
+        };
+        output::json_report(&mut out, &report, &views, &inputs, &cfg)?;
     } else {
         output::text(&mut out, &report, &cfg, scenario.description.as_deref())?;
     }
