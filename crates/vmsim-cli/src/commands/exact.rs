@@ -133,10 +133,10 @@ fn exact_run<P: Policy>(a: &ReplayArgs, frames: usize, seed: u64, pb: &ProgressB
     if P::USES_NEXT_USE {
         // OPT: the whole trace first, then one backward pass for each reference's next use.
         let mut pages = Vec::new();
-        match a.format {
+        let _: Option<u64> = match a.format {
             TraceFormat::Pages => drive(PagesReader::new(source, name), pb, |batch: &[u64]| {
                 pages.extend_from_slice(batch);
-                true
+                Ok(None)
             })?,
             TraceFormat::Lackey => drive(LackeyReader::new(source, name), pb, |batch: &[Access]| {
                 for acc in batch {
@@ -144,15 +144,15 @@ fn exact_run<P: Policy>(a: &ReplayArgs, frames: usize, seed: u64, pb: &ProgressB
                     run.count(acc.kind, touched.end() - touched.start() + 1);
                     pages.extend(touched);
                 }
-                true
+                Ok(None)
             })?,
-        }
+        };
         r.feed_with_next(&pages, &next_use_table(&pages));
     } else {
-        match a.format {
+        let _: Option<u64> = match a.format {
             TraceFormat::Pages => drive(PagesReader::new(source, name), pb, |batch: &[u64]| {
                 r.feed(batch);
-                true
+                Ok(None)
             })?,
             TraceFormat::Lackey => drive(LackeyReader::new(source, name), pb, |batch: &[Access]| {
                 for acc in batch {
@@ -162,9 +162,9 @@ fn exact_run<P: Policy>(a: &ReplayArgs, frames: usize, seed: u64, pb: &ProgressB
                         r.access(page, NextUse::NEVER);
                     }
                 }
-                true
+                Ok(None)
             })?,
-        }
+        };
     }
     run.stats = r.stats();
     run.resident = r.resident() as u64;

@@ -11,6 +11,9 @@ mod translate;
 use crate::args::{Cli, Command};
 use anyhow::{Context, Result};
 use std::path::Path;
+use vmsim::config::{blame, ConfigError, SimConfig};
+use vmsim::kernel::KernelError;
+use vmsim::sim::AnyMachine;
 
 pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
@@ -35,4 +38,29 @@ pub fn dispatch(cli: Cli) -> Result<()> {
 /// Read a whole text file, naming it in the error.
 pub fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("{}: cannot read file", path.display()))
+}
+
+/// Boots the machine `cfg` describes. A setting that only fails when the machine is built (a swap file that
+/// cannot be opened, the `opt` policy outside exact replay, too little memory to boot) is blamed like a bad value:
+/// on the `--set` that gave it or on its place in `file`.
+pub fn boot(cfg: &SimConfig, file: Option<(&Path, &str)>, sets: &[String]) -> Result<AnyMachine> {
+    AnyMachine::new(cfg).map_err(|e| {
+        let key = match &e {
+            KernelError::OptNeedsTrace => "reclaim.policy",
+            KernelError::Swap(_) | KernelError::SwapState(_) => "swap.devices",
+            KernelError::Tlb(_) => "tlb",
+            _ => "machine.memory",
+        };
+        anyhow::Error::new(blame(file, sets, key, e.to_string()))
+    })
+}
+
+/// `--set` values that stand for an option (`--frames 8` is `--set machine.frames=8`): an error blamed on one of
+/// them names the option as it was typed.
+pub fn relabel(e: ConfigError, options: &[(String, String)]) -> ConfigError {
+    let path = e.path.to_string_lossy().into_owned();
+    match options.iter().find(|(set, _)| path == format!("--set {set}")) {
+        Some((_, typed)) => ConfigError { path: typed.into(), ..e },
+        None => e,
+    }
 }

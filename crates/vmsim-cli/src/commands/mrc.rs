@@ -68,7 +68,7 @@ fn stack_distances(trace: &Path, format: TraceFormat) -> Result<Mrc> {
             for &page in batch {
                 d.reference(page);
             }
-            true
+            Ok(None)
         }),
         TraceFormat::Lackey => drive(LackeyReader::new(source, name), &pb, |batch: &[Access]| {
             for acc in batch {
@@ -76,7 +76,7 @@ fn stack_distances(trace: &Path, format: TraceFormat) -> Result<Mrc> {
                     d.reference(page);
                 }
             }
-            true
+            Ok(None)
         }),
     };
     pb.finish_and_clear();

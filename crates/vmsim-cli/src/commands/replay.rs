@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use vmsim::config::{Scenario, SimConfig};
 use vmsim::kernel::task::Pid;
 use vmsim::mmu::Access;
-use vmsim::sim::{AnyMachine, Machine};
+use vmsim::sim::Machine;
 use vmsim::with_machine;
 use vmsim_trace::{AccessKind, BatchSource, LackeyReader, PagesReader, Threaded};
 
@@ -44,27 +44,34 @@ pub fn progress(quiet: bool) -> ProgressBar {
 
 pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Result<()> {
     let mut sets = a.machine.sets.clone();
+    // The options that stand for a --set, with how they were typed (errors name the option).
+    let mut options = Vec::new();
     if let Some(p) = policy {
-        sets.push(format!("reclaim.policy={:?}", p.name()));
+        options.push((format!("reclaim.policy={:?}", p.name()), format!("--policy {}", p.name())));
     }
     if let Some(m) = &a.memory {
-        sets.push(format!("machine.memory={m:?}"));
+        options.push((format!("machine.memory={m:?}"), format!("--memory {m}")));
     }
     if let Some(f) = a.frames {
-        sets.push(format!("machine.frames={f}"));
+        options.push((format!("machine.frames={f}"), format!("--frames {f}")));
     }
+    sets.extend(options.iter().map(|(s, _)| s.clone()));
     let (scenario, cfg) = match &a.scenario {
         Some(p) => {
             let text = super::read_text(p)?;
-            let (s, c) = Scenario::parse(p, &text, &sets)?;
+            let (s, c) = Scenario::parse(p, &text, &sets).map_err(|e| super::relabel(e, &options))?;
             (Some((p.clone(), text, s)), c)
         }
-        None => (None, SimConfig::from_sets(&sets)?),
+        None => (None, SimConfig::from_sets(&sets).map_err(|e| super::relabel(e, &options))?),
     };
     if a.strict && scenario.is_none() {
         bail!("--strict needs --scenario FILE: its first process defines the legal mappings");
     }
-    let mut machine = AnyMachine::new(&cfg)?;
+    let file = scenario.as_ref().map(|(p, t, _)| (p.as_path(), t.as_str()));
+    let mut machine = super::boot(&cfg, file, &sets).map_err(|e| match e.downcast::<vmsim::config::ConfigError>() {
+        Ok(c) => anyhow::Error::new(super::relabel(c, &options)),
+        Err(e) => e,
+    })?;
     let report = with_machine!(&mut machine, m => {
         let pid = match &scenario {
             Some((path, text, s)) if a.strict => {
@@ -79,8 +86,16 @@ pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Res
             TraceFormat::Pages => drive_pages(m, pid, &a.trace, &pb),
         };
         pb.finish_and_clear();
-        result?;
-        (m.report(), output::proc_views(&a.machine.proc, |v| m.proc_files(v)))
+        let stopped = result?;
+        let mut report = m.report();
+        if let Some(n) = stopped {
+            // No silent partial result (issue 12): the stop is an event in the text report and the JSON.
+            report.events.push(format!(
+                "replay stopped: the trace process ended at trace record {n} (see its state); the records after it \
+                 were not replayed"
+            ));
+        }
+        (report, output::proc_views(&a.machine.proc, |v| m.proc_files(v)))
     });
     let (report, views) = report;
     let mut out = std::io::stdout().lock();
@@ -136,55 +151,81 @@ pub fn input(path: &Path) -> Result<(Input, PathBuf)> {
     Ok((Box::new(f), path.to_path_buf()))
 }
 
-pub fn drive<S, F>(source: S, pb: &ProgressBar, mut each: F) -> Result<()>
+/// Feeds every batch of `source` to `each`; stops early when `each` returns false. Returns the 1-based number of
+/// the record at which it stopped (None: the whole trace was consumed).
+pub fn drive<S, F>(source: S, pb: &ProgressBar, mut each: F) -> Result<Option<u64>>
 where
     S: BatchSource + Send + 'static,
     S::Record: Send + 'static,
-    F: FnMut(&[S::Record]) -> bool,
+    F: FnMut(&[S::Record]) -> Result<Option<usize>>,
 {
     let mut threaded = Threaded::spawn(source).context("cannot start the trace parser thread")?;
     let mut batch = Vec::new();
+    let mut done = 0u64;
     loop {
         let n = threaded.next_batch(&mut batch)?;
         if n == 0 {
-            return Ok(());
+            return Ok(None);
         }
         pb.inc(n as u64);
-        if !each(&batch) {
-            // The process died (SIGSEGV or out of memory): the rest of the trace is not replayed.
-            return Ok(());
+        if let Some(i) = each(&batch)? {
+            // The process died (SIGSEGV or out of memory) at record i of this batch.
+            return Ok(Some(done + i as u64 + 1));
         }
+        done += n as u64;
     }
 }
 
-fn drive_lackey<A: vmsim::arch::PagingMode>(m: &mut Machine<A>, pid: Pid, path: &Path, pb: &ProgressBar) -> Result<()> {
+fn drive_lackey<A: vmsim::arch::PagingMode>(
+    m: &mut Machine<A>,
+    pid: Pid,
+    path: &Path,
+    pb: &ProgressBar,
+) -> Result<Option<u64>> {
     let (r, name) = input(path)?;
     let src = LackeyReader::new(r, name);
     drive(src, pb, |batch| {
-        for r in batch {
+        for (i, r) in batch.iter().enumerate() {
             let kind = match r.kind {
                 AccessKind::Read => Access::Read,
                 AccessKind::Write => Access::Write,
                 AccessKind::Fetch => Access::Fetch,
             };
             if !m.access(pid, r.addr, r.size, kind) {
-                return false;
+                return Ok(Some(i));
             }
         }
-        true
+        Ok(None)
     })
 }
 
-fn drive_pages<A: vmsim::arch::PagingMode>(m: &mut Machine<A>, pid: Pid, path: &Path, pb: &ProgressBar) -> Result<()> {
+fn drive_pages<A: vmsim::arch::PagingMode>(
+    m: &mut Machine<A>,
+    pid: Pid,
+    path: &Path,
+    pb: &ProgressBar,
+) -> Result<Option<u64>> {
     let (r, name) = input(path)?;
+    let shown = trace_name(path);
     let src = PagesReader::new(r, name);
+    // Pages above the user address space cannot be replayed by a process: an error, not a silent stop.
+    let limit = vmsim::kernel::mmap::user_top::<A>() / vmsim::PAGE_SIZE;
+    let mut seen = 0u64;
     drive(src, pb, |batch| {
-        for &page in batch {
-            let Some(addr) = page.checked_mul(vmsim::PAGE_SIZE) else { return false };
-            if !m.access(pid, addr, 1, Access::Write) {
-                return false;
+        for (i, &page) in batch.iter().enumerate() {
+            if page >= limit {
+                bail!(
+                    "{shown}: reference {} is page {page}, beyond the user address space of {} (page numbers must \
+                     be below {limit}; vmsim replay --exact and vmsim mrc take any page number)",
+                    seen + i as u64 + 1,
+                    A::NAME
+                );
+            }
+            if !m.access(pid, page * vmsim::PAGE_SIZE, 1, Access::Write) {
+                return Ok(Some(i));
             }
         }
-        true
+        seen += batch.len() as u64;
+        Ok(None)
     })
 }

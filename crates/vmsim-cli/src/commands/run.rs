@@ -5,7 +5,6 @@ use crate::output;
 use anyhow::Result;
 use std::path::Path;
 use vmsim::config::Scenario;
-use vmsim::sim::AnyMachine;
 use vmsim::with_machine;
 
 /// The embedded demo scenario.
@@ -34,7 +33,7 @@ pub fn run(path: Option<&Path>, demo: Option<&str>, opts: &MachineOpts) -> Resul
         (Some(_), Some(_)) => anyhow::bail!("give a scenario file or --demo NAME, not both"),
     };
     let (scenario, cfg) = Scenario::parse(&shown, &text, &opts.sets)?;
-    let mut machine = AnyMachine::new(&cfg)?;
+    let mut machine = super::boot(&cfg, Some((&shown, &text)), &opts.sets)?;
     let (report, views) = with_machine!(&mut machine, m => {
         m.run_scenario(&shown, &text, &scenario)?;
         (m.report(), output::proc_views(&opts.proc, |v| m.proc_files(v)))
