@@ -1939,3 +1939,51 @@ fn early_stops_are_reported() {
         ],
     );
 }
+
+/// `--max-accesses` stops a run or replay with a located error; `mrc` streams (a huge `--max-frames` prints its
+/// first rows at once and ends cleanly under a closed pipe); completions and the man page are generated.
+#[test]
+fn limits_streams_and_generated_docs() {
+    let big = "[machine]\nmemory = \"1MiB\"\n[[process]]\nname = \"a\"\nsteps = [\n  { op = \"mmap\", name = \"b\", len = \"4KiB\" },\n  { op = \"read\", addr = \"b\", len = 4096, stride = 1, repeat = 4294967295 },\n]\n";
+    let mut cases = vec![
+        case("run max accesses", &["run", "big.toml", "--max-accesses", "1000"])
+            .file("big.toml", big)
+            .err("big.toml:7:3: step 2 (read) of process \"a\": stopped after 1000 accesses (--max-accesses 1000)"),
+        case("replay max accesses", &["replay", "-", "--format", "pages", "--max-accesses", "2"])
+            .stdin("1\n2\n3\n")
+            .err("<stdin>: the trace has more than 2 records (--max-accesses 2)"),
+        case("replay max accesses enough", &["replay", "-", "--format", "pages", "--max-accesses", "3", "--json"])
+            .stdin("1\n2\n3\n")
+            .code(0)
+            .json(),
+        case("max accesses negative", &["run", "--max-accesses", "-1"]).err("unexpected argument '-1'"),
+        case("max accesses word", &["run", "--max-accesses", "lots"])
+            .err("invalid value 'lots' for '--max-accesses <N>'"),
+        case("man page", &["man"]).code(0).out(".TH vmsim 1").out("completions"),
+        case("completions unknown shell", &["completions", "tcsh"]).err("invalid value 'tcsh'"),
+    ];
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        cases.push(case(&format!("completions {shell}"), &["completions", shell]).code(0).out("mkswap"));
+    }
+    run_all("limits", cases);
+    // mrc with 10^10 rows: reading only the head must end it quickly and cleanly (no abort, no panic).
+    let dir = std::env::temp_dir().join(format!("vmsim-bad-{}-mrc", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("r.txt"), "1\n2\n3\n1\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vmsim"))
+        .args(["mrc", "r.txt", "--format", "pages", "--csv", "--max-frames", "10000000000"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 64];
+    let mut stdout = child.stdout.take().unwrap();
+    std::io::Read::read_exact(&mut stdout, &mut head).unwrap();
+    drop(stdout);
+    let o = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(String::from_utf8_lossy(&head).starts_with("frames,misses,miss_ratio\n1,4,1.000000\n2,4,1.000000\n"));
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+}

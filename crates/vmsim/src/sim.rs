@@ -51,6 +51,9 @@ pub enum StepErrorKind {
         /// The failed call as the event shows it (`mmap(NULL, 1 TiB) failed: ENOMEM`).
         failure: String,
     },
+    /// The run reached `--max-accesses`.
+    #[error("stopped after {0} accesses (--max-accesses {0}): the scenario was not run to its end")]
+    AccessLimit(u64),
     /// Every `[[process]]` is started by a fork/thread step, so none starts at boot.
     #[error("no process starts at boot: every [[process]] (the first is {0:?}) is the child of a fork or thread step")]
     NothingToStart(String),
@@ -263,6 +266,10 @@ pub struct Machine<M: PagingMode> {
     cfg: SimConfig,
     accesses: AccessStats,
     regions: BTreeMap<(Pid, String), VirtAddr>,
+    /// Where a scenario run publishes its access count for a progress display (every 4096 accesses of a step).
+    access_counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// Accesses a scenario may make before its run stops with [`StepErrorKind::AccessLimit`] (`--max-accesses`).
+    access_limit: u64,
     /// Named regions whose mmap failed, with the failed call (a later use names the failure, not "unknown").
     failed_regions: BTreeMap<(Pid, String), String>,
     /// The children each process started, by their `[[process]]` name (for `wait`).
@@ -375,11 +382,31 @@ impl<M: PagingMode> Machine<M> {
             accesses: AccessStats::default(),
             regions: BTreeMap::new(),
             failed_regions: BTreeMap::new(),
+            access_limit: u64::MAX,
+            access_counter: None,
             started: BTreeMap::new(),
             expect_failures: 0,
             progress: BTreeMap::new(),
             descriptions: BTreeMap::new(),
         })
+    }
+
+    /// Stops a scenario's read/write/exec steps with [`StepErrorKind::AccessLimit`] once the machine has made
+    /// `limit` accesses (None: no limit). A step like `repeat = 4294967295` then ends with an error instead of
+    /// running for hours.
+    pub fn set_access_limit(&mut self, limit: Option<u64>) {
+        self.access_limit = limit.unwrap_or(u64::MAX);
+    }
+
+    /// Publishes the running access count into `counter` while a scenario runs (for a progress bar on another
+    /// thread; the model itself reads no clock).
+    pub fn set_access_counter(&mut self, counter: std::sync::Arc<std::sync::atomic::AtomicU64>) {
+        self.access_counter = Some(counter);
+    }
+
+    /// Memory accesses made so far (the report's `accesses.total`).
+    pub fn accesses_total(&self) -> u64 {
+        self.accesses.total
     }
 
     /// Start a process for trace replay. With `implicit`, one VMA covers the whole user space, so every page a
@@ -742,6 +769,9 @@ impl<M: PagingMode> Machine<M> {
                 self.progress.insert(pid, k);
                 return Ok(StepDone::Preempted);
             }
+            if self.accesses.total >= self.access_limit {
+                return Err(StepErrorKind::AccessLimit(self.access_limit));
+            }
             let Some(va) = start.checked_add((k % per_sweep) * stride) else { return Ok(StepDone::Done) };
             self.accesses.count(kind);
             self.accesses.translations += 1;
@@ -754,6 +784,11 @@ impl<M: PagingMode> Machine<M> {
                 return Ok(StepDone::Done);
             }
             k += 1;
+            if k % 4096 == 0 {
+                if let Some(c) = &self.access_counter {
+                    c.store(self.accesses.total, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
         }
         Ok(StepDone::Done)
     }

@@ -3,7 +3,7 @@
 //! one line per page each access touches, an `M` line a load and a store) or from a pages trace (normalized: no
 //! comments, hex or leading zeros).
 
-use super::replay::{input, Input};
+use super::replay::{input, progress, Input};
 use crate::args::TraceFormat;
 use crate::outfile::{refuse_same_file, OutFile};
 use anyhow::{bail, Context, Result};
@@ -12,20 +12,25 @@ use std::path::{Path, PathBuf};
 use vmsim::addr::PAGE_SHIFT;
 use vmsim_trace::{lackey_to_pages, write_pages, PagesReader};
 
-pub fn convert(trace: &Path, from: TraceFormat, to: TraceFormat, out: &Path) -> Result<()> {
+pub fn convert(trace: &Path, from: TraceFormat, to: TraceFormat, out: &Path, quiet: bool) -> Result<()> {
     if to != TraceFormat::Pages {
         bail!("--to lackey: a trace can only be converted to pages (page numbers carry no addresses or sizes)");
     }
     // Refused before the input is opened or anything is created: converting a file onto itself would empty it.
     refuse_same_file(out, &[trace])?;
-    let (source, name) = input(trace)?;
+    let pb = progress(quiet, trace);
+    let (source, name) = input(trace, &pb)?;
     if out == Path::new("-") {
-        write_all(source, name, from, std::io::stdout().lock(), "<stdout>")?;
+        let r = write_all(source, name, from, std::io::stdout().lock(), "<stdout>");
+        pb.finish_and_clear();
+        r?;
         return Ok(());
     }
     let mut file = OutFile::create(out, &[trace])?;
     let shown = out.display().to_string();
-    let written = write_all(source, name, from, &mut file, &shown)?;
+    let written = write_all(source, name, from, &mut file, &shown);
+    pb.finish_and_clear();
+    let written = written?;
     // Only a complete conversion replaces OUT; on any error above the temporary file is removed.
     file.commit()?;
     writeln!(std::io::stdout().lock(), "{shown}: {written} page references")?;

@@ -86,7 +86,7 @@ pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>) -> Result<()> {
     // --set supplies the seed (random policy) and the cost model; the machine's size and layout do not apply.
     let cfg = SimConfig::from_sets(&a.machine.sets)?;
     let kind = policy.unwrap_or(PolicyKind::Lru);
-    let pb = progress(a.quiet);
+    let pb = progress(a.quiet, &a.trace);
     let result = vmsim::with_policy!(kind, |P| exact_run::<P>(a, frames, cfg.machine.seed, &pb));
     pb.finish_and_clear();
     let run = result?;
@@ -129,7 +129,7 @@ pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>) -> Result<()> {
 fn exact_run<P: Policy>(a: &ReplayArgs, frames: usize, seed: u64, pb: &ProgressBar) -> Result<ExactRun> {
     let mut r = Replay::<P>::new(frames, seed);
     let mut run = ExactRun::default();
-    let (source, name) = input(&a.trace)?;
+    let (source, name) = input(&a.trace, pb)?;
     if P::USES_NEXT_USE {
         // OPT: the whole trace first, then one backward pass for each reference's next use.
         let mut pages = Vec::new();

@@ -18,7 +18,8 @@ use vmsim::sim::AnyMachine;
 pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run { scenario, demo, machine } => run::run(scenario.as_deref(), demo.as_deref(), &machine),
-        Command::Replay { trace, format, frames, exact, policy, memory, strict, scenario, quiet, machine } => {
+        Command::Replay { trace, format, frames, exact, policy, memory, strict, scenario, machine } => {
+            let quiet = machine.quiet;
             let a = replay::ReplayArgs { trace, format, frames, memory, strict, scenario, quiet, machine };
             if exact {
                 exact::replay_exact(&a, policy)
@@ -26,9 +27,27 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                 replay::replay(&a, policy)
             }
         }
-        Command::Mrc { trace, format, csv, max_frames, step } => mrc::mrc(&trace, format, csv, max_frames, step),
+        Command::Mrc { trace, format, csv, max_frames, step, quiet } => {
+            mrc::mrc(&trace, format, csv, max_frames, step, quiet)
+        }
         Command::Mkswap { file, size, label } => mkswap::mkswap(&file, &size, label.as_deref()),
-        Command::Convert { trace, from, to, out } => convert::convert(&trace, from, to, &out),
+        Command::Convert { trace, from, to, out, quiet } => convert::convert(&trace, from, to, &out, quiet),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            // Into memory first: clap_complete panics when its writer fails (a closed pipe); ours reports it.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "vmsim", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &script)?;
+            Ok(())
+        }
+        Command::Man => {
+            // vmsim(1): the synopsis, options and the list of subcommands (each documented by `vmsim help CMD`).
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page)?;
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &page)?;
+            Ok(())
+        }
         Command::Translate { scenario, pid, access, addrs, sets } => {
             translate::translate(&scenario, pid, access, &addrs, &sets)
         }

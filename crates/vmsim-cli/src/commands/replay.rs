@@ -29,17 +29,36 @@ pub struct ReplayArgs {
     pub machine: MachineOpts,
 }
 
-/// Progress: a spinner with the access count and rate on stderr, only when stderr is a terminal.
-pub fn progress(quiet: bool) -> ProgressBar {
+/// Progress on stderr for reading `path`: a bar over the file's bytes with percentage, rate and ETA (a spinner with
+/// the bytes read for standard input or a file of unknown size). Hidden with `--quiet` and when stderr is not a
+/// terminal, so nothing of it reaches a pipe, a log or a test.
+pub fn progress(quiet: bool, path: &Path) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4));
-    pb.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed_precise} {human_pos} accesses ({per_sec})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
+    let len = (path != Path::new("-")).then(|| std::fs::metadata(path).ok()).flatten().map(|m| m.len());
+    let pb = ProgressBar::with_draw_target(len.filter(|&l| l > 0), ProgressDrawTarget::stderr_with_hz(4));
+    let template = if pb.length().is_some() {
+        "{bar:30} {percent:>3}% {bytes}/{total_bytes} ({bytes_per_sec}, ETA {eta}) {msg}"
+    } else {
+        "{spinner} {elapsed_precise} {bytes} read ({bytes_per_sec}) {msg}"
+    };
+    pb.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
     pb
+}
+
+/// A reader that advances a progress bar by the bytes it reads.
+struct Counted {
+    inner: Input,
+    pb: ProgressBar,
+}
+
+impl std::io::Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pb.inc(n as u64);
+        Ok(n)
+    }
 }
 
 pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Result<()> {
@@ -80,10 +99,11 @@ pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Res
             }
             _ => m.spawn_trace_process(true)?,
         };
-        let pb = progress(a.quiet);
+        let pb = progress(a.quiet, &a.trace);
+        let limit = a.machine.max_accesses.unwrap_or(u64::MAX);
         let result = match a.format {
-            TraceFormat::Lackey => drive_lackey(m, pid, &a.trace, &pb),
-            TraceFormat::Pages => drive_pages(m, pid, &a.trace, &pb),
+            TraceFormat::Lackey => drive_lackey(m, pid, &a.trace, &pb, limit),
+            TraceFormat::Pages => drive_pages(m, pid, &a.trace, &pb, limit),
         };
         pb.finish_and_clear();
         let stopped = result?;
@@ -142,13 +162,15 @@ pub fn format_name(f: TraceFormat) -> &'static str {
 
 pub type Input = Box<dyn std::io::Read + Send>;
 
-/// The trace's bytes: a file, or standard input for `-`.
-pub fn input(path: &Path) -> Result<(Input, PathBuf)> {
-    if path == Path::new("-") {
-        return Ok((Box::new(std::io::stdin()), PathBuf::from("<stdin>")));
-    }
-    let f = std::fs::File::open(path).with_context(|| format!("{}: cannot open trace", path.display()))?;
-    Ok((Box::new(f), path.to_path_buf()))
+/// The trace's bytes: a file, or standard input for `-`; each read advances `pb` (see [`progress`]).
+pub fn input(path: &Path, pb: &ProgressBar) -> Result<(Input, PathBuf)> {
+    let (inner, name): (Input, PathBuf) = if path == Path::new("-") {
+        (Box::new(std::io::stdin()), PathBuf::from("<stdin>"))
+    } else {
+        let f = std::fs::File::open(path).with_context(|| format!("{}: cannot open trace", path.display()))?;
+        (Box::new(f), path.to_path_buf())
+    };
+    Ok((Box::new(Counted { inner, pb: pb.clone() }), name))
 }
 
 /// Feeds every batch of `source` to `each`; stops early when `each` returns false. Returns the 1-based number of
@@ -167,7 +189,7 @@ where
         if n == 0 {
             return Ok(None);
         }
-        pb.inc(n as u64);
+        pb.set_message(format!("{} records", done + n as u64));
         if let Some(i) = each(&batch)? {
             // The process died (SIGSEGV or out of memory) at record i of this batch.
             return Ok(Some(done + i as u64 + 1));
@@ -181,10 +203,15 @@ fn drive_lackey<A: vmsim::arch::PagingMode>(
     pid: Pid,
     path: &Path,
     pb: &ProgressBar,
+    limit: u64,
 ) -> Result<Option<u64>> {
-    let (r, name) = input(path)?;
+    let (r, name) = input(path, pb)?;
+    let shown = trace_name(path);
     let src = LackeyReader::new(r, name);
+    let mut seen = 0u64;
     drive(src, pb, |batch| {
+        check_limit(&shown, seen, batch.len(), limit)?;
+        seen += batch.len() as u64;
         for (i, r) in batch.iter().enumerate() {
             let kind = match r.kind {
                 AccessKind::Read => Access::Read,
@@ -204,19 +231,21 @@ fn drive_pages<A: vmsim::arch::PagingMode>(
     pid: Pid,
     path: &Path,
     pb: &ProgressBar,
+    limit: u64,
 ) -> Result<Option<u64>> {
-    let (r, name) = input(path)?;
+    let (r, name) = input(path, pb)?;
     let shown = trace_name(path);
     let src = PagesReader::new(r, name);
     // Pages above the user address space cannot be replayed by a process: an error, not a silent stop.
-    let limit = vmsim::kernel::mmap::user_top::<A>() / vmsim::PAGE_SIZE;
+    let top_page = vmsim::kernel::mmap::user_top::<A>() / vmsim::PAGE_SIZE;
     let mut seen = 0u64;
     drive(src, pb, |batch| {
+        check_limit(&shown, seen, batch.len(), limit)?;
         for (i, &page) in batch.iter().enumerate() {
-            if page >= limit {
+            if page >= top_page {
                 bail!(
                     "{shown}: reference {} is page {page}, beyond the user address space of {} (page numbers must \
-                     be below {limit}; vmsim replay --exact and vmsim mrc take any page number)",
+                     be below {top_page}; vmsim replay --exact and vmsim mrc take any page number)",
                     seen + i as u64 + 1,
                     A::NAME
                 );
@@ -228,4 +257,12 @@ fn drive_pages<A: vmsim::arch::PagingMode>(
         seen += batch.len() as u64;
         Ok(None)
     })
+}
+
+/// `--max-accesses`: an error before a batch that would take the replay past `limit` trace records.
+fn check_limit(shown: &str, seen: u64, batch: usize, limit: u64) -> Result<()> {
+    if seen.saturating_add(batch as u64) > limit {
+        bail!("{shown}: the trace has more than {limit} records (--max-accesses {limit}): stopped before replaying past it");
+    }
+    Ok(())
 }
