@@ -1,8 +1,10 @@
 //! The page-fault handler: `do_user_addr_fault` (arch/x86/mm/fault.c), `handle_mm_fault`/`handle_pte_fault`,
 //! `do_anonymous_page`, `do_wp_page` (mm/memory.c), `expand_stack` (mm/mmap.c). LINUX-VM-SPEC §4.1–§4.2.
 //!
-//! Simplifies: no fault-around (anonymous memory has none), no THP, no userfaultfd, no protection keys.
-//! Swap-in (`do_swap_page`) arrives with the swap subsystem.
+//! File mappings go to kernel/filemap.rs (`do_read_fault`, `do_cow_fault`, `do_shared_fault`), shared anonymous
+//! memory to kernel/shmem.rs, swap entries to kernel/swapin.rs.
+//!
+//! Simplifies: no THP, no userfaultfd, no protection keys.
 
 use super::pgtable::{PteAllocError, PteSlot};
 use super::signal::{SegvCode, SegvInfo};
@@ -39,10 +41,10 @@ impl<M: PagingMode> Kernel<M> {
         }
         // SPEC §4.1 step 1: find the VMA; below a growsdown VMA, try to grow the stack.
         let Some(mm) = self.mm_of(pid) else { return FaultOutcome::Segv(segv(SegvCode::MapErr)) };
-        let vma_flags = match mm.vmas.find(va) {
-            Some(v) => v.flags,
+        let (vma_flags, file) = match mm.vmas.find(va) {
+            Some(v) => (v.flags, matches!(v.kind, super::vma::VmaKind::File { .. })),
             None => match self.try_expand_stack(pid, va) {
-                Some(flags) => flags,
+                Some(flags) => (flags, false),
                 // No VMA, no growsdown neighbour: SEGV_MAPERR; pgfault is not counted.
                 None => return self.segv(pid, segv(SegvCode::MapErr)),
             },
@@ -53,7 +55,7 @@ impl<M: PagingMode> Kernel<M> {
         }
         // SPEC §4.1 step 3: handle_mm_fault counts pgfault before resolving.
         self.events.pgfault += 1;
-        let result = self.handle_pte_fault(pid, va, access, vma_flags);
+        let result = self.handle_pte_fault(pid, va, access, vma_flags, file);
         // SPEC §4.1 step 4: mm_account_fault — errors are not counted in min/maj.
         match result {
             FaultOutcome::Minor => {
@@ -111,8 +113,15 @@ impl<M: PagingMode> Kernel<M> {
         Some(flags)
     }
 
-    /// `handle_pte_fault()` for anonymous private memory (SPEC §4.1 table).
-    fn handle_pte_fault(&mut self, pid: Pid, va: VirtAddr, access: Access, vma_flags: VmFlags) -> FaultOutcome {
+    /// `handle_pte_fault()` (SPEC §4.1 table); `file` says the VMA maps a file.
+    fn handle_pte_fault(
+        &mut self,
+        pid: Pid,
+        va: VirtAddr,
+        access: Access,
+        vma_flags: VmFlags,
+        file: bool,
+    ) -> FaultOutcome {
         let Some(mm) = self.mm_of(pid) else { return FaultOutcome::Oom };
         let (pgd, mm_id) = (mm.pgd(), mm.id);
         self.reserve_table_frames(usize::from(M::LEVELS));
@@ -132,6 +141,13 @@ impl<M: PagingMode> Kernel<M> {
         let prot = vma_flags.page_prot();
         let rmap_entry = slot.rmap_entry();
 
+        if pte.is_none() && file {
+            // do_fault() for a VMA with vm_ops: a file mapping.
+            let file_vma = self.mm_of(pid).and_then(|mm| mm.vmas.find(va)).filter(|v| v.kind.file_index(va).is_some());
+            if let Some(vma) = file_vma.cloned() {
+                return self.do_file_fault(pid, slot, va, access, &vma);
+            }
+        }
         if pte.is_none() && vma_flags.contains(VmFlags::SHARED) {
             return self.do_shmem_fault(pid, slot, va, access, prot);
         }
@@ -224,6 +240,13 @@ impl<M: PagingMode> Kernel<M> {
                 } else {
                     self.mem.zero_frame(new);
                 }
+                if matches!(self.mem.meta(old).mapping, crate::phys::frame_meta::Mapping::File { .. }) {
+                    // A private file page becomes an anonymous copy: RssFile - 1, RssAnon + 1.
+                    if let Some(mm) = self.mm_of_mut(pid) {
+                        mm.add_file(-1);
+                        mm.add_anon(1);
+                    }
+                }
                 rmap::remove(&mut self.mem, old, entry);
                 self.put_page(old);
                 self.events.cow += 1;
@@ -242,6 +265,9 @@ impl<M: PagingMode> Kernel<M> {
         let m = self.mem.meta(pfn);
         if m.test(PageFlags::ANON_EXCLUSIVE) {
             return true;
+        }
+        if !matches!(m.mapping, crate::phys::frame_meta::Mapping::Anon { .. }) {
+            return false; // a file page mapped privately is always copied (do_wp_page: only anon folios reuse)
         }
         let swapcache = m.test(PageFlags::SWAPCACHE);
         if m.refcount > 1 + u32::from(swapcache) {
