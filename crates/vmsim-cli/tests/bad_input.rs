@@ -1956,6 +1956,20 @@ fn limits_streams_and_generated_docs() {
             .stdin("1\n2\n3\n")
             .code(0)
             .json(),
+        case(
+            "memory beyond the policies' frame index",
+            &["run", "--demo", "seed", "--set", "machine.frames=8589934592"],
+        )
+        .err("--set machine.frames=8589934592: machine memory of 8589934592 frames is more than this build supports"),
+        case("memory beyond the policies' frame index, file", &["run", "big.toml"])
+            .file("big.toml", "[machine]\nmemory = \"32TiB\"\n")
+            .err("big.toml:2:10: machine memory of 8589934592 frames is more than this build supports"),
+        case(
+            "replay frames beyond the policies' frame index",
+            &["replay", "-", "--format", "pages", "--frames", "4294967296"],
+        )
+        .stdin("1\n")
+        .err("--frames 4294967296: machine memory of 4294967296 frames is more than this build supports"),
         case("max accesses negative", &["run", "--max-accesses", "-1"]).err("unexpected argument '-1'"),
         case("max accesses word", &["run", "--max-accesses", "lots"])
             .err("invalid value 'lots' for '--max-accesses <N>'"),
