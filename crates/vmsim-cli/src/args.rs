@@ -23,7 +23,8 @@ pub struct Cli {
 #[derive(Debug, clap::Args)]
 pub struct MachineOpts {
     /// Override any configuration value, e.g. `--set machine.memory=2GiB --set tlb.l1d.entries=32`.
-    /// Repeatable. Keys are those of the scenario file's [machine], [tlb] and [cost] tables.
+    /// Repeatable. Keys are those of the scenario file's [machine], [tlb], [cost], [reclaim] and [swap] tables
+    /// (e.g. `--set reclaim.policy=clock`); an error names the `--set` it comes from.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
     /// Print the stats as JSON (documented in docs/stats.md) instead of a text report.
@@ -33,6 +34,13 @@ pub struct MachineOpts {
     /// smaps_rollup. The per-process ones take a pid (`status:2`); without one they show every process.
     #[arg(long, value_delimiter = ',', value_name = "VIEWS", value_parser = parse_proc_view)]
     pub proc: Vec<ProcFile>,
+    /// Stop with an error (exit 2) after N memory accesses instead of running on: a safety limit for scenarios
+    /// with huge steps and for long traces (replay counts trace records).
+    #[arg(long, value_name = "N")]
+    pub max_accesses: Option<u64>,
+    /// Hide the progress bar (it is also hidden when stderr is not a terminal).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `--proc` names: `meminfo`, `vmstat`, and `status`, `smaps`, `smaps_rollup` with an optional `:PID`.
@@ -96,9 +104,6 @@ pub enum Command {
         /// Scenario whose first process sets up the address space for --strict (and the machine config).
         #[arg(long)]
         scenario: Option<PathBuf>,
-        /// Hide the progress bar (it is also hidden when stderr is not a terminal).
-        #[arg(long)]
-        quiet: bool,
         #[command(flatten)]
         machine: MachineOpts,
     },
@@ -118,6 +123,9 @@ pub enum Command {
         /// Show every K-th number of frames (K, 2K, ...; the largest is always shown).
         #[arg(long, value_name = "K", default_value_t = 1)]
         step: u64,
+        /// Hide the progress bar (it is also hidden when stderr is not a terminal).
+        #[arg(long)]
+        quiet: bool,
     },
     /// Create a swap file with a SWAPSPACE2 header, like util-linux mkswap (the UUID is derived, not random).
     Mkswap {
@@ -141,7 +149,18 @@ pub enum Command {
         to: TraceFormat,
         /// Output file (`-` for standard output).
         out: PathBuf,
+        /// Hide the progress bar (it is also hidden when stderr is not a terminal).
+        #[arg(long)]
+        quiet: bool,
     },
+    /// Print a shell completion script to stdout (e.g. `vmsim completions bash > /etc/bash_completion.d/vmsim`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout (e.g. `vmsim man > vmsim.1; man ./vmsim.1`).
+    Man,
     /// Show how addresses translate, step by step, after running a scenario.
     Translate {
         /// Scenario file that sets up the address space.

@@ -5,6 +5,7 @@
 
 mod args;
 mod commands;
+mod outfile;
 mod output;
 
 use clap::Parser;

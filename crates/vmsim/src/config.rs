@@ -55,17 +55,41 @@ impl fmt::Display for ByteSize {
     }
 }
 
+/// A value written as a non-negative integer or a string (sizes, addresses). A visitor rather than an untagged
+/// enum, so a wrong type is reported as what it is and what was expected (issue 12: not serde's "did not match any
+/// variant of untagged enum").
+enum NumOrString {
+    N(u64),
+    S(String),
+}
+
+struct NumOrStringVisitor(&'static str);
+
+impl serde::de::Visitor<'_> for NumOrStringVisitor {
+    type Value = NumOrString;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<NumOrString, E> {
+        Ok(NumOrString::N(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<NumOrString, E> {
+        u64::try_from(v).map(NumOrString::N).map_err(|_| E::custom(format!("{v} is negative (expected {})", self.0)))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<NumOrString, E> {
+        Ok(NumOrString::S(v.to_owned()))
+    }
+}
+
+fn num_or_string<'de, D: Deserializer<'de>>(d: D, expecting: &'static str) -> Result<NumOrString, D::Error> {
+    d.deserialize_any(NumOrStringVisitor(expecting))
+}
+
 impl<'de> Deserialize<'de> for ByteSize {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            N(u64),
-            S(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::N(n) => Ok(ByteSize(n)),
-            Raw::S(s) => ByteSize::parse(&s).map_err(serde::de::Error::custom),
+        match num_or_string(d, "a size: a number of bytes, or a string like \"64KiB\"")? {
+            NumOrString::N(n) => Ok(ByteSize(n)),
+            NumOrString::S(s) => ByteSize::parse(&s).map_err(serde::de::Error::custom),
         }
     }
 }
@@ -241,15 +265,9 @@ pub enum AddrExpr {
 
 impl<'de> Deserialize<'de> for AddrExpr {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            N(u64),
-            S(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::N(n) => Ok(AddrExpr::Abs(n)),
-            Raw::S(s) => AddrExpr::parse(&s).map_err(serde::de::Error::custom),
+        match num_or_string(d, "an address: a number, or a string like \"0x1000\" or \"buf+0x10\"")? {
+            NumOrString::N(n) => Ok(AddrExpr::Abs(n)),
+            NumOrString::S(s) => AddrExpr::parse(&s).map_err(serde::de::Error::custom),
         }
     }
 }
@@ -543,18 +561,258 @@ pub struct Scenario {
     pub file: Vec<toml::Spanned<FileConfig>>,
 }
 
-/// A bad configuration or scenario, located.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}:{column}: {message}", .path.display())]
+/// A bad configuration or scenario, located: `FILE:LINE:COL: message` for a value in a file, `--set KEY=VALUE:
+/// message` for an override (or `FILE: message` when the value has no place in the file, e.g. a default).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    /// The file (or `--set` for overrides).
+    /// The file (or `--set KEY=VALUE` for an override).
     pub path: PathBuf,
-    /// 1-based line (0 when not known).
+    /// 1-based line (0 when not known: then neither line nor column is shown).
     pub line: usize,
     /// 1-based column (0 when not known).
     pub column: usize,
     /// What is wrong and what was expected.
     pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.path.display(), self.message)
+        } else {
+            write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// One step of a path into a TOML document: a key, or an index into an array (of tables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TomlPath<'a> {
+    /// A table key.
+    Key(&'a str),
+    /// An array index.
+    Index(usize),
+}
+
+/// Byte offset of the value at `path` in `text` (a key path such as `machine.cpus` is `[Key("machine"),
+/// Key("cpus")]`), or None when the document does not spell it out (a default) or does not parse.
+pub fn value_offset(text: &str, path: &[TomlPath<'_>]) -> Option<usize> {
+    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    let mut item = doc.as_item();
+    let mut offset = None;
+    for step in path {
+        item = match *step {
+            TomlPath::Key(k) => item.get(k)?,
+            TomlPath::Index(i) => item.get(i)?,
+        };
+        offset = item.span().map(|s| s.start).or(offset);
+    }
+    offset
+}
+
+/// The dotted key `machine.cpus` as a path.
+fn dotted(key: &str) -> Vec<TomlPath<'_>> {
+    key.split('.').map(TomlPath::Key).collect()
+}
+
+/// The `--set` that gave `key` its value, if any (the last one naming the key, a table holding it, or a key
+/// inside it).
+fn set_for<'a>(sets: &'a [String], key: &str) -> Option<&'a String> {
+    sets.iter().rev().find(|s| {
+        let k = s.split_once('=').map_or(s.as_str(), |(k, _)| k).trim();
+        k == key || key.starts_with(&format!("{k}.")) || k.starts_with(&format!("{key}."))
+    })
+}
+
+/// An error about configuration value `key`, blamed on what gave it its value: the `--set` that set it, else its
+/// place in the file `(path, text)`, else the file (or `--set` with no file).
+pub fn blame(file: Option<(&Path, &str)>, sets: &[String], key: &str, message: impl Into<String>) -> ConfigError {
+    blame_any(file, sets, key, &[], message)
+}
+
+/// [`blame`] for a value that is wrong together with others (`entries` with `ways`): a `--set` of any of `related`
+/// is blamed when none set `key` itself.
+fn blame_any(
+    file: Option<(&Path, &str)>,
+    sets: &[String],
+    key: &str,
+    related: &[String],
+    message: impl Into<String>,
+) -> ConfigError {
+    let message = one_line(&message.into());
+    let set = set_for(sets, key).or_else(|| related.iter().find_map(|k| set_for(sets, k)));
+    if let Some(s) = set {
+        return ConfigError { path: format!("--set {s}").into(), line: 0, column: 0, message };
+    }
+    match file {
+        Some((path, text)) => match value_offset(text, &dotted(key)) {
+            Some(off) => ConfigError::at(path, text, off, message),
+            None => ConfigError { path: path.to_path_buf(), line: 0, column: 0, message },
+        },
+        None => ConfigError { path: "--set".into(), line: 0, column: 0, message },
+    }
+}
+
+/// A configuration value out of its documented range: its dotted key and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// `machine.cpus`, `tlb.l1d.entries`, ...
+    pub key: String,
+    /// Keys whose values make `key`'s wrong together with it (`tlb.l1d.ways` for `tlb.l1d.entries`).
+    pub related: Vec<String>,
+    /// One line: the value, the range, the Linux name.
+    pub message: String,
+}
+
+impl Invalid {
+    fn new(key: &str, message: String) -> Self {
+        Self { key: key.to_owned(), related: Vec::new(), message }
+    }
+}
+
+/// The dotted key a TLB geometry error is about.
+fn tlb_key(e: &crate::mmu::tlb::TlbConfigError) -> String {
+    use crate::mmu::tlb::TlbConfigError as E;
+    match *e {
+        E::ZeroWays { tlb } => format!("{tlb}.ways"),
+        E::ZeroEntries { tlb }
+        | E::TooManyEntries { tlb, .. }
+        | E::EntriesNotMultipleOfWays { tlb, .. }
+        | E::SetsNotPowerOfTwo { tlb, .. } => format!("{tlb}.entries"),
+        E::TooManyPscEntries { field, .. } => field.to_owned(),
+    }
+}
+
+/// A TOML syntax error's message, never empty: the parser gives none for some control characters.
+fn syntax_message(text: &str, offset: usize, message: &str) -> String {
+    let m = humanize(&one_line(message));
+    if !m.is_empty() {
+        return m;
+    }
+    match text.get(offset..).and_then(|t| t.chars().next()) {
+        Some(c) if c.is_control() => format!(
+            "control character U+{:04X} is not allowed here (TOML allows tab in comments and strings, and lines end in \\n or \\r\\n)",
+            u32::from(c)
+        ),
+        Some(c) => format!("invalid TOML at {c:?}"),
+        None => "the file ends in the middle of a TOML value (an unclosed table, array or string)".to_owned(),
+    }
+}
+
+/// serde's wording for a wrong type, in the scenario file's terms (no Rust type names).
+fn humanize(message: &str) -> String {
+    message
+        .replace(
+            "expected internally tagged enum Step",
+            "expected a step, a table like { op = \"read\", addr = \"buf\" }",
+        )
+        .replace("expected variant identifier", "expected an op name")
+        .replace("expected a sequence", "expected an array")
+        .replace("expected a map", "expected a table")
+        .replace("expected struct MachineConfig", "expected the [machine] table")
+        .replace("expected struct ", "expected a table (")
+        .replace("expected u8", "expected an integer 0..=255")
+        .replace("expected u32", "expected an integer 0..=4294967295")
+        .replace("expected u64", "expected a non-negative integer")
+        .replace("expected f64", "expected a number")
+}
+
+/// One `[[process]]`'s `steps = [...]`, re-read for locating errors.
+struct StepsArray {
+    /// The process's name.
+    name: String,
+    /// The array's span.
+    span: std::ops::Range<usize>,
+    /// Each step's span and value.
+    steps: Vec<(std::ops::Range<usize>, toml::Value)>,
+}
+
+/// The steps arrays of the `[[process]]` entries.
+fn steps_arrays(text: &str) -> Vec<StepsArray> {
+    let Ok(doc) = toml_edit::ImDocument::parse(text) else { return Vec::new() };
+    let Some(procs) = doc.get("process").and_then(toml_edit::Item::as_array_of_tables) else { return Vec::new() };
+    let mut out = Vec::new();
+    for p in procs {
+        let name = p.get("name").and_then(toml_edit::Item::as_str).unwrap_or("?").to_owned();
+        let Some(arr) = p.get("steps").and_then(toml_edit::Item::as_array) else { continue };
+        let Some(span) = p.get("steps").and_then(toml_edit::Item::span) else { continue };
+        let steps = arr
+            .iter()
+            .filter_map(|v| {
+                let span = v.span()?;
+                let value =
+                    toml::from_str::<toml::Table>(&format!("v = {}", text.get(span.clone())?)).ok()?.remove("v")?;
+                Some((span, value))
+            })
+            .collect();
+        out.push(StepsArray { name, span, steps });
+    }
+    out
+}
+
+/// The first step that does not deserialize, in the steps array holding byte `offset`: located at the step,
+/// with its index and op.
+fn step_error(path: &Path, text: &str, offset: usize) -> Option<ConfigError> {
+    for StepsArray { name, span, steps } in steps_arrays(text) {
+        if !span.contains(&offset) {
+            continue;
+        }
+        for (n, (step_span, value)) in steps.into_iter().enumerate() {
+            if let Err(e) = Step::deserialize(value) {
+                let op = step_op(text, step_span.clone());
+                let message =
+                    format!("step {} ({op}) of process {name:?}: {}", n + 1, humanize(&one_line(e.message())));
+                return Some(ConfigError::at(path, text, step_span.start, message));
+            }
+        }
+    }
+    None
+}
+
+/// An `exit` or `execve` step with fields besides `op` (serde ignores them for a variant without fields).
+fn unit_step_with_fields(path: &Path, text: &str) -> Option<ConfigError> {
+    for StepsArray { name, steps, .. } in steps_arrays(text) {
+        for (n, (span, value)) in steps.into_iter().enumerate() {
+            let Some(t) = value.as_table() else { continue };
+            let op = t.get("op").and_then(toml::Value::as_str).unwrap_or("");
+            let extra: Vec<&str> = t.keys().map(String::as_str).filter(|k| *k != "op").collect();
+            if matches!(op, "exit" | "execve") && !extra.is_empty() {
+                let message = format!(
+                    "step {} ({op}) of process {name:?}: {op} takes no fields, found `{}`",
+                    n + 1,
+                    extra.join("`, `")
+                );
+                return Some(ConfigError::at(path, text, span.start, message));
+            }
+        }
+    }
+    None
+}
+
+/// The `op` of the step written at `span` of `text` (`"read"`), or `"step"` if it cannot be read back.
+pub fn step_op(text: &str, span: std::ops::Range<usize>) -> String {
+    text.get(span)
+        .and_then(|t| toml::from_str::<toml::Table>(&format!("v = {t}")).ok())
+        .and_then(|t| t.get("v")?.get("op")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "no op".to_owned())
+}
+
+/// `FILE:LINE:COL` of key `key` of the `index`-th `[[process]]` (or of the entry itself when the key is not
+/// written), for errors about a process rather than a step.
+pub fn process_location(path: &Path, text: &str, index: usize, key: &str) -> String {
+    let entry = [TomlPath::Key("process"), TomlPath::Index(index)];
+    let off = value_offset(text, &[entry[0], entry[1], TomlPath::Key(key)])
+        .or_else(|| value_offset(text, &[entry[0], entry[1], TomlPath::Key("name")]))
+        .or_else(|| value_offset(text, &entry));
+    match off {
+        Some(o) => {
+            let (l, c) = line_col(text, o);
+            format!("{}:{l}:{c}", path.display())
+        }
+        None => path.display().to_string(),
+    }
 }
 
 /// Join a multi-line message into one line (errors are printed on one line).
@@ -579,18 +837,27 @@ impl ConfigError {
 }
 
 impl Scenario {
-    /// Parse and validate a scenario; `--set` overrides are applied to the machine part.
+    /// Parse and validate a scenario; `--set` overrides are applied to the machine part. A bad value is blamed on
+    /// the `--set` that gave it, or on its line and column in the file.
     pub fn parse(path: &Path, text: &str, sets: &[String]) -> Result<(Scenario, SimConfig), ConfigError> {
         let scenario: Scenario = toml::from_str(text).map_err(|e| {
-            let off = e.span().map_or(0, |s| s.start);
-            ConfigError::at(path, text, off, e.message().trim().to_string())
+            let off = e.span().map_or(text.len(), |s| s.start);
+            // serde locates an error inside a step at the `steps = [` that holds it: find the step itself.
+            step_error(path, text, off)
+                .unwrap_or_else(|| ConfigError::at(path, text, off, syntax_message(text, off, e.message())))
         })?;
-        let mut table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::at(path, text, 0, e.message()))?;
+        if let Some(e) = unit_step_with_fields(path, text) {
+            return Err(e);
+        }
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| {
+            let off = e.span().map_or(text.len(), |s| s.start);
+            ConfigError::at(path, text, off, syntax_message(text, off, e.message()))
+        })?;
         table.remove("process");
         table.remove("description");
         table.remove("file");
         let sim = SimConfig::from_table(table, sets)?;
-        sim.validate().map_err(|m| ConfigError { path: path.to_path_buf(), line: 0, column: 0, message: m })?;
+        sim.check().map_err(|i| blame_any(Some((path, text)), sets, &i.key, &i.related, i.message))?;
         Ok((scenario, sim))
     }
 }
@@ -599,7 +866,7 @@ impl SimConfig {
     /// Defaults plus `--set` overrides.
     pub fn from_sets(sets: &[String]) -> Result<SimConfig, ConfigError> {
         let sim = Self::from_table(toml::Table::new(), sets)?;
-        sim.validate().map_err(|m| ConfigError { path: "--set".into(), line: 0, column: 0, message: m })?;
+        sim.check().map_err(|i| blame_any(None, sets, &i.key, &i.related, i.message))?;
         Ok(sim)
     }
 
@@ -609,47 +876,76 @@ impl SimConfig {
         if sets.is_empty() {
             return Ok(base);
         }
-        // Overrides edit the complete tree (file values plus defaults), so `tlb.l1d.entries=32` keeps `ways`.
+        // Overrides edit the complete tree (file values plus defaults), so `tlb.l1d.entries=32` keeps `ways`. Each
+        // is checked as it is applied, so an error names the override that caused it.
         let mut full = toml::Table::try_from(&base).map_err(|e| err(e.to_string()))?;
+        let mut sim = base;
         for s in sets {
             apply_set(&mut full, s)?;
+            sim = SimConfig::deserialize(toml::Value::Table(full.clone())).map_err(|e| ConfigError {
+                path: format!("--set {s}").into(),
+                line: 0,
+                column: 0,
+                message: humanize(&one_line(e.message())),
+            })?;
         }
-        SimConfig::deserialize(toml::Value::Table(full))
-            .map_err(|e| err(format!("{} (in {})", one_line(e.message()), sets.join(", "))))
+        Ok(sim)
     }
 
-    /// Range checks that serde cannot express.
+    /// Range checks that serde cannot express: the first value out of range, as one line.
     pub fn validate(&self) -> Result<(), String> {
+        self.check().map_err(|i| i.message)
+    }
+
+    /// Range checks that serde cannot express, naming the key of the first value out of range.
+    pub fn check(&self) -> Result<(), Invalid> {
         if self.machine.page_size != 4096 {
-            return Err(format!(
-                "machine.page_size = {}: only 4096 is supported (x86-64 base pages)",
-                self.machine.page_size
+            return Err(Invalid::new(
+                "machine.page_size",
+                format!("machine.page_size = {}: only 4096 is supported (x86-64 base pages)", self.machine.page_size),
             ));
         }
         if !(1..=MAX_CPUS).contains(&self.machine.cpus) {
-            return Err(format!("machine.cpus = {}: out of range 1..={MAX_CPUS}", self.machine.cpus));
+            return Err(Invalid::new(
+                "machine.cpus",
+                format!("machine.cpus = {}: out of range 1..={MAX_CPUS}", self.machine.cpus),
+            ));
         }
         let frames = self.machine.frames();
         if !(4..=(1 << 36)).contains(&frames) {
-            return Err(format!(
-                "machine memory of {frames} frames is out of range 4..=2^36 frames (16 KiB ..= 256 TiB)"
+            let key = if self.machine.frames.is_some() { "machine.frames" } else { "machine.memory" };
+            return Err(Invalid::new(
+                key,
+                format!("machine memory of {frames} frames is out of range 4..=2^36 frames (16 KiB ..= 256 TiB)"),
             ));
         }
         let r = &self.reclaim;
         if r.swappiness > 200 {
-            return Err(format!("reclaim.swappiness = {}: out of range 0..=200 (vm.swappiness)", r.swappiness));
+            return Err(Invalid::new(
+                "reclaim.swappiness",
+                format!("reclaim.swappiness = {}: out of range 0..=200 (vm.swappiness)", r.swappiness),
+            ));
         }
         if !(1..=3000).contains(&r.watermark_scale_factor) {
-            return Err(format!(
-                "reclaim.watermark_scale_factor = {}: out of range 1..=3000 (vm.watermark_scale_factor)",
-                r.watermark_scale_factor
+            return Err(Invalid::new(
+                "reclaim.watermark_scale_factor",
+                format!(
+                    "reclaim.watermark_scale_factor = {}: out of range 1..=3000 (vm.watermark_scale_factor)",
+                    r.watermark_scale_factor
+                ),
             ));
         }
         if r.page_cluster > 31 {
-            return Err(format!("reclaim.page_cluster = {}: out of range 0..=31 (vm.page-cluster)", r.page_cluster));
+            return Err(Invalid::new(
+                "reclaim.page_cluster",
+                format!("reclaim.page_cluster = {}: out of range 0..=31 (vm.page-cluster)", r.page_cluster),
+            ));
         }
         if r.read_ahead_kb > 65536 {
-            return Err(format!("reclaim.read_ahead_kb = {}: out of range 0..=65536 (KiB)", r.read_ahead_kb));
+            return Err(Invalid::new(
+                "reclaim.read_ahead_kb",
+                format!("reclaim.read_ahead_kb = {}: out of range 0..=65536 (KiB)", r.read_ahead_kb),
+            ));
         }
         for (name, v) in [
             ("cost.tlb_hit_ns", self.cost.tlb_hit_ns),
@@ -658,7 +954,20 @@ impl SimConfig {
             ("cost.major_fault_ns", self.cost.major_fault_ns),
         ] {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(format!("{name} = {v}: must be a non-negative number of nanoseconds"));
+                return Err(Invalid::new(name, format!("{name} = {v}: must be a non-negative number of nanoseconds")));
+            }
+        }
+        for (name, g) in [("tlb.l1d", self.tlb.l1d), ("tlb.l1i", self.tlb.l1i), ("tlb.stlb", self.tlb.stlb)] {
+            g.validate(name).map_err(|e| Invalid {
+                related: vec![format!("{name}.entries"), format!("{name}.ways")],
+                ..Invalid::new(&tlb_key(&e), e.to_string())
+            })?;
+        }
+        let psc = &self.tlb.psc;
+        for (name, entries) in [("tlb.psc.pml4e", psc.pml4e), ("tlb.psc.pdpte", psc.pdpte), ("tlb.psc.pde", psc.pde)] {
+            if entries > crate::mmu::tlb::MAX_TLB_ENTRIES {
+                let max = crate::mmu::tlb::MAX_TLB_ENTRIES;
+                return Err(Invalid::new(name, format!("{name} = {entries}: at most {max} entries are supported")));
             }
         }
         Ok(())
@@ -667,12 +976,15 @@ impl SimConfig {
 
 /// Apply `key.path=value` to a TOML table. The value is parsed as TOML, or taken as a string if that fails.
 pub fn apply_set(table: &mut toml::Table, set: &str) -> Result<(), ConfigError> {
-    let err = |m: String| ConfigError { path: "--set".into(), line: 0, column: 0, message: m };
+    let err = |m: String| ConfigError { path: format!("--set {set}").into(), line: 0, column: 0, message: m };
     let (key, value) =
-        set.split_once('=').ok_or_else(|| err(format!("{set:?}: expected key=value, e.g. machine.memory=2GiB")))?;
+        set.split_once('=').ok_or_else(|| err("expected KEY=VALUE, e.g. machine.memory=2GiB".to_owned()))?;
     let parts: Vec<&str> = key.trim().split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
-        return Err(err(format!("{set:?}: empty key component")));
+        return Err(err(format!(
+            "empty key component in {:?} (expected a dotted key like machine.memory)",
+            key.trim()
+        )));
     }
     let v: toml::Value = match toml::from_str::<toml::Table>(&format!("v = {}", value.trim())) {
         Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(value.trim().into())),
@@ -681,7 +993,7 @@ pub fn apply_set(table: &mut toml::Table, set: &str) -> Result<(), ConfigError> 
     let mut cur = table;
     for p in &parts[..parts.len() - 1] {
         let entry = cur.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        cur = entry.as_table_mut().ok_or_else(|| err(format!("{set:?}: {p} is not a table")))?;
+        cur = entry.as_table_mut().ok_or_else(|| err(format!("{p} is not a table (it holds a value)")))?;
     }
     cur.insert(parts[parts.len() - 1].to_string(), v);
     Ok(())
@@ -718,6 +1030,54 @@ mod tests {
         assert_eq!(e.line, 6, "{e}");
         assert!(e.to_string().starts_with("s.toml:6:"), "{e}");
         assert!(e.message.contains("jump"), "{e}");
+    }
+
+    /// Issue 12: a value out of range is blamed on its line and column, or on the `--set` that gave it; never
+    /// `FILE:0:0`.
+    #[test]
+    fn range_errors_are_located() {
+        let p = Path::new("r.toml");
+        let text = "[machine]\ncpus = 0\n";
+        assert_eq!(
+            Scenario::parse(p, text, &[]).unwrap_err().to_string(),
+            "r.toml:2:8: machine.cpus = 0: out of range 1..=1024"
+        );
+        let e = Scenario::parse(p, "[machine]\ncpus = 2\n", &["machine.cpus=0".into()]).unwrap_err();
+        assert_eq!(e.to_string(), "--set machine.cpus=0: machine.cpus = 0: out of range 1..=1024");
+        let e = Scenario::parse(p, "[tlb.l1d]\nentries = 63\nways = 4\n", &[]).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 11), "{e}");
+        let e = Scenario::parse(p, "[tlb]\nl1d = { entries = 64, ways = 0 }\n", &[]).unwrap_err();
+        assert!(e.to_string().starts_with("r.toml:2:30: tlb.l1d.ways = 0"), "{e}");
+        let e = Scenario::parse(p, "[reclaim]\nswappiness = 201\n", &[]).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 14), "{e}");
+        // A value set by the file but made invalid by a --set of its table.
+        let e = SimConfig::from_sets(&["machine.frames=abc".into()]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--set machine.frames=abc: invalid type: string \"abc\", expected a non-negative integer"
+        );
+    }
+
+    /// Issue 12: the TOML parser gives no message for some control characters; ours names the character.
+    #[test]
+    fn syntax_errors_are_never_empty() {
+        for (text, what) in [
+            ("# a\u{c} comment\n", "U+000C"),
+            ("# a\0 comment\n", "U+0000"),
+            ("# a\r comment\n", "U+000D"),
+            ("[[process]]\nname = \"a\"\nsteps = [ { op = \"mmap\", len = 4", "inline table"),
+        ] {
+            let e = Scenario::parse(Path::new("c.toml"), text, &[]).unwrap_err();
+            assert!(e.line > 0 && e.message.contains(what), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn step_ops_are_read_back_from_the_text() {
+        let text = "steps = [ { op = \"read\", addr = 1 } ]";
+        let start = text.find('{').unwrap();
+        assert_eq!(step_op(text, start..text.len() - 2), "read");
+        assert_eq!(step_op(text, 0..3), "no op");
     }
 
     #[test]

@@ -44,6 +44,20 @@ pub enum StepErrorKind {
     /// A `prot` string that is not a combination of r, w, x or `none`.
     #[error("bad prot {0:?} (expected a combination of r, w, x, or \"none\")")]
     BadProt(String),
+    /// An address naming a region whose mmap step failed.
+    #[error("region {region:?} does not exist: its {failure}")]
+    RegionNotMapped {
+        /// The region.
+        region: String,
+        /// The failed call as the event shows it (`mmap(NULL, 1 TiB) failed: ENOMEM`).
+        failure: String,
+    },
+    /// The run reached `--max-accesses`.
+    #[error("stopped after {0} accesses (--max-accesses {0}): the scenario was not run to its end")]
+    AccessLimit(u64),
+    /// Every `[[process]]` is started by a fork/thread step, so none starts at boot.
+    #[error("no process starts at boot: every [[process]] (the first is {0:?}) is the child of a fork or thread step")]
+    NothingToStart(String),
     /// An address naming a region no earlier mmap step named.
     #[error("unknown region {0:?} (name it in an earlier mmap step: name = {0:?})")]
     UnknownRegion(String),
@@ -267,6 +281,12 @@ pub struct Machine<M: PagingMode> {
     cfg: SimConfig,
     accesses: AccessStats,
     regions: BTreeMap<(Pid, String), VirtAddr>,
+    /// Where a scenario run publishes its access count for a progress display (every 4096 accesses of a step).
+    access_counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// Accesses a scenario may make before its run stops with [`StepErrorKind::AccessLimit`] (`--max-accesses`).
+    access_limit: u64,
+    /// Named regions whose mmap failed, with the failed call (a later use names the failure, not "unknown").
+    failed_regions: BTreeMap<(Pid, String), String>,
     /// The children each process started, by their `[[process]]` name (for `wait`).
     started: BTreeMap<(Pid, String), Pid>,
     /// `expect` steps that read something else than expected.
@@ -378,11 +398,32 @@ impl<M: PagingMode> Machine<M> {
             cfg: cfg.clone(),
             accesses: AccessStats::default(),
             regions: BTreeMap::new(),
+            failed_regions: BTreeMap::new(),
+            access_limit: u64::MAX,
+            access_counter: None,
             started: BTreeMap::new(),
             expect_failures: 0,
             progress: BTreeMap::new(),
             descriptions: BTreeMap::new(),
         })
+    }
+
+    /// Stops a scenario's read/write/exec steps with [`StepErrorKind::AccessLimit`] once the machine has made
+    /// `limit` accesses (None: no limit). A step like `repeat = 4294967295` then ends with an error instead of
+    /// running for hours.
+    pub fn set_access_limit(&mut self, limit: Option<u64>) {
+        self.access_limit = limit.unwrap_or(u64::MAX);
+    }
+
+    /// Publishes the running access count into `counter` while a scenario runs (for a progress bar on another
+    /// thread; the model itself reads no clock).
+    pub fn set_access_counter(&mut self, counter: std::sync::Arc<std::sync::atomic::AtomicU64>) {
+        self.access_counter = Some(counter);
+    }
+
+    /// Memory accesses made so far (the report's `accesses.total`).
+    pub fn accesses_total(&self) -> u64 {
+        self.accesses.total
     }
 
     /// Start a process for trace replay. With `implicit`, one VMA covers the whole user space, so every page a
@@ -418,10 +459,20 @@ impl<M: PagingMode> Machine<M> {
 
     /// Run every process of a scenario to completion, round-robin one step at a time.
     pub fn run_scenario(&mut self, path: &Path, text: &str, sc: &Scenario) -> Result<(), StepError> {
-        let whole = |kind| StepError { location: path.display().to_string(), kind };
+        // A process-level error points at the `[[process]]` entry (its `cpu` key for a bad CPU).
+        let whole = |index: usize, kind: StepErrorKind| {
+            let key = if matches!(kind, StepErrorKind::CpuOutOfRange { .. }) { "cpu" } else { "name" };
+            StepError { location: crate::config::process_location(path, text, index, key), kind }
+        };
+        let index_of = |p: &ProcessConfig| sc.process.iter().position(|q| std::ptr::eq(q, p)).unwrap_or(0);
         let loc = |span: std::ops::Range<usize>| {
             let (l, c) = crate::config::line_col(text, span.start);
             format!("{}:{l}:{c}", path.display())
+        };
+        // A failed step: where it is written, which step of which process, and its op.
+        let step_loc = |p: &ProcessConfig, n: usize, span: std::ops::Range<usize>| {
+            let op = crate::config::step_op(text, span.clone());
+            format!("{}: step {} ({op}) of process {:?}", loc(span), n + 1, p.name)
         };
         for f in &sc.file {
             let file = load_file(path, f.get_ref()).map_err(|kind| StepError { location: loc(f.span()), kind })?;
@@ -446,14 +497,19 @@ impl<M: PagingMode> Machine<M> {
                 }
             }
         }
+        if let Some(first) = sc.process.first() {
+            if sc.process.iter().all(|p| children.contains_key(p.name.as_str())) {
+                return Err(whole(0, StepErrorKind::NothingToStart(first.name.clone())));
+            }
+        }
         let mut procs: Vec<(Pid, &ProcessConfig, usize)> = Vec::new();
-        for p in sc.process.iter().filter(|p| !children.contains_key(p.name.as_str())) {
+        for (i, p) in sc.process.iter().enumerate().filter(|(_, p)| !children.contains_key(p.name.as_str())) {
             let mut layout = Layout::default_for::<M>();
             if let Some(l) = p.stack_limit {
                 layout.stack_limit = l.0;
             }
-            let pid = self.kernel.spawn(&p.name, &layout).map_err(|e| whole(e.into()))?;
-            self.configure(pid, p).map_err(whole)?;
+            let pid = self.kernel.spawn(&p.name, &layout).map_err(|e| whole(i, e.into()))?;
+            self.configure(pid, p).map_err(|k| whole(i, k))?;
             procs.push((pid, p, 0));
         }
         // Round-robin, one step per process per round (or, with machine.quantum = N, at most N accesses of a
@@ -471,7 +527,7 @@ impl<M: PagingMode> Machine<M> {
                 }
                 match self
                     .run_step(*pid, step.get_ref())
-                    .map_err(|kind| StepError { location: loc(step.span()), kind })?
+                    .map_err(|kind| StepError { location: step_loc(p, *next, step.span()), kind })?
                 {
                     StepDone::Done => {}
                     StepDone::Blocked => {
@@ -489,7 +545,7 @@ impl<M: PagingMode> Machine<M> {
             }
             for (child, name) in started {
                 if let Some(c) = sc.process.iter().find(|q| q.name == name) {
-                    self.configure(child, c).map_err(whole)?;
+                    self.configure(child, c).map_err(|k| whole(index_of(c), k))?;
                     procs.push((child, c, 0));
                 }
             }
@@ -524,8 +580,11 @@ impl<M: PagingMode> Machine<M> {
         match a {
             AddrExpr::Abs(n) => Ok(VirtAddr::new(*n)),
             AddrExpr::Region(name, off) => {
-                let base =
-                    self.regions.get(&(pid, name.clone())).ok_or_else(|| StepErrorKind::UnknownRegion(name.clone()))?;
+                let key = (pid, name.clone());
+                let base = self.regions.get(&key).ok_or_else(|| match self.failed_regions.get(&key) {
+                    Some(failure) => StepErrorKind::RegionNotMapped { region: name.clone(), failure: failure.clone() },
+                    None => StepErrorKind::UnknownRegion(name.clone()),
+                })?;
                 base.checked_add(*off)
                     .ok_or_else(|| StepErrorKind::AddressOverflow { region: name.clone(), offset: *off })
             }
@@ -564,10 +623,19 @@ impl<M: PagingMode> Machine<M> {
                 match self.kernel.mmap(pid, &args) {
                     Ok(at) => {
                         if let Some(n) = name {
+                            self.failed_regions.remove(&(pid, n.clone()));
                             self.regions.insert((pid, n.clone()), at);
                         }
                     }
-                    Err(e) => self.event(pid, format!("mmap({:?}, {}) failed: {}", addr, len, e.errno)),
+                    Err(e) => {
+                        // As strace shows it: mmap(NULL, ...) or mmap(0x..., ...).
+                        let at = addr.map_or("NULL".to_owned(), |a| format!("{:#x}", a.raw()));
+                        let what = format!("mmap({at}, {len}) failed: {}", e.errno);
+                        if let Some(n) = name {
+                            self.failed_regions.insert((pid, n.clone()), what.clone());
+                        }
+                        self.event(pid, what);
+                    }
                 }
             }
             Step::Munmap { addr, len } => {
@@ -746,6 +814,9 @@ impl<M: PagingMode> Machine<M> {
                 self.progress.insert(pid, k);
                 return Ok(StepDone::Preempted);
             }
+            if self.accesses.total >= self.access_limit {
+                return Err(StepErrorKind::AccessLimit(self.access_limit));
+            }
             let Some(va) = start.checked_add((k % per_sweep) * stride) else { return Ok(StepDone::Done) };
             self.accesses.count(kind);
             self.accesses.translations += 1;
@@ -758,6 +829,11 @@ impl<M: PagingMode> Machine<M> {
                 return Ok(StepDone::Done);
             }
             k += 1;
+            if k % 4096 == 0 {
+                if let Some(c) = &self.access_counter {
+                    c.store(self.accesses.total, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
         }
         Ok(StepDone::Done)
     }
@@ -1366,12 +1442,12 @@ mod tests {
         let e = step_error(&format!(
             "{MAP}{{ op = \"pin\", page = 1, frame = 3 }},\n{{ op = \"pin\", page = 2, frame = 3 }},"
         ));
-        assert_eq!(e.location, "s.toml:11:1");
+        assert_eq!(e.location, "s.toml:11:1: step 3 (pin) of process \"p\"");
         let StepErrorKind::Sys(sys) = &e.kind else { panic!("{e:?}") };
         assert_eq!((sys.op, sys.errno), (SysOp::Pin, Errno::Busy));
         assert!(matches!(sys.cause, Cause::FrameInUse { .. }));
         // The CLI line is the cause alone, as it always was.
-        assert_eq!(e.to_string(), "s.toml:11:1: frame 3 is already in use");
+        assert_eq!(e.to_string(), "s.toml:11:1: step 3 (pin) of process \"p\": frame 3 is already in use");
     }
 
     #[test]
@@ -1459,6 +1535,32 @@ mod tests {
         assert!(matches!(e.kind, StepErrorKind::PinTextNeedsSwap), "{e:?}");
     }
 
+    /// Issue 12: a failed mmap is an event in Linux's terms, and a later use of its region names that failure
+    /// (not "unknown region"); the step is located by line, index and op.
+    #[test]
+    fn a_failed_mmap_is_named_where_its_region_is_used() {
+        let e = step_error(
+            "{ op = \"mmap\", addr = 4097, len = 4096, fixed = true, name = \"b\" },\n{ op = \"read\", addr = \"b\" },",
+        );
+        assert_eq!(
+            e.to_string(),
+            "s.toml:10:1: step 2 (read) of process \"p\": region \"b\" does not exist: its mmap(0x1001, 4 KiB) failed: \
+             EINVAL"
+        );
+    }
+
+    /// Issue 12: a scenario whose every process is a fork target would start nothing and exit 0.
+    #[test]
+    fn a_scenario_that_starts_nothing_is_an_error() {
+        let text = "[[process]]\nname = \"a\"\nsteps = [ { op = \"fork\", child = \"a\" } ]\n";
+        let path = Path::new("n.toml");
+        let (sc, cfg) = Scenario::parse(path, text, &["machine.frames=64".into()]).unwrap();
+        let mut m = AnyMachine::new(&cfg).unwrap();
+        let e = with_machine!(&mut m, m => m.run_scenario(path, text, &sc)).unwrap_err();
+        assert!(matches!(&e.kind, StepErrorKind::NothingToStart(n) if n == "a"), "{e:?}");
+        assert!(e.to_string().starts_with("n.toml:2:8: no process starts at boot"), "{e}");
+    }
+
     #[test]
     fn a_cpu_beyond_the_machine_is_typed() {
         let text = "[machine]\ncpus = 2\n[[process]]\nname = \"p\"\ncpu = 2\n";
@@ -1467,7 +1569,8 @@ mod tests {
         let mut m = AnyMachine::new(&cfg).unwrap();
         let e = with_machine!(&mut m, m => m.run_scenario(path, text, &sc)).unwrap_err();
         assert!(matches!(&e.kind, StepErrorKind::CpuOutOfRange { cpu: 2, cpus: 2, process } if process == "p"));
-        assert_eq!(e.to_string(), "c.toml: process \"p\": cpu = 2 is out of range 0..2 (machine.cpus = 2)");
+        // Located at the process's `cpu` key (issue 12: the line, not only the file).
+        assert_eq!(e.to_string(), "c.toml:5:7: process \"p\": cpu = 2 is out of range 0..2 (machine.cpus = 2)");
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! a re-fault reads it back (a major fault). `replay` adds the replacement counts (`refs`, `hits`, `misses`,
 //! `evictions`, `cold_misses`); `policy` and `exact` say how the run was made.
 
-use super::replay::{drive, input, progress, ReplayArgs};
+use super::replay::{drive, format_name, input, progress, trace_name, ReplayArgs};
 use crate::args::TraceFormat;
 use crate::output;
 use anyhow::{bail, Result};
@@ -86,7 +86,7 @@ pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>) -> Result<()> {
     // --set supplies the seed (random policy) and the cost model; the machine's size and layout do not apply.
     let cfg = SimConfig::from_sets(&a.machine.sets)?;
     let kind = policy.unwrap_or(PolicyKind::Lru);
-    let pb = progress(a.quiet);
+    let pb = progress(a.quiet, &a.trace);
     let result = vmsim::with_policy!(kind, |P| exact_run::<P>(a, frames, cfg.machine.seed, &pb));
     pb.finish_and_clear();
     let run = result?;
@@ -103,7 +103,22 @@ pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>) -> Result<()> {
             exact: true,
             replay: &run.stats,
         };
-        output::json(&mut out, &report)?;
+        let mut sets = a.machine.sets.clone();
+        sets.push(format!("reclaim.policy={:?}", kind.name()));
+        sets.push(format!("machine.frames={frames}"));
+        let inputs = output::Inputs {
+            command: "replay",
+            trace: Some(trace_name(&a.trace)),
+            format: Some(format_name(a.format)),
+            sets,
+            ..output::Inputs::default()
+        };
+        // What the replay used: the policy and the number of frames, the seed and the cost model.
+        let mut effective = cfg.clone();
+        effective.reclaim.policy = kind;
+        effective.reclaim.exact = true;
+        effective.machine.frames = Some(frames as u64);
+        output::json_report(&mut out, &report, &[], &inputs, &effective)?;
     } else {
         text(&mut out, a, kind, &run, &stats, &cfg)?;
     }
@@ -114,14 +129,14 @@ pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>) -> Result<()> {
 fn exact_run<P: Policy>(a: &ReplayArgs, frames: usize, seed: u64, pb: &ProgressBar) -> Result<ExactRun> {
     let mut r = Replay::<P>::new(frames, seed);
     let mut run = ExactRun::default();
-    let (source, name) = input(&a.trace)?;
+    let (source, name) = input(&a.trace, pb)?;
     if P::USES_NEXT_USE {
         // OPT: the whole trace first, then one backward pass for each reference's next use.
         let mut pages = Vec::new();
-        match a.format {
+        let _: Option<u64> = match a.format {
             TraceFormat::Pages => drive(PagesReader::new(source, name), pb, |batch: &[u64]| {
                 pages.extend_from_slice(batch);
-                true
+                Ok(None)
             })?,
             TraceFormat::Lackey => drive(LackeyReader::new(source, name), pb, |batch: &[Access]| {
                 for acc in batch {
@@ -129,15 +144,15 @@ fn exact_run<P: Policy>(a: &ReplayArgs, frames: usize, seed: u64, pb: &ProgressB
                     run.count(acc.kind, touched.end() - touched.start() + 1);
                     pages.extend(touched);
                 }
-                true
+                Ok(None)
             })?,
-        }
+        };
         r.feed_with_next(&pages, &next_use_table(&pages));
     } else {
-        match a.format {
+        let _: Option<u64> = match a.format {
             TraceFormat::Pages => drive(PagesReader::new(source, name), pb, |batch: &[u64]| {
                 r.feed(batch);
-                true
+                Ok(None)
             })?,
             TraceFormat::Lackey => drive(LackeyReader::new(source, name), pb, |batch: &[Access]| {
                 for acc in batch {
@@ -147,9 +162,9 @@ fn exact_run<P: Policy>(a: &ReplayArgs, frames: usize, seed: u64, pb: &ProgressB
                         r.access(page, NextUse::NEVER);
                     }
                 }
-                true
+                Ok(None)
             })?,
-        }
+        };
     }
     run.stats = r.stats();
     run.resident = r.resident() as u64;

@@ -11,11 +11,15 @@ mod translate;
 use crate::args::{Cli, Command};
 use anyhow::{Context, Result};
 use std::path::Path;
+use vmsim::config::{blame, ConfigError, SimConfig};
+use vmsim::kernel::KernelError;
+use vmsim::sim::AnyMachine;
 
 pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run { scenario, demo, machine } => run::run(scenario.as_deref(), demo.as_deref(), &machine),
-        Command::Replay { trace, format, frames, exact, policy, memory, strict, scenario, quiet, machine } => {
+        Command::Replay { trace, format, frames, exact, policy, memory, strict, scenario, machine } => {
+            let quiet = machine.quiet;
             let a = replay::ReplayArgs { trace, format, frames, memory, strict, scenario, quiet, machine };
             if exact {
                 exact::replay_exact(&a, policy)
@@ -23,9 +27,27 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                 replay::replay(&a, policy)
             }
         }
-        Command::Mrc { trace, format, csv, max_frames, step } => mrc::mrc(&trace, format, csv, max_frames, step),
+        Command::Mrc { trace, format, csv, max_frames, step, quiet } => {
+            mrc::mrc(&trace, format, csv, max_frames, step, quiet)
+        }
         Command::Mkswap { file, size, label } => mkswap::mkswap(&file, &size, label.as_deref()),
-        Command::Convert { trace, from, to, out } => convert::convert(&trace, from, to, &out),
+        Command::Convert { trace, from, to, out, quiet } => convert::convert(&trace, from, to, &out, quiet),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            // Into memory first: clap_complete panics when its writer fails (a closed pipe); ours reports it.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "vmsim", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &script)?;
+            Ok(())
+        }
+        Command::Man => {
+            // vmsim(1): the synopsis, options and the list of subcommands (each documented by `vmsim help CMD`).
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page)?;
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &page)?;
+            Ok(())
+        }
         Command::Translate { scenario, pid, access, addrs, sets } => {
             translate::translate(&scenario, pid, access, &addrs, &sets)
         }
@@ -35,4 +57,40 @@ pub fn dispatch(cli: Cli) -> Result<()> {
 /// Read a whole text file, naming it in the error.
 pub fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("{}: cannot read file", path.display()))
+}
+
+/// Boots the machine `cfg` describes. A setting that only fails when the machine is built (a swap file that
+/// cannot be opened, the `opt` policy outside exact replay, too little memory to boot) is blamed like a bad value:
+/// on the `--set` that gave it or on its place in `file`.
+pub fn boot(cfg: &SimConfig, file: Option<(&Path, &str)>, sets: &[String]) -> Result<AnyMachine> {
+    // The replacement policies index frames with 32 bits (reclaim::MAX_FRAMES): refuse a larger machine here, as
+    // a located error, rather than let the model's assertion stop the program.
+    let frames = cfg.machine.frames();
+    if usize::try_from(frames).map_or(true, |f| f > vmsim::reclaim::MAX_FRAMES) {
+        let key = if cfg.machine.frames.is_some() { "machine.frames" } else { "machine.memory" };
+        let message = format!(
+            "machine memory of {frames} frames is more than this build supports: at most {} frames (16 TiB)",
+            vmsim::reclaim::MAX_FRAMES
+        );
+        return Err(anyhow::Error::new(blame(file, sets, key, message)));
+    }
+    AnyMachine::new(cfg).map_err(|e| {
+        let key = match &e {
+            KernelError::OptNeedsTrace => "reclaim.policy",
+            KernelError::Swap(_) | KernelError::SwapState(_) => "swap.devices",
+            KernelError::Tlb(_) => "tlb",
+            _ => "machine.memory",
+        };
+        anyhow::Error::new(blame(file, sets, key, e.to_string()))
+    })
+}
+
+/// `--set` values that stand for an option (`--frames 8` is `--set machine.frames=8`): an error blamed on one of
+/// them names the option as it was typed.
+pub fn relabel(e: ConfigError, options: &[(String, String)]) -> ConfigError {
+    let path = e.path.to_string_lossy().into_owned();
+    match options.iter().find(|(set, _)| path == format!("--set {set}")) {
+        Some((_, typed)) => ConfigError { path: typed.into(), ..e },
+        None => e,
+    }
 }

@@ -12,33 +12,37 @@ use vmsim::addr::PAGE_SHIFT;
 use vmsim::reclaim::mrc::{Mrc, StackDistances};
 use vmsim_trace::{pages_touched, Access, LackeyReader, PagesReader};
 
-pub fn mrc(trace: &Path, format: TraceFormat, csv: bool, max_frames: Option<u64>, step: u64) -> Result<()> {
+pub fn mrc(
+    trace: &Path,
+    format: TraceFormat,
+    csv: bool,
+    max_frames: Option<u64>,
+    step: u64,
+    quiet: bool,
+) -> Result<()> {
     if step == 0 {
         bail!("--step 0: must be at least 1 (show every K-th number of frames)");
     }
     if max_frames == Some(0) {
         bail!("--max-frames 0: must be at least 1 (with no frames every reference misses)");
     }
-    let curve = stack_distances(trace, format)?;
+    let curve = stack_distances(trace, format, quiet)?;
     let max = max_frames.unwrap_or((curve.distinct_pages() as u64).max(1));
-    let mut sizes: Vec<u64> =
-        std::iter::successors(Some(step), |&c| c.checked_add(step)).take_while(|&c| c <= max).collect();
-    if sizes.last() != Some(&max) {
-        sizes.push(max);
-    }
-    let rows: Vec<(u64, u64, f64)> = sizes
-        .into_iter()
-        .map(|c| {
-            let c_idx = usize::try_from(c).unwrap_or(usize::MAX);
-            (c, curve.misses(c_idx), curve.miss_ratio(c_idx))
-        })
-        .collect();
-    let mut out = std::io::stdout().lock();
+    // Rows stream: K, 2K, ... up to max, then max itself; nothing is collected, so `--max-frames 10000000000`
+    // prints as it goes (and stops at once under `| head`).
+    let last_multiple = max / step * step;
+    let sizes = (1..=max / step).map(|i| i * step).chain((last_multiple != max).then_some(max));
+    let row = |c: u64| {
+        let c_idx = usize::try_from(c).unwrap_or(usize::MAX);
+        (c, curve.misses(c_idx), curve.miss_ratio(c_idx))
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if csv {
         writeln!(out, "frames,misses,miss_ratio")?;
-        for (c, m, r) in rows {
+        for (c, m, r) in sizes.map(row) {
             writeln!(out, "{c},{m},{r:.6}")?;
         }
+        out.flush()?;
         return Ok(());
     }
     let format = if format == TraceFormat::Lackey { "lackey" } else { "pages" };
@@ -49,26 +53,30 @@ pub fn mrc(trace: &Path, format: TraceFormat, csv: bool, max_frames: Option<u64>
         curve.refs(),
         curve.distinct_pages()
     )?;
-    let wf = rows.iter().map(|r| r.0.to_string().len()).max().unwrap_or(0).max("frames".len());
-    let wm = rows.iter().map(|r| r.1.to_string().len()).max().unwrap_or(0).max("misses".len());
+    // Column widths without collecting: frames grow to `max`; misses never grow with more frames, so the first
+    // row has the widest.
+    let first = if step <= max { step } else { max };
+    let wf = max.to_string().len().max("frames".len());
+    let wm = row(first).1.to_string().len().max("misses".len());
     writeln!(out, "{:>wf$}  {:>wm$}  {:>10}", "frames", "misses", "miss ratio")?;
-    for (c, m, r) in rows {
+    for (c, m, r) in sizes.map(row) {
         writeln!(out, "{c:>wf$}  {m:>wm$}  {r:>10.6}")?;
     }
+    out.flush()?;
     Ok(())
 }
 
 /// One pass over the trace: the stack distance of every page reference.
-fn stack_distances(trace: &Path, format: TraceFormat) -> Result<Mrc> {
-    let (source, name) = input(trace)?;
-    let pb = progress(false);
+fn stack_distances(trace: &Path, format: TraceFormat, quiet: bool) -> Result<Mrc> {
+    let pb = progress(quiet, trace);
+    let (source, name) = input(trace, &pb)?;
     let mut d = StackDistances::default();
     let result = match format {
         TraceFormat::Pages => drive(PagesReader::new(source, name), &pb, |batch: &[u64]| {
             for &page in batch {
                 d.reference(page);
             }
-            true
+            Ok(None)
         }),
         TraceFormat::Lackey => drive(LackeyReader::new(source, name), &pb, |batch: &[Access]| {
             for acc in batch {
@@ -76,7 +84,7 @@ fn stack_distances(trace: &Path, format: TraceFormat) -> Result<Mrc> {
                     d.reference(page);
                 }
             }
-            true
+            Ok(None)
         }),
     };
     pb.finish_and_clear();

@@ -5,7 +5,6 @@ use crate::output;
 use anyhow::Result;
 use std::path::Path;
 use vmsim::config::Scenario;
-use vmsim::sim::AnyMachine;
 use vmsim::with_machine;
 
 /// The embedded demo scenario.
@@ -36,15 +35,26 @@ pub fn run(path: Option<&Path>, demo: Option<&str>, opts: &MachineOpts) -> Resul
         (Some(_), Some(_)) => anyhow::bail!("give a scenario file or --demo NAME, not both"),
     };
     let (scenario, cfg) = Scenario::parse(&shown, &text, &opts.sets)?;
-    let mut machine = AnyMachine::new(&cfg)?;
+    let mut machine = super::boot(&cfg, Some((&shown, &text)), &opts.sets)?;
     let (report, views) = with_machine!(&mut machine, m => {
-        m.run_scenario(&shown, &text, &scenario)?;
+        m.set_access_limit(opts.max_accesses);
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        m.set_access_counter(counter.clone());
+        let planned = planned_accesses(&scenario).min(opts.max_accesses.unwrap_or(u64::MAX));
+        let ran = with_progress(opts.quiet, planned, &counter, || m.run_scenario(&shown, &text, &scenario));
+        ran?;
         (m.report(), output::proc_views(&opts.proc, |v| m.proc_files(v)))
     });
     let mut out = std::io::stdout().lock();
     let json = opts.json;
     if json {
-        output::json_with_views(&mut out, &report, &views)?;
+        let inputs = output::Inputs {
+            command: "run",
+            scenario: Some(shown.display().to_string()),
+            sets: opts.sets.clone(),
+            ..output::Inputs::default()
+        };
+        output::json_report(&mut out, &report, &views, &inputs, &cfg)?;
     } else {
         output::text(&mut out, &report, &cfg, scenario.description.as_deref())?;
     }
@@ -52,4 +62,58 @@ pub fn run(path: Option<&Path>, demo: Option<&str>, opts: &MachineOpts) -> Resul
         std::io::Write::write_all(&mut out, output::views_text(&views).as_bytes())?;
     }
     Ok(())
+}
+
+/// The accesses the scenario's read, write and exec steps ask for (each process's steps once; a forked copy
+/// counts once): the length of the progress bar.
+fn planned_accesses(sc: &Scenario) -> u64 {
+    use vmsim::config::Step;
+    let mut total = 0u64;
+    for p in &sc.process {
+        for step in &p.steps {
+            let (len, stride, repeat) = match step.get_ref() {
+                Step::Read { len, stride, repeat, .. }
+                | Step::Write { len, stride, repeat, .. }
+                | Step::Exec { len, stride, repeat, .. } => (len.0, stride.0, *repeat),
+                _ => continue,
+            };
+            let per = len.checked_div(stride).map_or(0, |_| len.div_ceil(stride));
+            total = total.saturating_add(per.saturating_mul(u64::from(repeat)));
+        }
+    }
+    total
+}
+
+/// Runs `work` with a progress bar over `planned` accesses on stderr (percentage, rate, ETA), fed from `counter`
+/// by a second thread; hidden with `--quiet`, when stderr is not a terminal, or for a short run.
+fn with_progress<T>(quiet: bool, planned: u64, counter: &std::sync::atomic::AtomicU64, work: impl FnOnce() -> T) -> T {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    /// Below this many accesses a run takes well under a second: no bar.
+    const SHOW_FROM: u64 = 1 << 24;
+    if quiet || planned < SHOW_FROM || !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let pb = ProgressBar::with_draw_target(Some(planned), ProgressDrawTarget::stderr_with_hz(4));
+    let style = "{bar:30} {percent:>3}% {human_pos}/{human_len} accesses ({rate}, ETA {eta})";
+    pb.set_style(ProgressStyle::with_template(style).unwrap_or_else(|_| ProgressStyle::default_bar()).with_key(
+        "rate",
+        |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.1} M/s", s.per_sec() / 1e6);
+        },
+    ));
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                pb.set_position(counter.load(Ordering::Relaxed));
+                std::thread::sleep(std::time::Duration::from_millis(250));
+            }
+        });
+        let r = work();
+        done.store(true, Ordering::Relaxed);
+        pb.finish_and_clear();
+        r
+    })
 }

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use vmsim::config::Scenario;
 use vmsim::mmu::{Access, TlbLevel};
-use vmsim::sim::{AnyMachine, Translation};
+use vmsim::sim::Translation;
 use vmsim::{with_machine, VirtAddr, PAGE_SIZE};
 
 fn parse_addr(s: &str) -> Result<u64> {
@@ -31,7 +31,7 @@ pub fn translate(path: &Path, pid: Option<u32>, access: AccessArg, addrs: &[Stri
         AccessArg::Write => Access::Write,
         AccessArg::Exec => Access::Fetch,
     };
-    let mut machine = AnyMachine::new(&cfg)?;
+    let mut machine = super::boot(&cfg, Some((path, &text)), sets)?;
     let mut out = std::io::stdout().lock();
     with_machine!(&mut machine, m => {
         m.run_scenario(path, &text, &scenario)?;

@@ -16,26 +16,53 @@ pub fn views_text(views: &[(String, String)]) -> String {
     views.iter().map(|(path, body)| format!("\n==> {path} <==\n{body}")).collect()
 }
 
-/// The report as JSON and, when /proc views were asked for, the views inside the same object as `"proc": [{"path":
-/// "/proc/meminfo", "text": "..."}, ...]` (after every report key, in the order asked), so the output stays one
-/// valid JSON document.
-pub fn json_with_views(out: &mut impl Write, r: &impl serde::Serialize, views: &[(String, String)]) -> Result<()> {
+/// What a JSON report was made from: `"inputs"` in the document (docs/stats.md). Paths are shown as given.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Inputs {
+    /// The subcommand: `run` or `replay`.
+    pub command: &'static str,
+    /// The scenario file (`<embedded demo NAME>` for `--demo`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+    /// The trace file (`<stdin>` for `-`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    /// The trace format, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<&'static str>,
+    /// Every configuration override in the order applied: the `--set` values, then `--policy`, `--memory` and
+    /// `--frames` as the `--set` they stand for.
+    pub sets: Vec<String>,
+}
+
+/// The report as one JSON document: `vmsim_version`, the report's keys, the /proc views when asked for (inside the
+/// same object as `"proc": [{"path": "/proc/meminfo", "text": "..."}, ...]`, in the order asked), then `inputs`
+/// and the full effective `config` (every `[machine]`, `[tlb]`, `[cost]`, `[reclaim]` and `[swap]` value, defaults
+/// included), so a result carries what produced it.
+pub fn json_report(
+    out: &mut impl Write,
+    r: &impl serde::Serialize,
+    views: &[(String, String)],
+    inputs: &Inputs,
+    config: &SimConfig,
+) -> Result<()> {
     #[derive(serde::Serialize)]
     struct View<'a> {
         path: &'a str,
         text: &'a str,
     }
     #[derive(serde::Serialize)]
-    struct WithViews<'a, T: serde::Serialize> {
+    struct Document<'a, T: serde::Serialize> {
+        vmsim_version: &'static str,
         #[serde(flatten)]
         report: &'a T,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
         proc: Vec<View<'a>>,
-    }
-    if views.is_empty() {
-        return json(out, r);
+        inputs: &'a Inputs,
+        config: &'a SimConfig,
     }
     let proc = views.iter().map(|(path, text)| View { path, text }).collect();
-    json(out, &WithViews { report: r, proc })
+    json(out, &Document { vmsim_version: env!("CARGO_PKG_VERSION"), report: r, proc, inputs, config })
 }
 
 /// The stable JSON stats object (docs/stats.md), pretty-printed, with a trailing newline.

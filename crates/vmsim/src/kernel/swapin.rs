@@ -65,7 +65,9 @@ impl<M: PagingMode> Kernel<M> {
                 self.log.push(Event {
                     pid,
                     what: format!(
-                        "VERIFY FAILED: {what} read from swap {entry:?} has checksum {got:#018x}, expected {}",
+                        "VERIFY FAILED: {what} read from swap (type {}, offset {}) has checksum {got:#018x}, expected {}",
+                        entry.swap_type(),
+                        entry.offset(),
                         want.map_or("none recorded".into(), |w| format!("{w:#018x}"))
                     ),
                 });

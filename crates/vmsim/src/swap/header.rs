@@ -205,7 +205,7 @@ impl MkswapInfo {
     }
 }
 
-/// Creates (or truncates) `path` as a sparse swap file of `size_bytes`, with the header in page 0, like util-linux
+/// Creates (or replaces, atomically) `path` as a sparse swap file of `size_bytes`, with the header in page 0, like util-linux
 /// `mkswap` on a fresh file. The UUID is derived from the path, size and label (see [`derived_uuid`]).
 ///
 /// `size_bytes` must be a multiple of 4096 and at least [`MIN_GOODPAGES`] pages; `label` at most 16 bytes, no NUL.
@@ -246,10 +246,21 @@ pub fn mkswap_with_uuid(path: &Path, size_bytes: u64, label: Option<&str>, uuid:
     let io = |op: &'static str, offset: u64| {
         move |source| SwapFileError::Io { path: path.to_path_buf(), op, offset, source }
     };
-    let mut file = create_private(path).map_err(io("create", 0))?;
-    // Sparse: only the header page is written (SPEC §6; util-linux leaves the data pages alone too).
-    file.set_len(size_bytes).map_err(io("set length", size_bytes))?;
-    file.write_all(&header.encode()[..]).map_err(io("write", 0))?;
+    // Written to a new sibling file and renamed over `path` only when complete: a failure (disk full, a bad
+    // directory) leaves an existing file as it was and no partial swap file behind.
+    let tmp = temp_sibling(path);
+    let written = (|| {
+        let mut file = create_private(&tmp).map_err(io("create", 0))?;
+        // Sparse: only the header page is written (SPEC §6; util-linux leaves the data pages alone too).
+        file.set_len(size_bytes).map_err(io("set length", size_bytes))?;
+        file.write_all(&header.encode()[..]).map_err(io("write", 0))?;
+        file.sync_all().map_err(io("sync", 0))?;
+        std::fs::rename(&tmp, path).map_err(io("rename into place", 0))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
     Ok(MkswapInfo { path: path.to_path_buf(), pages, header })
 }
 
@@ -321,10 +332,19 @@ pub fn format_uuid(uuid: &[u8; UUID_LEN]) -> String {
     s
 }
 
-/// Creates or truncates a file readable only by its owner (util-linux mkswap warns about anything looser).
+/// `DIR/.NAME.vmsim-mkswap-PID`: where [`mkswap_with_uuid`] writes before renaming (same directory, so the rename
+/// is atomic and never crosses file systems).
+fn temp_sibling(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.vmsim-mkswap-{}", std::process::id()))
+}
+
+/// A new file, readable and writable by its owner only (util-linux mkswap warns about other permissions). Never
+/// an existing one: a leftover of the same name is replaced.
 fn create_private(path: &Path) -> std::io::Result<File> {
+    let _ = std::fs::remove_file(path);
     let mut options = OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(true);
+    options.read(true).write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)
