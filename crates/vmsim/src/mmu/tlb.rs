@@ -212,10 +212,18 @@ fn find_in_set_unrolled(tags: &[u64], keys: &[u32], raw: u64, want: u32) -> Opti
     }
 }
 
+/// [`find_in_set`] over exactly `N ≤ 32` ways: one bit per way in a mask, which the compiler turns into vector
+/// compares (12 ways: about 30 instructions instead of 110 with a conditional move per way).
 #[inline(always)]
 fn find_exact<const N: usize>(tags: &[u64], keys: &[u32], raw: u64, want: u32) -> Option<usize> {
     match (<&[u64; N]>::try_from(tags), <&[u32; N]>::try_from(keys)) {
-        (Ok(tags), Ok(keys)) => find_in_set(tags, keys, raw, want),
+        (Ok(tags), Ok(keys)) => {
+            let mut mask = 0u32;
+            for i in 0..N {
+                mask |= u32::from(hits(tags[i], keys[i], raw, want)) << i;
+            }
+            (mask != 0).then_some(mask.trailing_zeros() as usize)
+        }
         _ => find_in_set(tags, keys, raw, want),
     }
 }
@@ -321,10 +329,21 @@ impl Tlb {
     }
 
     /// Index of the way in the set at `base` holding `raw` under lookup key `want`, if any.
+    ///
+    /// The usual associativities get a loop of constant length, fully unrolled: with the way count known only at
+    /// run time, the scan of a 12-way STLB set cost about 9 instructions per way instead of 4.
     #[inline(always)]
     fn find_at(&self, base: usize, raw: u64, want: u32) -> Option<usize> {
         let set = base..base + self.ways;
-        find_in_set(&self.tags[set.clone()], &self.keys[set], raw, want).map(|i| base + i)
+        let (tags, keys) = (&self.tags[set.clone()], &self.keys[set]);
+        let i = match self.ways {
+            4 => find_exact::<4>(tags, keys, raw, want),
+            8 => find_exact::<8>(tags, keys, raw, want),
+            12 => find_exact::<12>(tags, keys, raw, want),
+            16 => find_exact::<16>(tags, keys, raw, want),
+            _ => find_in_set(tags, keys, raw, want),
+        };
+        i.map(|i| base + i)
     }
 
     /// Index of the way matching `(asid, vpn)`, if any.
@@ -349,7 +368,7 @@ impl Tlb {
 
     /// The translation of `vpn` under `asid`: a hit if a valid entry has this VPN and either this ASID or the global
     /// mark. A hit makes the entry its set's most recently used.
-    #[inline]
+    #[inline(always)]
     pub fn lookup(&mut self, asid: Asid, vpn: Vpn) -> Option<TlbEntry> {
         let i = self.find(asid, vpn)?;
         self.clock += 1;
@@ -596,7 +615,7 @@ impl TlbHierarchy {
 
     /// Looks `vpn` up under `asid` in the L1 ITLB (`fetch`) or L1 DTLB, then in the STLB; an STLB hit refills the
     /// L1. Counts a hit or miss at each level looked at.
-    #[inline]
+    #[inline(always)]
     pub fn lookup(&mut self, asid: Asid, vpn: Vpn, fetch: bool) -> TlbLookup {
         let (l1, l1_stats) =
             if fetch { (&mut self.l1i, &mut self.stats.l1i) } else { (&mut self.l1d, &mut self.stats.l1d) };
