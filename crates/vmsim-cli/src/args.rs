@@ -60,7 +60,8 @@ pub enum Command {
         scenario: Option<PathBuf>,
         /// Run an embedded demo instead: paging (the default demo), fork (fork and copy-on-write), shared
         /// (MAP_SHARED vs MAP_PRIVATE across fork), multicpu (TLB
-        /// shootdowns between two CPUs), seed (the seed note's page table).
+        /// shootdowns between two CPUs), pagecache (files: fault-around, readahead, msync, file reclaim),
+        /// seed (the seed note's page table).
         #[arg(long, value_name = "NAME")]
         demo: Option<String>,
         #[command(flatten)]

@@ -175,8 +175,12 @@ pub struct ReclaimConfig {
     pub watermark_scale_factor: u32,
     /// `vm.page-cluster`: swap readahead reads up to `2^page_cluster` pages, 0..=31. Default 3 (mm/swap.c).
     pub page_cluster: u32,
-    /// Verify mode: checksum every page written to swap and check it when read back (no page may be lost).
+    /// Verify mode: checksum every page written to swap and check it when read back, and compare every clean file
+    /// page reclaim drops with its file (no page may be lost).
     pub verify: bool,
+    /// File readahead window in KiB (`/sys/block/*/queue/read_ahead_kb`), 0..=65536; 0 turns readahead off.
+    /// Default 128 (`VM_READAHEAD_PAGES`, include/linux/mm.h).
+    pub read_ahead_kb: u32,
 }
 
 impl Default for ReclaimConfig {
@@ -188,6 +192,7 @@ impl Default for ReclaimConfig {
             watermark_scale_factor: 10,
             page_cluster: 3,
             verify: false,
+            read_ahead_kb: 128,
         }
     }
 }
@@ -314,10 +319,26 @@ pub enum Step {
         /// `MAP_GROWSDOWN`.
         #[serde(default)]
         grows_down: bool,
-        /// `MAP_SHARED` (anonymous shared memory, shmem): forked children share the pages instead of copying them.
+        /// `MAP_SHARED`: forked children (and every mapping of the same file) share the pages instead of copying
+        /// them. Without `file`: anonymous shared memory (shmem).
         #[serde(default)]
         shared: bool,
+        /// Map this `[[file]]` (by name) instead of anonymous memory.
+        file: Option<String>,
+        /// With `file`: the file offset mapped at the start (page aligned; default 0).
+        #[serde(default)]
+        offset: ByteSize,
     },
+    /// `msync(addr, len, MS_SYNC)`: write the dirty pages of shared file mappings in the range back to the file.
+    Msync {
+        /// Start (page aligned).
+        addr: AddrExpr,
+        /// Length.
+        len: ByteSize,
+    },
+    /// `echo 1 > /proc/sys/vm/drop_caches`: drop every clean, unmapped page-cache page.
+    #[serde(rename = "drop_caches")]
+    DropCaches,
     /// `munmap(addr, len)`.
     Munmap {
         /// Start (page aligned).
@@ -478,6 +499,20 @@ pub struct ProcessConfig {
     pub cpu: Option<u32>,
 }
 
+/// `[[file]]`: a simulated file that mmap steps can map by name.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Its name (`file = "NAME"` in an mmap step).
+    pub name: String,
+    /// Size (bytes or `"1MiB"`). Default: the host file's size with `path`, else required.
+    pub size: Option<ByteSize>,
+    /// Contents: `"pattern"` (default: each page holds the text `"NAME page N\n"` repeated) or `"zero"`.
+    pub content: Option<String>,
+    /// A host file whose bytes are the contents (relative to the scenario's directory).
+    pub path: Option<PathBuf>,
+}
+
 /// A whole scenario file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -503,6 +538,9 @@ pub struct Scenario {
     /// `[[process]]`.
     #[serde(default)]
     pub process: Vec<ProcessConfig>,
+    /// `[[file]]`: simulated files.
+    #[serde(default)]
+    pub file: Vec<toml::Spanned<FileConfig>>,
 }
 
 /// A bad configuration or scenario, located.
@@ -550,6 +588,7 @@ impl Scenario {
         let mut table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::at(path, text, 0, e.message()))?;
         table.remove("process");
         table.remove("description");
+        table.remove("file");
         let sim = SimConfig::from_table(table, sets)?;
         sim.validate().map_err(|m| ConfigError { path: path.to_path_buf(), line: 0, column: 0, message: m })?;
         Ok((scenario, sim))
@@ -608,6 +647,9 @@ impl SimConfig {
         }
         if r.page_cluster > 31 {
             return Err(format!("reclaim.page_cluster = {}: out of range 0..=31 (vm.page-cluster)", r.page_cluster));
+        }
+        if r.read_ahead_kb > 65536 {
+            return Err(format!("reclaim.read_ahead_kb = {}: out of range 0..=65536 (KiB)", r.read_ahead_kb));
         }
         for (name, v) in [
             ("cost.tlb_hit_ns", self.cost.tlb_hit_ns),

@@ -14,6 +14,7 @@ use crate::kernel::{AccessResult, Event, Kernel, KernelConfig, KernelError, Layo
 use crate::mmu::walk::WalkStep;
 use crate::mmu::{Access, Mode, Outcome, TlbLevel};
 use crate::procfs::ProcFile;
+use crate::reclaim::LruClass;
 use crate::stats::{
     AccessStats, FaultStats, MemoryStats, ReclaimStats, Stats, SwapStats, TlbReport, VerifyStats, WalkReport,
 };
@@ -102,6 +103,20 @@ pub enum StepErrorKind {
     /// Every process left is blocked in `wait`.
     #[error("deadlock: every remaining process is blocked in wait")]
     Deadlock,
+    /// An mmap step names no `[[file]]`.
+    #[error("no [[file]] named {0:?} (declare it: [[file]] name = {0:?} size = \"1MiB\")")]
+    UnknownFile(String),
+    /// Two `[[file]]` entries with one name.
+    #[error("[[file]] {0:?} is declared twice")]
+    FileDeclaredTwice(String),
+    /// A `[[file]]` that cannot be made.
+    #[error("[[file]] {name:?}: {why}")]
+    BadFile {
+        /// The file's name.
+        name: String,
+        /// What is wrong.
+        why: String,
+    },
     /// A process's `cpu = N` beyond `machine.cpus`.
     #[error("process {process:?}: cpu = {cpu} is out of range 0..{cpus} (machine.cpus = {cpus})")]
     CpuOutOfRange {
@@ -341,6 +356,8 @@ impl<M: PagingMode> Machine<M> {
             policy: r.policy,
             cpus: cfg.machine.cpus as usize,
             clock_rates: crate::kernel::clock::ClockRates::from_cost(&cfg.cost),
+            ra_pages: u64::from(r.read_ahead_kb) * 1024 / PAGE_SIZE,
+            swappiness: r.swappiness,
             ..KernelConfig::default()
         };
         let mut kernel = Kernel::new(frames, &cfg.tlb, kcfg)?;
@@ -406,6 +423,13 @@ impl<M: PagingMode> Machine<M> {
             let (l, c) = crate::config::line_col(text, span.start);
             format!("{}:{l}:{c}", path.display())
         };
+        for f in &sc.file {
+            let file = load_file(path, f.get_ref()).map_err(|kind| StepError { location: loc(f.span()), kind })?;
+            if !self.kernel.create_file(file) {
+                let kind = StepErrorKind::FileDeclaredTwice(f.get_ref().name.clone());
+                return Err(StepError { location: loc(f.span()), kind });
+            }
+        }
         // Processes named by a fork/thread step start there, not at boot.
         let mut children: BTreeMap<&str, std::ops::Range<usize>> = BTreeMap::new();
         for p in &sc.process {
@@ -515,8 +539,15 @@ impl<M: PagingMode> Machine<M> {
     fn run_step(&mut self, pid: Pid, step: &Step) -> Result<StepDone, StepErrorKind> {
         let prot = |s: &str| VmFlags::from_prot(s).ok_or_else(|| StepErrorKind::BadProt(s.to_string()));
         match step {
-            Step::Mmap { name, addr, len, prot: p, fixed, grows_down, shared } => {
+            Step::Mmap { name, addr, len, prot: p, fixed, grows_down, shared, file, offset } => {
                 let addr = addr.as_ref().map(|a| self.resolve(pid, a)).transpose()?;
+                let file = match file {
+                    Some(f) => Some((
+                        self.kernel.files.lookup(f).ok_or_else(|| StepErrorKind::UnknownFile(f.clone()))?,
+                        offset.0,
+                    )),
+                    None => None,
+                };
                 let args = MmapArgs {
                     addr,
                     len: len.0,
@@ -525,6 +556,7 @@ impl<M: PagingMode> Machine<M> {
                     grows_down: *grows_down,
                     shared: *shared,
                     name: name.clone(),
+                    file,
                 };
                 match self.kernel.mmap(pid, &args) {
                     Ok(at) => {
@@ -654,6 +686,16 @@ impl<M: PagingMode> Machine<M> {
                     Err(e) => self.event(pid, format!("wait4 failed: {}", e.errno)),
                 }
             }
+            Step::Msync { addr, len } => {
+                let a = self.resolve(pid, addr)?;
+                if let Err(e) = self.kernel.msync(pid, a, len.0) {
+                    self.event(pid, format!("msync({:#x}, {len}) failed: {}", a.raw(), e.errno));
+                }
+            }
+            Step::DropCaches => {
+                let n = self.kernel.drop_caches();
+                self.event(pid, format!("drop_caches: {n} clean page-cache pages dropped"));
+            }
             Step::Execve => {
                 let layout = Layout::default_for::<M>();
                 match self.kernel.execve(pid, &layout) {
@@ -729,8 +771,27 @@ impl<M: PagingMode> Machine<M> {
             let pfn = pte.pfn();
             let m = self.kernel.mem.meta(pfn);
             let writable = pte.perms().contains(crate::arch::Perms::WRITE);
+            let shared_vma = self
+                .kernel
+                .mm_of(pid)
+                .and_then(|mm| mm.vmas.find(va))
+                .is_some_and(|v| v.flags.contains(VmFlags::SHARED));
+            let file = match m.mapping {
+                crate::phys::frame_meta::Mapping::File { inode } => {
+                    self.kernel.files.get(inode).map(|f| (f.name.clone(), m.index))
+                }
+                _ => None,
+            };
             let what = if pfn == self.kernel.zero_pfn() {
                 "the shared zero page: read-only; a write gets a fresh zeroed page (do_wp_page)".to_string()
+            } else if let Some((name, index)) = file {
+                let dirty = if m.test(crate::phys::PageFlags::DIRTY) { "dirty" } else { "clean" };
+                let on_write = match (shared_vma, writable) {
+                    (true, true) => "writable: writes dirty the page cache",
+                    (true, false) => "shared, write-protected: a write faults once to dirty it (wp_page_shared)",
+                    (false, _) => "private: a write copies it into an anonymous page (do_wp_page)",
+                };
+                format!("page {index} of file {name} in the page cache ({dirty}); {on_write}")
             } else if writable {
                 "anonymous, writable".to_string()
             } else if m.test(crate::phys::PageFlags::ANON_EXCLUSIVE) {
@@ -836,6 +897,19 @@ impl<M: PagingMode> Machine<M> {
                 kswapd_wakeups: k.events.kswapd_wake,
                 oom: k.events.oom,
             },
+            page_cache: crate::stats::PageCacheStats {
+                files: k.files.iter().count() as u64,
+                cached_pages: k.files.cached_pages(),
+                dirty_pages: k.file_dirty_pages(),
+                read_in: k.events.pgpgin_file,
+                written_back: k.events.file_writeback,
+                vmscan_write: k.events.nr_vmscan_write,
+                stolen_file: k.events.pgsteal_file,
+                stolen_anon: k.events.pgsteal_anon,
+                refaults: k.events.workingset_refault_file,
+                refault_activations: k.events.workingset_activate_file,
+                refault_restores: k.events.workingset_restore_file,
+            },
             verify: VerifyStats {
                 enabled: self.cfg.reclaim.verify,
                 checked: k.events.verify_checked,
@@ -930,22 +1004,35 @@ impl<M: PagingMode> Machine<M> {
         let free = total - k.frames_used() as u64;
         let anon: u64 = k.mms.iter().map(|mm| mm.counters.anon_pages).sum();
         let swap_cached = k.swap_cache.len() as u64;
-        let (active, inactive) = match k.lru.stats() {
-            s if s.active_pages + s.inactive_pages > 0 => (s.active_pages, s.inactive_pages),
-            _ => (0, k.reclaim.user_used),
-        };
+        // The two-list policy's lists; any other policy has one list per class, shown as inactive.
+        let lrus = std::iter::once(&k.lru).chain(k.memcgs.values().map(|g| &g.lru));
+        let (mut active, mut inactive, mut active_file, mut inactive_file) = (0, 0, 0, 0);
+        for l in lrus {
+            let ((ia, aa), (fi, fa)) = match l.kind() {
+                crate::reclaim::PolicyKind::Linux => (l.anon_list_sizes(), l.file_list_sizes()),
+                _ => ((l.nr_pages(LruClass::Anon), 0), (l.nr_pages(LruClass::File), 0)),
+            };
+            (inactive, active, inactive_file, active_file) =
+                (inactive + ia, active + aa, inactive_file + fi, active_file + fa);
+        }
+        let cached = k.files.cached_pages() + k.shmem.pages();
         let swap_total = k.swap.total_pages();
         let commit_limit = total / 2 + swap_total; // overcommit_ratio 50 (SPEC §7)
         crate::procfs::meminfo::Meminfo {
             mem_total: total,
             mem_free: free,
-            mem_available: free + swap_cached,
+            // si_mem_available(): free plus the reclaimable page cache (the model keeps no low watermarks here).
+            mem_available: free + swap_cached + k.files.cached_pages(),
             swap_cached,
             active_anon: active,
             inactive_anon: inactive,
             swap_total,
             swap_free: swap_total - k.swap.used_pages(),
-            dirty: 0,
+            dirty: k.file_dirty_pages(),
+            cached,
+            active_file,
+            inactive_file,
+            mapped: k.file_mapped_pages(),
             anon_pages: anon,
             page_tables: k.page_table_frames,
             commit_limit,
@@ -973,6 +1060,12 @@ impl<M: PagingMode> Machine<M> {
             ("pgactivate", self.kernel.lru_stats().activations),
             ("pgdeactivate", self.kernel.lru_stats().deactivations),
             ("oom_kill", 0),
+            ("workingset_refault_file", e.workingset_refault_file),
+            ("workingset_activate_file", e.workingset_activate_file),
+            ("workingset_restore_file", e.workingset_restore_file),
+            ("nr_vmscan_write", e.nr_vmscan_write),
+            ("pgsteal_anon", e.pgsteal_anon),
+            ("pgsteal_file", e.pgsteal_file),
         ])
     }
 
@@ -1043,9 +1136,9 @@ impl<M: PagingMode> Machine<M> {
             vm_size: total_vm,
             vm_lck: 0,
             vm_pin: 0,
-            vm_hwm: c.hiwater_rss.max(c.anon_pages + c.shmem_pages),
+            vm_hwm: c.hiwater_rss.max(c.anon_pages + c.file_pages + c.shmem_pages),
             rss_anon: c.anon_pages,
-            rss_file: 0,
+            rss_file: c.file_pages,
             rss_shmem: c.shmem_pages,
             vm_data: pages_where(F::WRITE | F::SHARED | F::GROWSDOWN, F::WRITE),
             vm_stk: pages_where(F::GROWSDOWN, F::GROWSDOWN),
@@ -1076,13 +1169,16 @@ impl<M: PagingMode> Machine<M> {
             }
             // get_vma_name(): [heap] and [stack] first, then an anonymous VMA's name (prctl PR_SET_VMA_ANON_NAME,
             // shown as "[anon:NAME]"); the scenario's region name plays that part.
-            let name = match (&v.kind, &v.name) {
-                (VmaKind::Heap, _) => Some("[heap]".to_string()),
-                (VmaKind::Stack, _) => Some("[stack]".to_string()),
-                (_, Some(n)) => Some(format!("[anon:{n}]")),
-                (_, None) => None,
+            let file = v.kind.file_index(v.start);
+            let name = match (&v.kind, &v.name, file) {
+                (_, _, Some((inode, _))) => self.kernel.files.get(inode).map(|f| format!("/{}", f.name)),
+                (VmaKind::Heap, _, _) => Some("[heap]".to_string()),
+                (VmaKind::Stack, _, _) => Some("[stack]".to_string()),
+                (_, Some(n), _) => Some(format!("[anon:{n}]")),
+                (_, None, _) => None,
             };
-            SmapsVma { start: v.start.raw(), end: v.end.raw(), flags: v.flags, name, mss }.render(&mut out);
+            let file = file.map(|(inode, pgoff)| (pgoff * PAGE_SIZE, u64::from(inode.0)));
+            SmapsVma { start: v.start.raw(), end: v.end.raw(), flags: v.flags, name, file, mss }.render(&mut out);
         }
         if rollup {
             let span = mm.vmas.iter().next().zip(mm.vmas.iter().last()).map(|(a, b)| (a.start.raw(), b.end.raw()));
@@ -1179,6 +1275,37 @@ fn sum_mmu_stats<M: PagingMode>(
 
 /// The bytes of a `hex = "..."` string (whitespace ignored).
 /// The bytes a store or expect step names: exactly one of `text` and `hex`, else `neither_or_both`.
+/// Build the simulated file a `[[file]]` entry declares; a host `path` is read relative to the scenario's directory.
+fn load_file(scenario: &Path, f: &crate::config::FileConfig) -> Result<crate::kernel::file::SimFile, StepErrorKind> {
+    use crate::kernel::file::{FileSource, SimFile};
+    let bad = |why: String| StepErrorKind::BadFile { name: f.name.clone(), why };
+    /// Largest simulated file: 2^40 bytes (1 TiB), far beyond what a scenario touches.
+    const MAX_FILE: u64 = 1 << 40;
+    let (source, host_len) = match (&f.path, f.content.as_deref()) {
+        (Some(_), Some(_)) => return Err(bad("give content = \"...\" or path = \"...\", not both".into())),
+        (Some(p), None) => {
+            let full = scenario.parent().map_or_else(|| p.clone(), |d| d.join(p));
+            let bytes = std::fs::read(&full).map_err(|e| bad(format!("cannot read {}: {e}", full.display())))?;
+            let n = bytes.len() as u64;
+            (FileSource::Bytes(bytes.into()), Some(n))
+        }
+        (None, None | Some("pattern")) => (FileSource::Pattern, None),
+        (None, Some("zero")) => (FileSource::Zero, None),
+        (None, Some(other)) => {
+            return Err(bad(format!("content = {other:?}: expected \"pattern\" or \"zero\" (or path = \"...\")")))
+        }
+    };
+    let size = match (f.size, host_len) {
+        (Some(s), _) => s.0,
+        (None, Some(n)) => n,
+        (None, None) => return Err(bad("needs a size (size = \"1MiB\") or a host path".into())),
+    };
+    if size == 0 || size > MAX_FILE {
+        return Err(bad(format!("size {size} is out of range 1..=2^40 bytes")));
+    }
+    Ok(SimFile::new(&f.name, size, source))
+}
+
 fn step_bytes(
     text: &Option<String>,
     hex: &Option<String>,

@@ -125,6 +125,33 @@ pub struct ReclaimStats {
     pub oom: u64,
 }
 
+/// `page_cache`: file pages (mm/filemap.c, mm/workingset.c), named after /proc/vmstat where Linux has the counter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PageCacheStats {
+    /// Simulated files declared.
+    pub files: u64,
+    /// Page-cache pages of files at the end (meminfo `Cached` less shmem).
+    pub cached_pages: u64,
+    /// Dirty page-cache pages at the end (meminfo `Dirty`).
+    pub dirty_pages: u64,
+    /// Pages read from files into the page cache, by faults and readahead.
+    pub read_in: u64,
+    /// Dirty pages written back to their files (msync and reclaim).
+    pub written_back: u64,
+    /// `nr_vmscan_write`: of those, written by reclaim.
+    pub vmscan_write: u64,
+    /// `pgsteal_file`: file pages reclaimed.
+    pub stolen_file: u64,
+    /// `pgsteal_anon`: anonymous pages reclaimed.
+    pub stolen_anon: u64,
+    /// `workingset_refault_file`: pages read back in where an eviction left a shadow entry.
+    pub refaults: u64,
+    /// `workingset_activate_file`: refaults recent enough to be activated at once.
+    pub refault_activations: u64,
+    /// `workingset_restore_file`: activated refaults that were in the working set when evicted.
+    pub refault_restores: u64,
+}
+
 /// `verify`: integrity checks of pages read back from swap.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct VerifyStats {
@@ -181,6 +208,8 @@ pub struct Stats {
     pub swap: SwapStats,
     /// Reclaim.
     pub reclaim: ReclaimStats,
+    /// Page cache.
+    pub page_cache: PageCacheStats,
     /// Verify mode.
     pub verify: VerifyStats,
     /// Memory.

@@ -20,6 +20,7 @@ fn args(addr: Option<u64>, len: u64, fixed: bool) -> MmapArgs {
         grows_down: false,
         shared: false,
         name: None,
+        file: None,
     }
 }
 

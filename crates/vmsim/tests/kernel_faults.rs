@@ -29,6 +29,7 @@ fn anon(k: &mut K, pid: Pid, pages: u64, prot: &str) -> VirtAddr {
         grows_down: false,
         shared: false,
         name: None,
+        file: None,
     };
     k.mmap(pid, &args).unwrap()
 }
@@ -148,6 +149,7 @@ fn stack_setup(prev_gap: u64) -> (K, Pid, VirtAddr) {
         grows_down: false,
         shared: false,
         name: None,
+        file: None,
     };
     k.mmap(pid, &args).unwrap();
     (k, pid, stack)

@@ -17,6 +17,7 @@ pub const DEMOS: &[(&str, &str)] = &[
     ("fork", include_str!("../../../../examples/fork.toml")),
     ("shared", include_str!("../../../../examples/shared.toml")),
     ("multicpu", include_str!("../../../../examples/multicpu.toml")),
+    ("pagecache", include_str!("../../../../examples/pagecache.toml")),
     ("seed", include_str!("../../../../examples/seed.toml")),
 ];
 

@@ -199,7 +199,29 @@ pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&st
         rc.activations, rc.deactivations, rc.allocstall, rc.oom
     )?;
     if s.verify.enabled {
-        writeln!(out, "  verify: {} pages checked on swap-in, {} corrupted", s.verify.checked, s.verify.failures)?;
+        writeln!(
+            out,
+            "  verify: {} pages checked (swap-ins and clean file pages dropped), {} corrupted",
+            s.verify.checked, s.verify.failures
+        )?;
+    }
+    let pc = &s.page_cache;
+    if pc.files > 0 {
+        writeln!(
+            out,
+            "\nPage cache ({} files, {} pages cached at the end, {} dirty)",
+            pc.files, pc.cached_pages, pc.dirty_pages
+        )?;
+        writeln!(
+            out,
+            "  read in {:>10}   written back {:>8} ({} by reclaim)   reclaimed: file {:>8}, anon {:>8}",
+            pc.read_in, pc.written_back, pc.vmscan_write, pc.stolen_file, pc.stolen_anon
+        )?;
+        writeln!(
+            out,
+            "  refaults {:>9} (workingset_refault_file)   activated at once {:>8}   restored {:>8}",
+            pc.refaults, pc.refault_activations, pc.refault_restores
+        )?;
     }
     let m = &s.memory;
     writeln!(out, "\nMemory (at the end)")?;

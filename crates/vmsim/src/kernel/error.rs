@@ -119,6 +119,10 @@ pub enum SysOp {
     Wait,
     /// `madvise`.
     Madvise,
+    /// `msync`.
+    Msync,
+    /// `mmap` of a file.
+    MmapFile,
 }
 
 impl SysOp {
@@ -137,6 +141,8 @@ impl SysOp {
             SysOp::Execve => "execve",
             SysOp::Wait => "wait4",
             SysOp::Madvise => "madvise",
+            SysOp::Msync => "msync",
+            SysOp::MmapFile => "mmap",
         }
     }
 }
@@ -235,6 +241,12 @@ pub enum Cause {
     /// `wait4` with no child to wait for (`ECHILD`).
     #[error("no child process to wait for")]
     NoChild,
+    /// No file of that name was declared (`EBADF`: the scenario's file descriptor is not open).
+    #[error("no file named {0:?} (declare it in a [[file]] table)")]
+    NoSuchFile(String),
+    /// A file offset that is not a multiple of the page size (`EINVAL`, mm/mmap.c `do_mmap`).
+    #[error("file offset {0:#x} is not page aligned")]
+    UnalignedOffset(u64),
     /// An `madvise` advice the model does not implement.
     #[error("advice {0:?} is not supported (expected dontneed)")]
     UnsupportedAdvice(String),

@@ -1,8 +1,10 @@
 //! The page-fault handler: `do_user_addr_fault` (arch/x86/mm/fault.c), `handle_mm_fault`/`handle_pte_fault`,
 //! `do_anonymous_page`, `do_wp_page` (mm/memory.c), `expand_stack` (mm/mmap.c). LINUX-VM-SPEC §4.1–§4.2.
 //!
-//! Simplifies: no fault-around (anonymous memory has none), no THP, no userfaultfd, no protection keys.
-//! Swap-in (`do_swap_page`) arrives with the swap subsystem.
+//! File mappings go to kernel/filemap.rs (`do_read_fault`, `do_cow_fault`, `do_shared_fault`), shared anonymous
+//! memory to kernel/shmem.rs, swap entries to kernel/swapin.rs.
+//!
+//! Simplifies: no THP, no userfaultfd, no protection keys.
 
 use super::pgtable::{PteAllocError, PteSlot};
 use super::signal::{SegvCode, SegvInfo};
@@ -132,6 +134,13 @@ impl<M: PagingMode> Kernel<M> {
         let prot = vma_flags.page_prot();
         let rmap_entry = slot.rmap_entry();
 
+        if pte.is_none() {
+            // do_fault() for a VMA with vm_ops: a file mapping.
+            let file_vma = self.mm_of(pid).and_then(|mm| mm.vmas.find(va)).filter(|v| v.kind.file_index(va).is_some());
+            if let Some(vma) = file_vma.cloned() {
+                return self.do_file_fault(pid, slot, va, access, &vma);
+            }
+        }
         if pte.is_none() && vma_flags.contains(VmFlags::SHARED) {
             return self.do_shmem_fault(pid, slot, va, access, prot);
         }
@@ -224,6 +233,13 @@ impl<M: PagingMode> Kernel<M> {
                 } else {
                     self.mem.zero_frame(new);
                 }
+                if matches!(self.mem.meta(old).mapping, crate::phys::frame_meta::Mapping::File { .. }) {
+                    // A private file page becomes an anonymous copy: RssFile - 1, RssAnon + 1.
+                    if let Some(mm) = self.mm_of_mut(pid) {
+                        mm.add_file(-1);
+                        mm.add_anon(1);
+                    }
+                }
                 rmap::remove(&mut self.mem, old, entry);
                 self.put_page(old);
                 self.events.cow += 1;
@@ -242,6 +258,9 @@ impl<M: PagingMode> Kernel<M> {
         let m = self.mem.meta(pfn);
         if m.test(PageFlags::ANON_EXCLUSIVE) {
             return true;
+        }
+        if !matches!(m.mapping, crate::phys::frame_meta::Mapping::Anon { .. }) {
+            return false; // a file page mapped privately is always copied (do_wp_page: only anon folios reuse)
         }
         let swapcache = m.test(PageFlags::SWAPCACHE);
         if m.refcount > 1 + u32::from(swapcache) {

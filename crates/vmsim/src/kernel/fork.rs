@@ -12,8 +12,12 @@
 //! entries are flushed (`flush_tlb_mm(oldmm)` in `dup_mmap`): every CPU that may hold them forgets them, so the
 //! parent's next write faults and takes the copy-on-write path of kernel/fault.rs (`do_wp_page`).
 //!
+//! File and shared mappings have no `anon_vma` unless a private file mapping got copy-on-write pages, so the child
+//! faults their pages in from the page cache or the shmem object; a private file mapping with an `anon_vma` has its
+//! PTEs copied, page-cache pages counted in the child's RssFile.
+//!
 //! Simplifies: no `VM_DONTCOPY`/`VM_WIPEONFORK` (no `MADV_DONTFORK`), no pinned pages (which fork must copy at
-//! once), no file or shared mappings yet; fork does not charge overcommit.
+//! once); fork does not charge overcommit.
 
 use super::error::{Cause, Errno, SysError, SysOp};
 use super::mm::{Mm, MmCounters};
@@ -146,8 +150,13 @@ impl<M: PagingMode> Kernel<M> {
                 m.refcount += 1;
                 m.clear(PageFlags::ANON_EXCLUSIVE);
                 rmap::add(&mut self.mem, pfn, RmapEntry::pte(dst, va.vpn()));
+                let file = matches!(self.mem.meta(pfn).mapping, crate::phys::frame_meta::Mapping::File { .. });
                 if let Some(mm) = self.mms.get_mut(dst) {
-                    mm.add_anon(1);
+                    if file {
+                        mm.add_file(1); // a page-cache page of a private file mapping that also has COW copies
+                    } else {
+                        mm.add_anon(1);
+                    }
                 }
                 if cow && pte.perms().contains(Perms::WRITE) {
                     // ptep_set_wrprotect(src) and pte_wrprotect(child); the flush comes once, for the whole mm.

@@ -19,6 +19,8 @@ pub struct MmCounters {
     pub swap_ents: u64,
     /// `MM_SHMEMPAGES`: resident shared-memory pages mapped (RssShmem).
     pub shmem_pages: u64,
+    /// `MM_FILEPAGES`: page-cache pages of files mapped (RssFile).
+    pub file_pages: u64,
     /// Page-table frames of this mm (`mm_pgtables_bytes / PAGE_SIZE`).
     pub pgtable_frames: u64,
     /// Peak `anon_pages` (`hiwater_rss`, VmHWM, in pages).
@@ -83,9 +85,16 @@ impl Mm {
         self.update_hiwater_rss();
     }
 
-    /// `update_hiwater_rss()`: the peak of anon + shmem RSS.
+    /// Count `delta` mapped file pages (`MM_FILEPAGES`), keeping the high-water mark.
+    pub fn add_file(&mut self, delta: i64) {
+        self.counters.file_pages = self.counters.file_pages.saturating_add_signed(delta);
+        self.update_hiwater_rss();
+    }
+
+    /// `update_hiwater_rss()`: the peak of `get_mm_rss()` = anon + file + shmem.
     fn update_hiwater_rss(&mut self) {
-        self.counters.hiwater_rss = self.counters.hiwater_rss.max(self.counters.anon_pages + self.counters.shmem_pages);
+        let c = &self.counters;
+        self.counters.hiwater_rss = c.hiwater_rss.max(c.anon_pages + c.file_pages + c.shmem_pages);
     }
 }
 

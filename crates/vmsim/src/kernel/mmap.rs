@@ -1,7 +1,9 @@
 //! Mapping system calls: `mmap` (anonymous private), `munmap`, `mprotect`, `brk` (mm/mmap.c, mm/mprotect.c,
 //! mm/vma.c; LINUX-VM-SPEC §4.4).
 //!
-//! Simplifies: anonymous private mappings only (file and shared mappings arrive later); no VMA merging.
+//! `mmap` makes anonymous private, shared anonymous (kernel/shmem.rs) and file (kernel/filemap.rs) mappings.
+//!
+//! Simplifies: no VMA merging.
 //!
 //! Failures are [`SysError`]s carrying the errno Linux returns for the same request; each choice cites the
 //! check in Linux that makes it.
@@ -33,6 +35,8 @@ pub struct MmapArgs {
     pub shared: bool,
     /// A name for reports.
     pub name: Option<String>,
+    /// A file mapping: the file and the offset in bytes (page aligned) mapped at the start.
+    pub file: Option<(crate::phys::frame_meta::InodeId, u64)>,
 }
 
 impl MmapArgs {
@@ -47,6 +51,7 @@ impl MmapArgs {
             grows_down: false,
             shared: false,
             name: None,
+            file: None,
         }
     }
 }
@@ -115,12 +120,22 @@ impl<M: PagingMode> Kernel<M> {
         if args.grows_down {
             flags |= VmFlags::GROWSDOWN;
         }
-        let kind = if args.shared {
+        if args.shared {
             flags |= VmFlags::SHARED;
-            flags -= VmFlags::ACCOUNT; // shmem is charged to the object, not as a private writable mapping
-            VmaKind::Shmem { inode: self.shmem.create(), base: start }
-        } else {
-            VmaKind::Anon
+            flags -= VmFlags::ACCOUNT; // a shared mapping is charged to its object, not as private writable memory
+        }
+        let kind = match (args.file, args.shared) {
+            (Some((inode, offset)), _) => {
+                if offset % PAGE_SIZE != 0 {
+                    return Err(err(Errno::Inval, Cause::UnalignedOffset(offset)));
+                }
+                VmaKind::File { inode, base: start, pgoff: offset / PAGE_SIZE }
+            }
+            (None, true) => {
+                let id = self.new_inode();
+                VmaKind::Shmem { inode: self.shmem.create(id), base: start }
+            }
+            (None, false) => VmaKind::Anon,
         };
         let vma = Vma { start, end, flags, kind, name: args.name.clone(), anon_vma: false };
         let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(SysOp::Mmap, args.addr))?;

@@ -11,6 +11,8 @@ pub mod clock;
 pub mod cpu;
 pub mod error;
 pub mod fault;
+pub mod file;
+pub mod filemap;
 pub mod fork;
 pub mod kthread;
 pub mod memcontrol;
@@ -84,6 +86,10 @@ pub struct KernelConfig {
     pub cpus: usize,
     /// What the simulated clock charges for each event (from `[cost]`).
     pub clock_rates: clock::ClockRates,
+    /// File readahead window in pages (`read_ahead_kb / 4`; 0 turns readahead off).
+    pub ra_pages: u64,
+    /// `vm.swappiness`, 0..=200: the anon/file balance of reclaim.
+    pub swappiness: u32,
 }
 
 impl Default for KernelConfig {
@@ -101,6 +107,8 @@ impl Default for KernelConfig {
             policy: PolicyKind::Linux,
             cpus: 1,
             clock_rates: clock::ClockRates::from_cost(&crate::config::CostConfig::default()),
+            ra_pages: filemap::DEFAULT_RA_PAGES,
+            swappiness: 60,
         }
     }
 }
@@ -166,6 +174,22 @@ pub struct VmEvents {
     /// TLB entries dropped by the kernel's flushes, over all CPUs (vmstat `nr_tlb_local_flush_one` and kin count
     /// flush operations; this counts the entries they removed).
     pub tlb_entries_flushed: u64,
+    /// File pages read from their file into the page cache (by faults and readahead).
+    pub pgpgin_file: u64,
+    /// Dirty file pages written back to their file (msync and reclaim).
+    pub file_writeback: u64,
+    /// `nr_vmscan_write`: dirty file pages reclaim wrote back itself.
+    pub nr_vmscan_write: u64,
+    /// `workingset_refault_file`: file pages read back in where a shadow entry was left.
+    pub workingset_refault_file: u64,
+    /// `workingset_activate_file`: refaults close enough to be activated at once.
+    pub workingset_activate_file: u64,
+    /// `workingset_restore_file`: activated refaults that were in the working set when evicted.
+    pub workingset_restore_file: u64,
+    /// `pgsteal_file`: file pages reclaimed (by kswapd and direct reclaim).
+    pub pgsteal_file: u64,
+    /// `pgsteal_anon`: anonymous pages reclaimed.
+    pub pgsteal_anon: u64,
 }
 
 /// Something worth telling the user, in order.
@@ -233,6 +257,11 @@ pub struct Kernel<M: PagingMode> {
     pub clock: clock::SimClock,
     /// Kernel threads (kswapd).
     pub kthreads: kthread::Kthreads,
+    /// Simulated files and their page caches.
+    pub files: file::Files,
+    /// The node's clock of evictions and activations (`lruvec->nonresident_age`, mm/workingset.c).
+    pub nonresident_age: u64,
+    next_inode: u32,
     zero_pfn: Pfn,
     next_pid: u32,
     next_memcg: u32,
@@ -329,11 +358,26 @@ impl<M: PagingMode> Kernel<M> {
             shmem: shmem::ShmemObjects::default(),
             clock: clock::SimClock::new(cfg_rates),
             kthreads: kthread::Kthreads::default(),
+            files: file::Files::default(),
+            nonresident_age: 0,
+            next_inode: 0,
             zero_pfn,
             next_pid: 1,
             next_memcg: 1,
             running: None,
         })
+    }
+
+    /// Create file `file` (a `[[file]]` of a scenario). False if one of that name exists.
+    pub fn create_file(&mut self, file: file::SimFile) -> bool {
+        let id = self.new_inode();
+        self.files.insert(id, file)
+    }
+
+    /// A fresh inode number for a file or a shmem object.
+    pub(crate) fn new_inode(&mut self) -> crate::phys::frame_meta::InodeId {
+        self.next_inode += 1;
+        crate::phys::frame_meta::InodeId(self.next_inode)
     }
 
     /// The shared zero page's frame.
@@ -865,9 +909,13 @@ impl<M: PagingMode> Kernel<M> {
                 let pfn = pte.pfn();
                 if pfn != self.zero_pfn {
                     rmap::remove(&mut self.mem, pfn, slot.rmap_entry());
-                    let shmem = matches!(self.mem.meta(pfn).mapping, crate::phys::frame_meta::Mapping::Shmem { .. });
+                    let mapping = self.mem.meta(pfn).mapping;
                     if let Some(mm) = self.mms.get_mut(mm_id) {
-                        let c = if shmem { &mut mm.counters.shmem_pages } else { &mut mm.counters.anon_pages };
+                        let c = match mapping {
+                            crate::phys::frame_meta::Mapping::Shmem { .. } => &mut mm.counters.shmem_pages,
+                            crate::phys::frame_meta::Mapping::File { .. } => &mut mm.counters.file_pages,
+                            _ => &mut mm.counters.anon_pages,
+                        };
                         *c = c.saturating_sub(1);
                     }
                     self.put_page(pfn);

@@ -6,8 +6,8 @@
 //! same index, in any process that inherited the mapping through fork, maps the same frame, so a write by one is
 //! seen by all. fork does not copy the PTEs of a shared mapping (it has no `anon_vma`): the child faults the pages
 //! in from the object. A read fault maps the page read-only and also maps, read-only, the other pages of the object
-//! already in its cache within the aligned `fault_around_bytes` window (64 KiB), clipped to the VMA and the page
-//! table (`do_fault_around` → `filemap_map_pages`). In a writable shared VMA every mapping is writable from the
+//! already in its cache within the `fault_around_bytes` window (64 KiB) of `do_fault_around`
+//! ([`fault_around_window`](super::filemap::fault_around_window)) → `filemap_map_pages`. In a writable shared VMA every mapping is writable from the
 //! start (`PAGE_SHARED`: shmem needs no write notification), so a write after a read does not fault; a write to a
 //! page mapped read-only (after `mprotect`) makes it writable in place (`wp_page_shared`). Unmapping (munmap, exit,
 //! MADV_DONTNEED) drops the mappings, not the contents: the object keeps its pages until no VMA uses it.
@@ -28,9 +28,6 @@ use crate::phys::rmap::{self, MmId, RmapEntry};
 use crate::phys::PageFlags;
 use std::collections::BTreeMap;
 
-/// `fault_around_bytes` (mm/memory.c): 64 KiB.
-pub const FAULT_AROUND_BYTES: u64 = 64 << 10;
-
 /// One shmem object: its page cache.
 #[derive(Debug, Default)]
 pub struct ShmemObject {
@@ -42,14 +39,11 @@ pub struct ShmemObject {
 #[derive(Debug, Default)]
 pub struct ShmemObjects {
     objs: BTreeMap<InodeId, ShmemObject>,
-    next: u32,
 }
 
 impl ShmemObjects {
     /// A new, empty object (`shmem_kernel_file_setup`).
-    pub fn create(&mut self) -> InodeId {
-        self.next += 1;
-        let id = InodeId(self.next);
+    pub fn create(&mut self, id: InodeId) -> InodeId {
         self.objs.insert(id, ShmemObject::default());
         id
     }
@@ -60,6 +54,10 @@ impl ShmemObjects {
     /// Pages held by every object (meminfo `Shmem`).
     pub fn pages(&self) -> u64 {
         self.objs.values().map(|o| o.pages.len() as u64).sum()
+    }
+    /// Every frame held by any object.
+    pub fn all_pages(&self) -> impl Iterator<Item = Pfn> + '_ {
+        self.objs.values().flat_map(|o| o.pages.values().copied())
     }
     /// Number of objects.
     pub fn len(&self) -> usize {
@@ -126,16 +124,11 @@ impl<M: PagingMode> Kernel<M> {
             self.mem.meta_mut(pfn).set(PageFlags::DIRTY);
             return FaultOutcome::Minor;
         }
-        // do_read_fault(): fault-around first maps the cached pages of the aligned window (clipped to the VMA and
-        // to this page table's 2 MiB), then the faulting page; all read-only.
-        let pages = FAULT_AROUND_BYTES / PAGE_SIZE;
-        let table_span = PAGE_SIZE << 9;
-        let lo = (va.raw() & !(FAULT_AROUND_BYTES - 1)).max(vma.start.raw()).max(va.raw() & !(table_span - 1));
-        let hi = ((va.raw() & !(FAULT_AROUND_BYTES - 1)) + pages * PAGE_SIZE)
-            .min(vma.end.raw())
-            .min((va.raw() & !(table_span - 1)) + table_span);
-        let mut a = lo;
-        while a < hi {
+        // do_read_fault(): fault-around first maps the cached pages of the window (do_fault_around: aligned, clipped
+        // to this page table, slid up at the VMA start), then the faulting page; all read-only.
+        let (lo, hi) = super::filemap::fault_around_window(va, &vma);
+        let mut a = lo.raw();
+        while a < hi.raw() {
             if a != va.page_align_down().raw() {
                 let at = VirtAddr::new(a);
                 let i = (a - base.raw()) >> PAGE_SHIFT;

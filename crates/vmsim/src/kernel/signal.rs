@@ -12,6 +12,9 @@ pub enum SegvCode {
     AccErr,
     /// `SI_KERNEL` (0x80): a general-protection fault (non-canonical address) delivered as SIGSEGV.
     Kernel,
+    /// `BUS_ADRERR` (2) of a **SIGBUS**: an access to a file mapping past the end of the file (mm/filemap.c
+    /// `filemap_fault` returns `VM_FAULT_SIGBUS` for a page at or past `DIV_ROUND_UP(i_size, PAGE_SIZE)`).
+    BusAdrErr,
 }
 
 impl SegvCode {
@@ -21,6 +24,7 @@ impl SegvCode {
             SegvCode::MapErr => 1,
             SegvCode::AccErr => 2,
             SegvCode::Kernel => 0x80,
+            SegvCode::BusAdrErr => 2,
         }
     }
     /// The constant's name.
@@ -29,6 +33,7 @@ impl SegvCode {
             SegvCode::MapErr => "SEGV_MAPERR",
             SegvCode::AccErr => "SEGV_ACCERR",
             SegvCode::Kernel => "SI_KERNEL",
+            SegvCode::BusAdrErr => "BUS_ADRERR",
         }
     }
 }
@@ -48,7 +53,8 @@ impl SegvInfo {
     /// One line for people: `SIGSEGV (SEGV_MAPERR) at 0x0: write`.
     pub fn describe(&self) -> String {
         format!(
-            "SIGSEGV ({}, si_code {}) at {:#x} on {}",
+            "{} ({}, si_code {}) at {:#x} on {}",
+            if self.code == SegvCode::BusAdrErr { "SIGBUS" } else { "SIGSEGV" },
             self.code.name(),
             self.code.si_code(),
             self.addr.raw(),

@@ -101,6 +101,30 @@ pub enum VmaKind {
         /// Address of the object's page 0 in this mapping.
         base: VirtAddr,
     },
+    /// A mapping of a simulated file (`vma->vm_file`, `MAP_PRIVATE` or `MAP_SHARED` by [`VmFlags::SHARED`]): the
+    /// page at `va` is page `pgoff + (va - base) / PAGE_SIZE` of the file (`linear_page_index`). `base` is where the
+    /// mapping was created and `pgoff` its file offset in pages (`vm_pgoff` of the original VMA), both kept
+    /// across splits.
+    File {
+        /// The file.
+        inode: crate::phys::frame_meta::InodeId,
+        /// Address where the mapping was created.
+        base: VirtAddr,
+        /// File page mapped at `base`.
+        pgoff: u64,
+    },
+}
+
+impl VmaKind {
+    /// The file page mapped at `va`, for a file mapping.
+    pub fn file_index(&self, va: VirtAddr) -> Option<(crate::phys::frame_meta::InodeId, u64)> {
+        match *self {
+            VmaKind::File { inode, base, pgoff } => {
+                Some((inode, pgoff + ((va.raw() - base.raw()) >> crate::addr::PAGE_SHIFT)))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// One VMA: the half-open range `[start, end)`.

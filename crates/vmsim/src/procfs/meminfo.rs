@@ -28,8 +28,16 @@ pub struct Meminfo {
     pub swap_total: u64,
     /// Free swap pages.
     pub swap_free: u64,
-    /// Dirty pages.
+    /// `Dirty`: page-cache pages waiting to be written back to their files.
     pub dirty: u64,
+    /// `Cached`: page-cache pages of files plus shmem pages (`NR_FILE_PAGES - swapcache`).
+    pub cached: u64,
+    /// `Active(file)`.
+    pub active_file: u64,
+    /// `Inactive(file)`.
+    pub inactive_file: u64,
+    /// `Mapped`: page-cache and shmem pages mapped by some process (`NR_FILE_MAPPED`).
+    pub mapped: u64,
     /// Mapped anonymous pages.
     pub anon_pages: u64,
     /// Page-table pages.
@@ -52,14 +60,14 @@ impl Meminfo {
         line(&mut s, "MemFree", kb(self.mem_free));
         line(&mut s, "MemAvailable", kb(self.mem_available));
         line(&mut s, "Buffers", 0);
-        line(&mut s, "Cached", kb(self.shmem));
+        line(&mut s, "Cached", kb(self.cached));
         line(&mut s, "SwapCached", kb(self.swap_cached));
-        line(&mut s, "Active", kb(self.active_anon));
-        line(&mut s, "Inactive", kb(self.inactive_anon));
+        line(&mut s, "Active", kb(self.active_anon + self.active_file));
+        line(&mut s, "Inactive", kb(self.inactive_anon + self.inactive_file));
         line(&mut s, "Active(anon)", kb(self.active_anon));
         line(&mut s, "Inactive(anon)", kb(self.inactive_anon));
-        line(&mut s, "Active(file)", 0);
-        line(&mut s, "Inactive(file)", 0);
+        line(&mut s, "Active(file)", kb(self.active_file));
+        line(&mut s, "Inactive(file)", kb(self.inactive_file));
         line(&mut s, "Unevictable", kb(self.shmem));
         line(&mut s, "Mlocked", 0);
         line(&mut s, "SwapTotal", kb(self.swap_total));
@@ -67,7 +75,7 @@ impl Meminfo {
         line(&mut s, "Dirty", kb(self.dirty));
         line(&mut s, "Writeback", 0);
         line(&mut s, "AnonPages", kb(self.anon_pages));
-        line(&mut s, "Mapped", 0);
+        line(&mut s, "Mapped", kb(self.mapped));
         line(&mut s, "Shmem", kb(self.shmem));
         line(&mut s, "PageTables", kb(self.page_tables));
         line(&mut s, "CommitLimit", kb(self.commit_limit));

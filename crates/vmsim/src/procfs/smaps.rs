@@ -195,9 +195,12 @@ fn dec(out: &mut String, label: &str, bytes: u64) {
 /// digits, the permissions, the file offset (`%08llx`, 0 for anonymous memory), the device (`00:00`) and inode
 /// (`0`), a space, and, when the VMA has a name, padding to column 73 (`seq_setwidth(m, 25 + sizeof(void *) * 6 -
 /// 1)` then `seq_pad(m, ' ')`) and the name. An unnamed VMA's line ends in that space, as Linux's does.
-pub fn header(out: &mut String, start: u64, end: u64, flags: VmFlags, name: Option<&str>) {
+/// `file` is a file mapping's (offset in bytes, inode number): `show_map_vma` prints `vm_pgoff << PAGE_SHIFT` and
+/// `i_ino` (simulated files live on device 00:00).
+pub fn header(out: &mut String, start: u64, end: u64, flags: VmFlags, name: Option<&str>, file: Option<(u64, u64)>) {
     let line_start = out.len();
-    let _ = write!(out, "{start:08x}-{end:08x} {} {:08x} {:02x}:{:02x} {} ", flags.maps_string(), 0, 0, 0, 0);
+    let (off, ino) = file.unwrap_or((0, 0));
+    let _ = write!(out, "{start:08x}-{end:08x} {} {off:08x} {:02x}:{:02x} {ino} ", flags.maps_string(), 0, 0);
     if let Some(n) = name {
         let width = out.len() - line_start;
         out.extend(std::iter::repeat_n(' ', 72usize.saturating_sub(width)));
@@ -276,8 +279,10 @@ pub struct SmapsVma {
     pub end: u64,
     /// `vm_flags`.
     pub flags: VmFlags,
-    /// The name column (`[heap]`, `[stack]`, `[anon:NAME]`), if any.
+    /// The name column (`[heap]`, `[stack]`, `[anon:NAME]`, a file's path), if any.
     pub name: Option<String>,
+    /// A file mapping's (offset in bytes, inode number).
+    pub file: Option<(u64, u64)>,
     /// What the page walk found.
     pub mss: MemSizeStats,
 }
@@ -285,7 +290,7 @@ pub struct SmapsVma {
 impl SmapsVma {
     /// Render: header, Size, KernelPageSize, MMUPageSize, `__show_smap`, THPeligible, VmFlags.
     pub fn render(&self, out: &mut String) {
-        header(out, self.start, self.end, self.flags, self.name.as_deref());
+        header(out, self.start, self.end, self.flags, self.name.as_deref(), self.file);
         dec(out, "Size:           ", self.end - self.start);
         // vma_kernel_pagesize() and vma_mmu_pagesize(): PAGE_SIZE for anything but hugetlbfs.
         dec(out, "KernelPageSize: ", PAGE);
@@ -302,7 +307,7 @@ impl SmapsVma {
 /// VMA. `span` is `None` for an address space with no VMA (Linux then prints `00000000-00000000`).
 pub fn render_rollup(out: &mut String, span: Option<(u64, u64)>, mss: &MemSizeStats) {
     let (start, end) = span.unwrap_or((0, 0));
-    header(out, start, end, VmFlags::empty(), Some("[rollup]"));
+    header(out, start, end, VmFlags::empty(), Some("[rollup]"), None);
     show_mss(out, mss, true);
 }
 
@@ -326,6 +331,7 @@ mod tests {
             end: 0x7fa2_253b_8000,
             flags: VmFlags::READ | VmFlags::WRITE | VmFlags::ACCOUNT,
             name: None,
+            file: None,
             mss,
         };
         let mut s = String::new();
@@ -364,10 +370,10 @@ VmFlags: rd wr mr mw me ac \n";
     fn header_pads_names_to_column_73() {
         let mut s = String::new();
         let rw = VmFlags::READ | VmFlags::WRITE;
-        header(&mut s, 0x55ef_ab00_5000, 0x55ef_ab19_4000, rw, Some("[heap]"));
+        header(&mut s, 0x55ef_ab00_5000, 0x55ef_ab19_4000, rw, Some("[heap]"), None);
         assert_eq!(s, "55efab005000-55efab194000 rw-p 00000000 00:00 0                          [heap]\n");
         let mut s = String::new();
-        header(&mut s, 0x1000, 0x2000, VmFlags::empty(), Some("[rollup]"));
+        header(&mut s, 0x1000, 0x2000, VmFlags::empty(), Some("[rollup]"), None);
         assert_eq!(s.find('['), Some(73));
         assert!(s.starts_with("00001000-00002000 ---p 00000000 00:00 0 "));
     }

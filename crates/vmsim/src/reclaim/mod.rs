@@ -380,12 +380,21 @@ macro_rules! any_policy {
 /// Besides dispatching, it keeps what every policy needs the same way: each folio's weight in pages and its
 /// class, so [`AnyPolicy::nr_pages`] counts pages like Linux's `lru_size`, whatever the policy.
 ///
-/// Simplifies: every policy, `linux` included, keeps anon and file pages on one set of lists (Linux has
-/// separate anon and file lists balanced by `get_scan_count` and swappiness); the class is recorded and counted,
-/// and the split arrives with the page cache.
+/// The `linux` policy keeps file pages on their own active/inactive lists (a second [`two_list::TwoList`], made
+/// when the first file page arrives), and [`AnyPolicy::victim`] picks the list to take from as `get_scan_count`
+/// (mm/vmscan.c) balances them, see [`ScanBalance`]. Every other policy keeps anon and file pages on one set of
+/// lists, ordered by the policy alone; the class is recorded and counted.
 #[derive(Debug)]
 pub struct AnyPolicy {
     inner: PolicyImpl,
+    /// The `linux` policy's file lists (inactive file, active file), once a file page arrived.
+    file_lru: Option<Box<two_list::TwoList>>,
+    /// Frames and seed, to build `file_lru`.
+    frames: usize,
+    /// How reclaim balances anon against file; set by the kernel before each batch.
+    pub balance: ScanBalance,
+    /// Smooth weighted round-robin credit of (anon, file) for [`AnyPolicy::victim`].
+    credit: [i128; 2],
     /// Weight of each tracked folio heavier than one page (sparse: base pages are the rule).
     heavy: BTreeMap<Pfn, u32>,
     /// Tracked file folios (sparse: anon is the rule).
@@ -398,7 +407,16 @@ impl AnyPolicy {
     /// A fresh policy of `kind` over `frames` frame indices (see [`Policy::new`]).
     pub fn new(kind: PolicyKind, frames: usize, seed: u64) -> Self {
         let inner = crate::with_policy!(kind, |P| PolicyImpl::from(P::new(frames, seed)));
-        Self { inner, heavy: BTreeMap::new(), file: BTreeMap::new(), pages: [0, 0] }
+        Self {
+            inner,
+            file_lru: None,
+            frames,
+            balance: ScanBalance::default(),
+            credit: [0, 0],
+            heavy: BTreeMap::new(),
+            file: BTreeMap::new(),
+            pages: [0, 0],
+        }
     }
     /// The concrete policy.
     pub fn inner(&self) -> &PolicyImpl {
@@ -425,7 +443,41 @@ impl AnyPolicy {
     /// `folio_add_lru()`: [`Policy::insert`] of a folio of `info.nr_pages` pages and class `info.class`.
     pub fn insert_folio(&mut self, pfn: Pfn, info: PageInfo, next: NextUse) {
         self.account(pfn, info);
+        if info.class == LruClass::File && matches!(self.inner, PolicyImpl::Linux(_)) {
+            let frames = self.frames;
+            self.file_lru.get_or_insert_with(|| Box::new(two_list::TwoList::new(frames, 0))).insert(pfn, next);
+            return;
+        }
         any_policy!(&mut self.inner, p => p.insert(pfn, next))
+    }
+    /// The file lists, if `pfn` is a file page on them.
+    fn file_lists(&mut self, pfn: Pfn) -> Option<&mut two_list::TwoList> {
+        match &mut self.file_lru {
+            Some(f) if self.file.contains_key(&pfn) => Some(f),
+            _ => None,
+        }
+    }
+    /// Sizes of the `linux` policy's (inactive, active) anon lists; (0, 0) for other policies.
+    pub fn anon_list_sizes(&self) -> (u64, u64) {
+        match &self.inner {
+            PolicyImpl::Linux(t) => {
+                let (i, a) = t.list_sizes();
+                (i as u64, a as u64)
+            }
+            _ => (0, 0),
+        }
+    }
+    /// Sizes of the `linux` policy's (inactive, active) file lists; (0, 0) for other policies.
+    pub fn file_list_sizes(&self) -> (u64, u64) {
+        self.file_lru.as_ref().map_or((0, 0), |f| {
+            let (i, a) = f.list_sizes();
+            (i as u64, a as u64)
+        })
+    }
+    /// Put a file page just read back in on the active file list (a refault mm/workingset.c found recent). False
+    /// for other policies, or if the page is not on the inactive file list.
+    pub fn activate(&mut self, pfn: Pfn) -> bool {
+        self.file_lists(pfn).is_some_and(|f| f.activate_refault(pfn))
     }
     fn account(&mut self, pfn: Pfn, info: PageInfo) {
         if info.nr_pages != 1 {
@@ -448,11 +500,32 @@ impl AnyPolicy {
     /// [`Policy::touch`].
     #[inline]
     pub fn touch(&mut self, pfn: Pfn, next: NextUse) {
+        if self.file_lru.is_some() {
+            if let Some(f) = self.file_lists(pfn) {
+                return f.touch(pfn, next);
+            }
+        }
         any_policy!(&mut self.inner, p => p.touch(pfn, next))
     }
-    /// [`Policy::victim`], with the victim's weight and class.
+    /// [`Policy::victim`], with the victim's weight and class. With file lists (`linux`), the list is chosen by
+    /// [`ScanBalance::pick`]; if the chosen one gives nothing, the other is tried.
     pub fn victim<R: Referenced>(&mut self, refs: &mut R) -> Option<Pfn> {
-        let v = any_policy!(&mut self.inner, p => p.victim(refs))?;
+        let v = match self.file_lru.as_mut() {
+            Some(file) if !file.is_empty() => {
+                let anon_size = any_policy!(&self.inner, p => p.len()) as u64;
+                let (fi, fa) = file.list_sizes();
+                let want_file = self.balance.pick(anon_size, fi as u64, (fi + fa) as u64, &mut self.credit);
+                let first =
+                    if want_file { file.victim(refs) } else { any_policy!(&mut self.inner, p => p.victim(refs)) };
+                match first {
+                    Some(v) => Some(v),
+                    None if want_file && self.balance.may_swap => any_policy!(&mut self.inner, p => p.victim(refs)),
+                    None if !want_file => self.file_lru.as_mut().and_then(|f| f.victim(refs)),
+                    None => None,
+                }
+            }
+            _ => any_policy!(&mut self.inner, p => p.victim(refs)),
+        }?;
         self.unaccount(v);
         Some(v)
     }
@@ -470,22 +543,35 @@ impl AnyPolicy {
     /// [`Policy::remove`].
     pub fn remove(&mut self, pfn: Pfn) {
         if self.contains(pfn) {
+            if let Some(f) = self.file_lists(pfn) {
+                f.remove(pfn);
+            } else {
+                any_policy!(&mut self.inner, p => p.remove(pfn))
+            }
             self.unaccount(pfn);
-            any_policy!(&mut self.inner, p => p.remove(pfn))
         }
     }
     /// [`Policy::contains`].
     pub fn contains(&self, pfn: Pfn) -> bool {
+        if let Some(f) = self.file_lru.as_ref().filter(|_| self.file.contains_key(&pfn)) {
+            return f.contains(pfn);
+        }
         any_policy!(&self.inner, p => p.contains(pfn))
     }
     /// [`Policy::isolate`]: the page's LRU state and its weight and class, for [`AnyPolicy::putback`].
     pub fn isolate(&mut self, pfn: Pfn) -> Option<(Isolated, PageInfo)> {
-        let state = any_policy!(&mut self.inner, p => p.isolate(pfn))?;
+        let state = match self.file_lists(pfn) {
+            Some(f) => f.isolate(pfn)?,
+            None => any_policy!(&mut self.inner, p => p.isolate(pfn))?,
+        };
         Some((state, self.unaccount(pfn)))
     }
     /// [`Policy::putback`].
     pub fn putback(&mut self, pfn: Pfn, (state, info): (Isolated, PageInfo), next: NextUse) {
         self.account(pfn, info);
+        if let Some(f) = self.file_lists(pfn) {
+            return f.putback(pfn, state, next);
+        }
         any_policy!(&mut self.inner, p => p.putback(pfn, state, next))
     }
     /// [`Policy::migrate`]: the page in `old` now lives in `new`, with its list state, weight and class.
@@ -498,9 +584,9 @@ impl AnyPolicy {
             None => false,
         }
     }
-    /// [`Policy::len`]: folios tracked.
+    /// [`Policy::len`]: folios tracked (on the file lists too).
     pub fn len(&self) -> usize {
-        any_policy!(&self.inner, p => p.len())
+        any_policy!(&self.inner, p => p.len()) + self.file_lru.as_ref().map_or(0, |f| f.len())
     }
     /// Whether nothing is tracked.
     pub fn is_empty(&self) -> bool {
@@ -514,9 +600,79 @@ impl AnyPolicy {
     pub fn miss(&mut self, key: u64) {
         any_policy!(&mut self.inner, p => p.miss(key))
     }
-    /// [`Policy::stats`].
+    /// [`Policy::stats`]: the event counters of all lists summed; `active_pages`/`inactive_pages` are those of the
+    /// anon (or only) lists, [`AnyPolicy::file_list_sizes`] gives the file lists'.
     pub fn stats(&self) -> PolicyStats {
-        any_policy!(&self.inner, p => p.stats())
+        let s = any_policy!(&self.inner, p => p.stats());
+        match &self.file_lru {
+            Some(f) => {
+                let fs = f.stats();
+                PolicyStats {
+                    activations: s.activations + fs.activations,
+                    deactivations: s.deactivations + fs.deactivations,
+                    scanned: s.scanned + fs.scanned,
+                    ..s
+                }
+            }
+            None => s,
+        }
+    }
+}
+
+/// How reclaim splits its scanning between the anon and the file lists: `get_scan_count()` (mm/vmscan.c,
+/// SPEC §5), for the `linux` policy.
+///
+/// - No swap to write anon pages to (`!sc->may_swap` or no free swap): file only.
+/// - `cache_trim_mode` (enough inactive file pages and no file refaults since the last reclaim): file only.
+/// - Otherwise `SCAN_FRACT`: each list is scanned in proportion to its size times its pressure,
+///   `ap = swappiness * (T + 1) / (A + 1)` for anon and `fp = (200 - swappiness) * (T + 1) / (F + 1)` for file,
+///   with the recent reclaim costs `a = f = 0` (so `ap = swappiness`, `fp = 200 - swappiness`).
+///
+/// Simplifies: the model takes one victim at a time, so the proportion applies to victims, chosen by smooth
+/// weighted round-robin (deterministic), not to pages scanned per priority pass; reclaim and refault costs
+/// (`lru_note_cost`) are not tracked; no `file_is_tiny`, no `SCAN_EQUAL` at priority 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScanBalance {
+    /// `vm.swappiness`.
+    pub swappiness: u32,
+    /// Anon pages can go to swap now.
+    pub may_swap: bool,
+    /// `sc->cache_trim_mode`.
+    pub cache_trim: bool,
+}
+
+impl Default for ScanBalance {
+    fn default() -> Self {
+        Self { swappiness: 60, may_swap: true, cache_trim: false }
+    }
+}
+
+impl ScanBalance {
+    /// `get_scan_count()`'s `(ap, fp)` with no recent costs.
+    pub fn pressure(&self) -> (u64, u64) {
+        let sw = u64::from(self.swappiness.min(200));
+        (sw, 200 - sw)
+    }
+
+    /// Whether the next victim comes from the file lists, given the anon list size, the inactive and the total
+    /// file list sizes, and the round-robin credit.
+    fn pick(&self, anon: u64, inactive_file: u64, file: u64, credit: &mut [i128; 2]) -> bool {
+        if !self.may_swap || anon == 0 || self.cache_trim {
+            return true;
+        }
+        if inactive_file == 0 && file == 0 {
+            return false;
+        }
+        let (ap, fp) = self.pressure();
+        let w = [i128::from(anon) * i128::from(ap), i128::from(file) * i128::from(fp)];
+        if w[0] + w[1] == 0 {
+            return true;
+        }
+        credit[0] += w[0];
+        credit[1] += w[1];
+        let i = usize::from(credit[1] > credit[0]);
+        credit[i] -= w[0] + w[1];
+        i == 1
     }
 }
 

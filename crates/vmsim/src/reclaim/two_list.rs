@@ -25,7 +25,10 @@
 //! makes is reported through [`Referenced::update_page_flags`], so the kernel model's frame flags mirror these
 //! lists (the kernel never calls `touch` on this policy: it learns of accesses through the A bits only).
 //!
-//! Simplifies: one lruvec and anon pages only (no file LRU, swappiness, `VM_LOCKED`, rmap contention, or MGLRU);
+//! The `linux` policy keeps a second `TwoList` for file pages (reclaim/mod.rs `AnyPolicy`), with the same rules.
+//!
+//! Simplifies: one lruvec per memory group (no `VM_LOCKED`, rmap contention, MGLRU, nor the extra trip round the
+//! active list that `shrink_active_list` gives referenced executable file pages);
 //! reclaim hands out one victim per call instead of `SWAP_CLUSTER_MAX` batches at a priority; aging deactivates at
 //! most `SWAP_CLUSTER_MAX` pages per call and stops as soon as the inactive list is no longer low, where the kernel
 //! scans `lru_size >> priority` pages. Does badly in pure trace replay ([`NoHardwareBits`](super::NoHardwareBits)):
@@ -78,6 +81,18 @@ impl TwoList {
     /// Whether `pfn` has PG_referenced set.
     pub fn is_referenced(&self, pfn: Pfn) -> bool {
         self.links.on(slot(pfn)) != 0 && self.referenced[pfn.index()]
+    }
+
+    /// Move `pfn` from the inactive to the active list (a refault found recent by mm/workingset.c: the folio is
+    /// added to the LRU already active, which Linux does not count in `pgactivate`). False if it was not inactive.
+    pub fn activate_refault(&mut self, pfn: Pfn) -> bool {
+        let i = slot(pfn);
+        if self.links.on(i) != INACTIVE {
+            return false;
+        }
+        self.inactive.unlink(&mut self.links, i);
+        self.active.push_front(&mut self.links, i);
+        true
     }
 
     fn low(&self) -> bool {

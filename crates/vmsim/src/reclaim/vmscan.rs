@@ -18,7 +18,12 @@
 //! from the inactive list to find a victim ([`AnyPolicy::victim_scanned`](crate::reclaim::AnyPolicy::victim_scanned)),
 //! `pgsteal_*` the pages reclaimed; reclaim at a group's `memory.max` counts only in the group's `memory.stat`.
 //!
-//! Simplifies: one zone, anonymous memory only (no page cache), kswapd runs in the allocating context.
+//! File pages (kernel/filemap.rs `reclaim_file_page`) are unmapped (their PTEs become none), written back if dirty
+//! and dropped, leaving a shadow entry; with the `linux` policy they sit on their own lists, and each victim is taken
+//! from the anon or the file lists as `get_scan_count` balances them ([`crate::reclaim::ScanBalance`]).
+//!
+//! Simplifies: one zone, kswapd runs in the allocating context; reclaim writes dirty file pages itself (Linux leaves
+//! that to the flusher threads); shmem pages are not reclaimed.
 
 use crate::addr::{Pfn, PAGE_BYTES};
 use crate::arch::{PagingMode, Perms, Pte};
@@ -38,6 +43,8 @@ use rustc_hash::FxHashMap;
 
 /// `SWAP_CLUSTER_MAX`: pages per reclaim batch (include/linux/swap.h).
 pub const SWAP_CLUSTER_MAX: u64 = 32;
+/// `DEF_PRIORITY` (include/linux/mmzone.h): reclaim starts scanning `lru_size >> 12` pages.
+pub const DEF_PRIORITY: u32 = 12;
 
 /// Reclaim bookkeeping.
 #[derive(Debug, Default)]
@@ -55,6 +62,9 @@ pub struct ReclaimState {
     /// Exact mode: the free user frames among `0..N`, lowest number on top, so pages fill frames 0, 1, 2, …
     /// as in the textbook (CLOCK's circle is frame order).
     pub exact_free: Vec<Pfn>,
+    /// `workingset_activate_file` when reclaim last looked (`lruvec->refaults[WORKINGSET_FILE]`,
+    /// `snapshot_refaults`): a change means the file working set is refaulting, so `cache_trim_mode` is off.
+    pub refaults_snapshot: u64,
 }
 
 impl ReclaimState {
@@ -150,7 +160,7 @@ impl<M: PagingMode> Kernel<M> {
     /// Every entry mapping `pfn`, found through the reverse map (`rmap_walk`). An entry whose mm is gone, whose
     /// tables are missing, whose leaf is at another level, or whose entry does not map `pfn` is an error: the page
     /// must not be freed then.
-    fn resolve_rmap(&self, pfn: Pfn) -> Result<Vec<(RmapEntry, PteSlot)>, Unresolved> {
+    pub(crate) fn resolve_rmap(&self, pfn: Pfn) -> Result<Vec<(RmapEntry, PteSlot)>, Unresolved> {
         self.mem
             .meta(pfn)
             .rmap
@@ -265,13 +275,25 @@ impl<M: PagingMode> Kernel<M> {
 
     fn shrink_from(&mut self, nr: u64, who: Reclaimer, target: Option<MemcgId>) -> u64 {
         let mut done = 0;
+        let refaults = self.events.workingset_activate_file;
+        let refaulting = refaults != self.reclaim.refaults_snapshot;
+        self.reclaim.refaults_snapshot = refaults;
         for _ in 0..nr {
             let memcg = target.unwrap_or_else(|| self.largest_lruvec());
+            let may_swap = self.swap.free_pages() > 0;
+            let swappiness = self.cfg.swappiness;
             // A-bit policies ask the page tables; the others were told of every access through touch().
             let lru = match self.memcgs.get_mut(&memcg) {
                 Some(g) if memcg != MemcgId::ROOT => &mut g.lru,
                 _ => &mut self.lru,
             };
+            // prepare_scan_control(): cache_trim_mode when the inactive file list holds `file >> DEF_PRIORITY`
+            // pages, is not low, and the file working set is not refaulting.
+            let (inactive_file, active_file) = lru.file_list_sizes();
+            let cache_trim = (inactive_file >> DEF_PRIORITY) > 0
+                && !crate::reclaim::two_list::inactive_is_low(inactive_file, active_file)
+                && !refaulting;
+            lru.balance = crate::reclaim::ScanBalance { swappiness, may_swap, cache_trim };
             let (victim, scanned) = if lru.uses_accessed_bits() {
                 let mut refs = RmapReferenced::<M>::new(&mut self.mem, &mut self.cpus, &self.mms);
                 let v = lru.victim_scanned(&mut refs);
@@ -289,7 +311,12 @@ impl<M: PagingMode> Kernel<M> {
             if !self.evict(pfn) {
                 // No swap slot (or a mapping that could not be found): put it back and stop.
                 self.mem.meta_mut(pfn).set(PageFlags::LRU);
-                self.lru_mut(memcg).insert(pfn, crate::reclaim::NextUse::NEVER);
+                let class = match self.mem.meta(pfn).mapping {
+                    crate::phys::frame_meta::Mapping::File { .. } => crate::reclaim::LruClass::File,
+                    _ => crate::reclaim::LruClass::Anon,
+                };
+                let info = crate::reclaim::PageInfo { nr_pages: 1, class };
+                self.lru_mut(memcg).insert_folio(pfn, info, crate::reclaim::NextUse::NEVER);
                 break;
             }
             self.count_reclaim(memcg, who, target.is_some(), ReclaimEvent::Steal, 1);
@@ -349,6 +376,18 @@ impl<M: PagingMode> Kernel<M> {
     /// or if a reverse-map entry could not be resolved (then the page stays, and the error is logged and counted
     /// in `rmap_unresolved`: freeing it could leave a PTE pointing at a free frame).
     fn evict(&mut self, pfn: Pfn) -> bool {
+        if matches!(self.mem.meta(pfn).mapping, crate::phys::frame_meta::Mapping::File { .. }) {
+            let done = self.reclaim_file_page(pfn);
+            self.events.pgsteal_file += u64::from(done);
+            return done;
+        }
+        let done = self.evict_anon(pfn);
+        self.events.pgsteal_anon += u64::from(done);
+        done
+    }
+
+    /// [`Kernel::evict`] for an anonymous page: to swap.
+    fn evict_anon(&mut self, pfn: Pfn) -> bool {
         let mappings = match self.resolve_rmap(pfn) {
             Ok(m) => m,
             Err(u) => {
