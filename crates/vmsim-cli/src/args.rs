@@ -61,6 +61,7 @@ pub enum Command {
         /// Run an embedded demo instead: paging (the default demo), fork (fork and copy-on-write), shared
         /// (MAP_SHARED vs MAP_PRIVATE across fork), multicpu (TLB
         /// shootdowns between two CPUs), pagecache (files: fault-around, readahead, msync, file reclaim),
+        /// threads (munmap by one thread shoots down another CPU's TLB),
         /// seed (the seed note's page table).
         #[arg(long, value_name = "NAME")]
         demo: Option<String>,

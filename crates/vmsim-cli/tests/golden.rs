@@ -71,6 +71,7 @@ const CASES: &[Case] = &[
     ok("run-example-fork-json",              &["run", "--json", "examples/fork.toml"]),
     ok("run-demo-fork-text",                 &["run", "--demo", "fork"]),
     ok("run-demo-shared-json-proc",          &["run", "--demo", "shared", "--json", "--proc", "status,smaps_rollup"]),
+    ok("run-demo-threads-json",              &["run", "--demo", "threads", "--json"]),
     ok("run-demo-pagecache-proc",            &["run", "--demo", "pagecache", "--set", "reclaim.verify=true", "--proc", "meminfo,vmstat,smaps:3"]),
     fails("run-demo-unknown", 2,             &["run", "--demo", "nope"]),
     fails("run-example-multicpu-cpus1", 2,   &["run", "examples/multicpu.toml", "--set", "machine.cpus=1"]),

@@ -537,6 +537,9 @@ impl<M: PagingMode> Machine<M> {
     }
 
     fn run_step(&mut self, pid: Pid, step: &Step) -> Result<StepDone, StepErrorKind> {
+        // A system call runs on the caller's CPU: switch to the task there first, so that the flushes it issues
+        // start from that CPU (its own TLB flushed locally, the others' by shootdown IPIs).
+        let _ = self.kernel.enter(pid);
         let prot = |s: &str| VmFlags::from_prot(s).ok_or_else(|| StepErrorKind::BadProt(s.to_string()));
         match step {
             Step::Mmap { name, addr, len, prot: p, fixed, grows_down, shared, file, offset } => {

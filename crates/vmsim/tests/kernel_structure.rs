@@ -183,3 +183,25 @@ fn munmap_by_one_thread_shoots_down_the_other_threads_cpu() {
     assert!(!k.task(a).unwrap().is_running() && !k.task(b).unwrap().is_running());
     assert_eq!(k.frames_used(), 1, "only the zero page is left");
 }
+
+/// A munmap of a few pages is one mmu_gather: one `flush_tlb_mm_range` for the range, so one shootdown IPI to each
+/// other CPU running the mm (a thread there), however many pages (up to the 33-page ceiling) it drops.
+#[test]
+fn munmap_sends_one_ipi_per_remote_cpu_not_one_per_page() {
+    let mut k = boot(1024, 2);
+    let a = k.spawn("a", &Layout::default_for::<X86FourLevel>()).unwrap();
+    let va = k.mmap(a, &MmapArgs::anon_rw(16 * PAGE_SIZE)).unwrap();
+    for i in 0..16 {
+        assert!(matches!(k.write_user(a, VirtAddr::new(va.raw() + i * PAGE_SIZE), &[1]), AccessResult::Ok(_)));
+    }
+    let t = k.clone_thread(a, "t").unwrap();
+    assert!(k.set_task_cpu(t, CpuId(1)) && k.set_task_cpu(a, CpuId(0)));
+    let mut b = [0u8];
+    for i in 0..16 {
+        assert!(matches!(k.read_user(t, VirtAddr::new(va.raw() + i * PAGE_SIZE), &mut b), AccessResult::Ok(_)));
+    }
+    let _ = k.enter(a); // the caller runs on CPU 0
+    let before = k.events.tlb_shootdown_ipis;
+    k.munmap(a, va, 16 * PAGE_SIZE).unwrap();
+    assert_eq!(k.events.tlb_shootdown_ipis - before, 1);
+}

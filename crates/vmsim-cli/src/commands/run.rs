@@ -18,6 +18,7 @@ pub const DEMOS: &[(&str, &str)] = &[
     ("shared", include_str!("../../../../examples/shared.toml")),
     ("multicpu", include_str!("../../../../examples/multicpu.toml")),
     ("pagecache", include_str!("../../../../examples/pagecache.toml")),
+    ("threads", include_str!("../../../../examples/threads.toml")),
     ("seed", include_str!("../../../../examples/seed.toml")),
 ];
 

@@ -41,10 +41,10 @@ impl<M: PagingMode> Kernel<M> {
         }
         // SPEC §4.1 step 1: find the VMA; below a growsdown VMA, try to grow the stack.
         let Some(mm) = self.mm_of(pid) else { return FaultOutcome::Segv(segv(SegvCode::MapErr)) };
-        let vma_flags = match mm.vmas.find(va) {
-            Some(v) => v.flags,
+        let (vma_flags, file) = match mm.vmas.find(va) {
+            Some(v) => (v.flags, matches!(v.kind, super::vma::VmaKind::File { .. })),
             None => match self.try_expand_stack(pid, va) {
-                Some(flags) => flags,
+                Some(flags) => (flags, false),
                 // No VMA, no growsdown neighbour: SEGV_MAPERR; pgfault is not counted.
                 None => return self.segv(pid, segv(SegvCode::MapErr)),
             },
@@ -55,7 +55,7 @@ impl<M: PagingMode> Kernel<M> {
         }
         // SPEC §4.1 step 3: handle_mm_fault counts pgfault before resolving.
         self.events.pgfault += 1;
-        let result = self.handle_pte_fault(pid, va, access, vma_flags);
+        let result = self.handle_pte_fault(pid, va, access, vma_flags, file);
         // SPEC §4.1 step 4: mm_account_fault — errors are not counted in min/maj.
         match result {
             FaultOutcome::Minor => {
@@ -113,8 +113,15 @@ impl<M: PagingMode> Kernel<M> {
         Some(flags)
     }
 
-    /// `handle_pte_fault()` for anonymous private memory (SPEC §4.1 table).
-    fn handle_pte_fault(&mut self, pid: Pid, va: VirtAddr, access: Access, vma_flags: VmFlags) -> FaultOutcome {
+    /// `handle_pte_fault()` (SPEC §4.1 table); `file` says the VMA maps a file.
+    fn handle_pte_fault(
+        &mut self,
+        pid: Pid,
+        va: VirtAddr,
+        access: Access,
+        vma_flags: VmFlags,
+        file: bool,
+    ) -> FaultOutcome {
         let Some(mm) = self.mm_of(pid) else { return FaultOutcome::Oom };
         let (pgd, mm_id) = (mm.pgd(), mm.id);
         self.reserve_table_frames(usize::from(M::LEVELS));
@@ -134,7 +141,7 @@ impl<M: PagingMode> Kernel<M> {
         let prot = vma_flags.page_prot();
         let rmap_entry = slot.rmap_entry();
 
-        if pte.is_none() {
+        if pte.is_none() && file {
             // do_fault() for a VMA with vm_ops: a file mapping.
             let file_vma = self.mm_of(pid).and_then(|mm| mm.vmas.find(va)).filter(|v| v.kind.file_index(va).is_some());
             if let Some(vma) = file_vma.cloned() {

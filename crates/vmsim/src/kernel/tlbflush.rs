@@ -110,8 +110,16 @@ impl TlbFlush {
 
 /// Issue one scope on every CPU that may hold the mm's translations.
 fn apply<M: PagingMode>(cpus: &mut Cpus<M>, scope: Scope) -> FlushSummary {
+    match scope.mm() {
+        Some(mm) => apply_all(cpus, mm, std::iter::once(scope)),
+        None => FlushSummary::default(),
+    }
+}
+
+/// Issue scopes of one mm on every CPU that may hold its translations: one shootdown IPI to each other CPU that has
+/// the mm loaded, carrying them all.
+fn apply_all<M: PagingMode>(cpus: &mut Cpus<M>, mm: MmId, scopes: impl Iterator<Item = Scope> + Clone) -> FlushSummary {
     let mut s = FlushSummary::default();
-    let Some(mm) = scope.mm() else { return s };
     let (pcid, this) = (cpus.pcid, cpus.this_cpu);
     for cpu in cpus.iter_mut() {
         let Some(asid) = cpu.asid_of(mm, pcid) else { continue };
@@ -119,7 +127,9 @@ fn apply<M: PagingMode>(cpus: &mut Cpus<M>, scope: Scope) -> FlushSummary {
             s.ipis += 1;
             cpu.counters.shootdowns_received += 1;
         }
-        invalidate(&mut cpu.mmu, asid, scope, &mut s);
+        for scope in scopes.clone() {
+            invalidate(&mut cpu.mmu, asid, scope, &mut s);
+        }
     }
     s
 }
@@ -177,8 +187,16 @@ impl FlushBatch {
                 s.add(apply(cpus, Scope::Mm(mm)));
             }
         } else {
-            for scope in self.pending {
-                s.add(apply(cpus, scope));
+            // tlb_flush_mmu() issues one flush_tlb_mm_range() for the gathered range: one IPI per remote CPU of
+            // each mm, which then drops the pages one INVLPG each (flush_tlb_func), not one IPI per page.
+            let mut mms: Vec<MmId> = Vec::new();
+            for mm in self.pending.iter().filter_map(|p| p.mm()) {
+                if !mms.contains(&mm) {
+                    mms.push(mm);
+                }
+            }
+            for mm in mms {
+                s.add(apply_all(cpus, mm, self.pending.iter().copied().filter(|p| p.mm() == Some(mm))));
             }
         }
         s
