@@ -29,7 +29,7 @@ pub mod vma;
 use crate::addr::{AddrError, Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
 use crate::arch::{PageSizeKind, PagingMode, Perms, Pte};
 use crate::mmu::tlb::{TlbConfig, TlbConfigError};
-use crate::mmu::{Access, AddressSpace, Mode, Outcome};
+use crate::mmu::{Access, AddressSpace, Fault, Mode, Outcome};
 use crate::phys::alloc::{FrameAllocator, FreeList};
 use crate::phys::rmap::{self, MmId, RmapEntry};
 use crate::phys::{PageFlags, PhysMem};
@@ -528,37 +528,66 @@ impl<M: PagingMode> Kernel<M> {
     }
 
     /// A user-mode access by `pid` to `va`: translate, resolve faults as Linux would, and retry.
+    ///
+    /// The first translation is inlined here and the fault loop kept out of line, so an access that hits the TLB
+    /// or walks does not pay for the loop's setup.
+    #[inline]
     pub fn access(&mut self, pid: Pid, va: VirtAddr, access: Access) -> AccessResult {
+        let Some(out) = self.translate_user(pid, va, access) else { return AccessResult::Dead };
+        match out {
+            Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. } => self.access_done(out, pa, 0),
+            Outcome::Fault(f) => self.access_faulted(pid, va, access, f),
+        }
+    }
+
+    /// Translates a user-mode access by `pid` on its CPU; `None` if `pid` cannot run.
+    #[inline(always)]
+    fn translate_user(&mut self, pid: Pid, va: VirtAddr, access: Access) -> Option<Outcome> {
+        let (cpu, space) = self.enter(pid)?;
+        let mmu = &mut self.cpus.get_mut(cpu).mmu;
+        Some(mmu.translate(&mut self.mem, space, va, access, Mode::User))
+    }
+
+    /// Charges a translated access of round `attempt`, runs kernel threads whose timers expired, and tells the
+    /// policy of the hit.
+    #[inline(always)]
+    fn access_done(&mut self, out: Outcome, pa: PhysAddr, attempt: u32) -> AccessResult {
+        match out {
+            Outcome::Walked { mem_refs, .. } => self.clock.walked(mem_refs),
+            _ => self.clock.tlb_hit(),
+        }
+        // A scheduling point for kernel threads whose timers expired.
+        if self.kthreads.due(self.clock.now_ps(), false) {
+            self.schedule_kthreads(false);
+        }
+        // Policies that model ideal recency see every access that hits (a faulting access already
+        // told the policy through insert); A-bit policies see the PTEs instead.
+        if attempt == 0 && !self.lru.uses_accessed_bits() && pa.pfn() != self.zero_pfn {
+            let next = self.next_use;
+            if self.memcgs.is_empty() {
+                self.lru.touch(pa.pfn(), next);
+            } else {
+                let memcg = self.mem.meta(pa.pfn()).memcg;
+                self.lru_mut(memcg).touch(pa.pfn(), next);
+            }
+        }
+        AccessResult::Ok(pa)
+    }
+
+    /// [`Kernel::access`] after its first translation faulted with `first`: handle the fault and retry.
+    #[inline(never)]
+    fn access_faulted(&mut self, pid: Pid, va: VirtAddr, access: Access, first: Fault) -> AccessResult {
         // A fault usually needs at most: map (zero page or new page), then a write-protect fault, then the access.
         // Under memory pressure a fault can be retried (the page it copies from was reclaimed meanwhile, `pte_same`
         // failed), so allow a few more rounds before calling it a model bug.
+        let mut out = Outcome::Fault(first);
         for attempt in 0..MAX_FAULT_ROUNDS {
-            let Some((cpu, space)) = self.enter(pid) else { return AccessResult::Dead };
-            let mmu = &mut self.cpus.get_mut(cpu).mmu;
-            let out = mmu.translate(&mut self.mem, space, va, access, Mode::User);
+            if attempt > 0 {
+                let Some(o) = self.translate_user(pid, va, access) else { return AccessResult::Dead };
+                out = o;
+            }
             match out {
-                Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. } => {
-                    match out {
-                        Outcome::Walked { mem_refs, .. } => self.clock.walked(mem_refs),
-                        _ => self.clock.tlb_hit(),
-                    }
-                    // A scheduling point for kernel threads whose timers expired.
-                    if self.kthreads.due(self.clock.now_ps(), false) {
-                        self.schedule_kthreads(false);
-                    }
-                    // Policies that model ideal recency see every access that hits (a faulting access already
-                    // told the policy through insert); A-bit policies see the PTEs instead.
-                    if attempt == 0 && !self.lru.uses_accessed_bits() && pa.pfn() != self.zero_pfn {
-                        let next = self.next_use;
-                        if self.memcgs.is_empty() {
-                            self.lru.touch(pa.pfn(), next);
-                        } else {
-                            let memcg = self.mem.meta(pa.pfn()).memcg;
-                            self.lru_mut(memcg).touch(pa.pfn(), next);
-                        }
-                    }
-                    return AccessResult::Ok(pa);
-                }
+                Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. } => return self.access_done(out, pa, attempt),
                 Outcome::Fault(f) => match self.handle_fault(pid, f, access) {
                     // Back to user space to retry the access: a scheduling point (a woken kswapd runs here).
                     FaultOutcome::Minor | FaultOutcome::Major => self.schedule_kthreads(true),

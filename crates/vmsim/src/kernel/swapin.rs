@@ -76,7 +76,7 @@ impl<M: PagingMode> Kernel<M> {
         if page.iter().all(|&b| b == 0) {
             self.mem.zero_frame(pfn);
         } else {
-            *self.mem.page_mut(pfn) = page;
+            self.mem.set_page(pfn, &page);
         }
         Ok(())
     }

@@ -206,7 +206,7 @@ impl<M: PagingMode> Mmu<M> {
     }
 
     /// Translate `va` for `access` in `mode` (the hardware's job: TLB, then walk; SDM 3A §4.10.2).
-    #[inline]
+    #[inline(always)]
     pub fn translate(
         &mut self,
         mem: &mut PhysMem,

@@ -13,9 +13,9 @@
 //! entries are never global (SDM 3A §4.10.3.1 tags them with the PCID only); leaf entries are not cached here (a
 //! 2 MiB leaf goes to the TLB).
 
-use super::tlb::{Tlb, TlbConfigError, TlbEntry, TlbGeometry, MAX_TLB_ENTRIES};
+use super::tlb::{TlbConfigError, MAX_TLB_ENTRIES};
 use crate::addr::{Asid, Pfn, VirtAddr, Vpn, PAGE_SHIFT};
-use crate::arch::{Level, Perms};
+use crate::arch::Level;
 use serde::{Deserialize, Serialize};
 
 /// Index bits per level: 512-entry tables (SDM 3A §4.5; also RISC-V Sv39/48/57 and Arm 4 KiB granule).
@@ -51,33 +51,35 @@ impl Default for PscConfig {
 /// Lowest entry level with a paging-structure cache (level 1 entries are leaves: they go to the TLB).
 const LOWEST_CACHED_LEVEL: u8 = 2;
 
+/// Cached levels: PDE, PDPTE and PML4E entries (levels 2, 3 and 4).
+const CACHED_LEVELS: usize = 3;
+
 /// The paging-structure caches of one core.
 #[derive(Debug, Clone)]
 pub struct Psc {
-    /// `caches[i]` holds entries of level `i + 2`, each a fully associative [`Tlb`] whose "page number" is the VA
-    /// region the entry maps; `None` where that level is not cached.
-    caches: Vec<Option<Tlb>>,
+    /// `caches[i]` holds entries of level `i + 2`; `None` where that level is not cached.
+    caches: [Option<EntryCache>; CACHED_LEVELS],
 }
 
 impl Psc {
     /// Empty caches of the configured sizes (none at all if `cfg.enabled` is false).
     pub fn new(cfg: &PscConfig) -> Result<Self, TlbConfigError> {
-        let mut caches = Vec::new();
+        let mut caches = [None, None, None];
         if cfg.enabled {
             let sizes = [(cfg.pde, "tlb.psc.pde"), (cfg.pdpte, "tlb.psc.pdpte"), (cfg.pml4e, "tlb.psc.pml4e")];
-            for (entries, field) in sizes {
+            for (cache, (entries, field)) in caches.iter_mut().zip(sizes) {
                 if entries > MAX_TLB_ENTRIES {
                     return Err(TlbConfigError::TooManyPscEntries { field, entries, max: MAX_TLB_ENTRIES });
                 }
-                let fully_associative = TlbGeometry { entries, ways: entries };
-                caches.push(if entries == 0 { None } else { Some(Tlb::named(fully_associative, field)?) });
+                *cache = (entries != 0).then(|| EntryCache::new(entries as usize));
             }
         }
         Ok(Self { caches })
     }
 
     /// The cache for entries at `entry_level`, if that level is cached.
-    fn cache_mut(&mut self, entry_level: u8) -> Option<&mut Tlb> {
+    #[inline]
+    fn cache_mut(&mut self, entry_level: u8) -> Option<&mut EntryCache> {
         let i = entry_level.checked_sub(LOWEST_CACHED_LEVEL)?;
         self.caches.get_mut(usize::from(i))?.as_mut()
     }
@@ -85,11 +87,12 @@ impl Psc {
     /// The deepest cached table on the walk of `va` under `asid` in a mode with `levels` levels: `(level of the
     /// table, its frame)`. The level is also the number of memory references left, e.g. a PDE-cache hit returns
     /// `(Level(1), pfn of the PT)`. `None` means a full walk from the root. A hit refreshes only the cache that hit.
+    #[inline]
     pub fn lookup(&mut self, asid: Asid, va: VirtAddr, levels: u8) -> Option<(Level, Pfn)> {
         for entry_level in LOWEST_CACHED_LEVEL..=levels {
             if let Some(cache) = self.cache_mut(entry_level) {
-                if let Some(e) = cache.lookup(asid, region(va, entry_level)) {
-                    return Some((Level(entry_level - 1), e.pfn));
+                if let Some(pfn) = cache.lookup(key(asid, va, entry_level)) {
+                    return Some((Level(entry_level - 1), pfn));
                 }
             }
         }
@@ -102,17 +105,17 @@ impl Psc {
     pub fn insert(&mut self, asid: Asid, va: VirtAddr, level_of_table: Level, table_pfn: Pfn) {
         let Some(entry_level) = level_of_table.0.checked_add(1) else { return };
         if let Some(cache) = self.cache_mut(entry_level) {
-            cache.insert(TlbEntry { vpn: region(va, entry_level), pfn: table_pfn, perms: Perms::empty(), asid });
+            cache.insert(key(asid, va, entry_level), table_pfn);
         }
     }
 
     /// [`Psc::insert`] for a table the walk entered below the level where the lookup hit: that cache has just
     /// missed for this region, so no search for an entry to replace is needed.
+    #[inline]
     pub fn insert_after_miss(&mut self, asid: Asid, va: VirtAddr, level_of_table: Level, table_pfn: Pfn) {
         let Some(entry_level) = level_of_table.0.checked_add(1) else { return };
         if let Some(cache) = self.cache_mut(entry_level) {
-            let e = TlbEntry { vpn: region(va, entry_level), pfn: table_pfn, perms: Perms::empty(), asid };
-            cache.insert_after_miss(e);
+            cache.insert_new(key(asid, va, entry_level), table_pfn);
         }
     }
 
@@ -141,7 +144,225 @@ impl Psc {
 
     /// Valid entries over all levels.
     pub fn occupancy(&self) -> usize {
-        self.caches.iter().flatten().map(Tlb::occupancy).sum()
+        self.caches.iter().flatten().map(|c| c.len).sum()
+    }
+}
+
+/// Bits of a cache key below the region number: the ASID.
+const ASID_BITS: u32 = 16;
+
+/// The cache key of the entry at `entry_level` (2 to 4) covering `va` under `asid`: the region number (at most
+/// 64 − 21 = 43 bits, see [`region`]) above the 16-bit ASID, so distinct (ASID, region) pairs get distinct keys.
+#[inline]
+fn key(asid: Asid, va: VirtAddr, entry_level: u8) -> u64 {
+    (region(va, entry_level).raw() << ASID_BITS) | u64::from(asid.0)
+}
+
+/// "No slot": an empty place in the hash index, or the end of the LRU list.
+const NONE: u32 = u32::MAX;
+
+/// One paging-structure cache: exactly LRU over a fixed number of entries, like a fully associative [`Tlb`]
+/// (`super::tlb`), but found in constant time: an open-addressed hash index (linear probing, at most half full,
+/// backward-shift deletion) from key to slot, and the slots on a doubly linked recency list. A lookup hashes once
+/// and usually reads one index place; a fill takes a free slot or the list's tail. Which slot an entry occupies is
+/// not observable, only which entries are cached.
+#[derive(Debug, Clone)]
+struct EntryCache {
+    /// Per slot: the entry's [`key`].
+    keys: Box<[u64]>,
+    /// Per slot: the frame of the table the entry points to.
+    pfns: Box<[Pfn]>,
+    /// Per slot: the next more recently used slot, or [`NONE`].
+    newer: Box<[u32]>,
+    /// Per slot: the next less recently used slot, or [`NONE`].
+    older: Box<[u32]>,
+    /// Most recently used slot, or [`NONE`].
+    head: u32,
+    /// Least recently used slot (the next victim when the cache is full), or [`NONE`].
+    tail: u32,
+    /// Slots in use.
+    len: usize,
+    /// Slots not in use.
+    free: Vec<u32>,
+    /// Hash index: a slot number per place, [`NONE`] where empty; its length is a power of two ≥ 2 × capacity.
+    index: Box<[u32]>,
+    /// `64 − log2(index.len())`: the hash keeps the top bits of the product.
+    shift: u32,
+}
+
+impl EntryCache {
+    /// An empty cache of `capacity` entries (1 to [`MAX_TLB_ENTRIES`]).
+    fn new(capacity: usize) -> Self {
+        let places = (2 * capacity).next_power_of_two().max(2);
+        #[allow(clippy::cast_possible_truncation, reason = "capacity ≤ MAX_TLB_ENTRIES = 2^20")]
+        let free = (0..capacity as u32).rev().collect();
+        Self {
+            keys: vec![0; capacity].into_boxed_slice(),
+            pfns: vec![Pfn::from_index(0); capacity].into_boxed_slice(),
+            newer: vec![NONE; capacity].into_boxed_slice(),
+            older: vec![NONE; capacity].into_boxed_slice(),
+            head: NONE,
+            tail: NONE,
+            len: 0,
+            free,
+            index: vec![NONE; places].into_boxed_slice(),
+            shift: 64 - places.trailing_zeros(),
+        }
+    }
+
+    /// The index place where the probe for `key` starts (Fibonacci hashing).
+    #[inline(always)]
+    fn home(&self, key: u64) -> usize {
+        #[allow(clippy::cast_possible_truncation, reason = "shifted down to log2(index.len()) ≤ 22 bits")]
+        let h = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+        h
+    }
+
+    /// The index place holding `key`'s slot, if cached.
+    #[inline(always)]
+    fn find(&self, key: u64) -> Option<usize> {
+        let mask = self.index.len() - 1;
+        let mut place = self.home(key);
+        loop {
+            let s = self.index[place];
+            if s == NONE {
+                return None;
+            }
+            if self.keys[s as usize] == key {
+                return Some(place);
+            }
+            place = (place + 1) & mask;
+        }
+    }
+
+    /// The frame cached under `key`, made the most recently used; `None` on a miss.
+    #[inline]
+    fn lookup(&mut self, key: u64) -> Option<Pfn> {
+        let s = self.index[self.find(key)?];
+        self.make_newest(s);
+        Some(self.pfns[s as usize])
+    }
+
+    /// Caches `key → pfn` as the most recently used entry, replacing the entry of the same key in place if any.
+    fn insert(&mut self, key: u64, pfn: Pfn) {
+        match self.find(key) {
+            Some(place) => {
+                let s = self.index[place];
+                self.pfns[s as usize] = pfn;
+                self.make_newest(s);
+            }
+            None => self.insert_new(key, pfn),
+        }
+    }
+
+    /// [`EntryCache::insert`] of a key known not to be cached: takes a free slot, or evicts the least recently used.
+    fn insert_new(&mut self, key: u64, pfn: Pfn) {
+        debug_assert!(self.find(key).is_none(), "insert_new of a cached key {key:#x}");
+        let s = match self.free.pop() {
+            Some(s) => {
+                self.len += 1;
+                s
+            }
+            None => {
+                let s = self.tail;
+                self.unindex(self.keys[s as usize]);
+                self.unlink(s);
+                s
+            }
+        };
+        self.keys[s as usize] = key;
+        self.pfns[s as usize] = pfn;
+        self.push_newest(s);
+        let mask = self.index.len() - 1;
+        let mut place = self.home(key);
+        while self.index[place] != NONE {
+            place = (place + 1) & mask;
+        }
+        self.index[place] = s;
+    }
+
+    /// Removes `key` (cached) from the hash index, shifting later entries of its probe run back into the hole.
+    fn unindex(&mut self, key: u64) {
+        let Some(mut hole) = self.find(key) else { return };
+        let mask = self.index.len() - 1;
+        let mut place = hole;
+        loop {
+            place = (place + 1) & mask;
+            let s = self.index[place];
+            if s == NONE {
+                break;
+            }
+            // The entry at `place` may move into the hole unless its home lies cyclically in (hole, place].
+            let home = self.home(self.keys[s as usize]);
+            if (place.wrapping_sub(home) & mask) >= (place.wrapping_sub(hole) & mask) {
+                self.index[hole] = s;
+                hole = place;
+            }
+        }
+        self.index[hole] = NONE;
+    }
+
+    /// Makes slot `s` (in use) the most recently used.
+    #[inline(always)]
+    fn make_newest(&mut self, s: u32) {
+        if self.head != s {
+            self.unlink(s);
+            self.push_newest(s);
+        }
+    }
+
+    /// Puts slot `s` (on no list) at the head of the recency list.
+    #[inline(always)]
+    fn push_newest(&mut self, s: u32) {
+        self.newer[s as usize] = NONE;
+        self.older[s as usize] = self.head;
+        if self.head == NONE {
+            self.tail = s;
+        } else {
+            self.newer[self.head as usize] = s;
+        }
+        self.head = s;
+    }
+
+    /// Takes slot `s` off the recency list.
+    #[inline(always)]
+    fn unlink(&mut self, s: u32) {
+        let (n, o) = (self.newer[s as usize], self.older[s as usize]);
+        if n == NONE {
+            self.head = o;
+        } else {
+            self.older[n as usize] = o;
+        }
+        if o == NONE {
+            self.tail = n;
+        } else {
+            self.newer[o as usize] = n;
+        }
+    }
+
+    /// Drops every entry tagged with `asid`.
+    fn invalidate_asid(&mut self, asid: Asid) {
+        let mut s = self.head;
+        while s != NONE {
+            let next = self.older[s as usize];
+            let key = self.keys[s as usize];
+            if key & ((1 << ASID_BITS) - 1) == u64::from(asid.0) {
+                self.unindex(key);
+                self.unlink(s);
+                self.free.push(s);
+                self.len -= 1;
+            }
+            s = next;
+        }
+    }
+
+    /// Drops every entry.
+    fn invalidate_all(&mut self) {
+        if self.len == 0 {
+            return;
+        }
+        let capacity = self.keys.len();
+        *self = Self::new(capacity);
     }
 }
 

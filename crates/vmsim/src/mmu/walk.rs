@@ -55,6 +55,8 @@ pub struct Walk {
     pub mem_refs: u8,
     /// Entry addresses read (for A/D updates), deepest last.
     pub entries: [PhysAddr; MAX_LEVELS],
+    /// The raw value read at each of `entries`.
+    pub raws: [u64; MAX_LEVELS],
     /// Number of valid `entries`.
     pub entries_len: usize,
     /// Tables entered below the starting level: (level of the table, its frame), for the paging-structure caches.
@@ -77,6 +79,7 @@ pub fn walk<M: PagingMode, O: WalkObserver>(
         result: Err(level),
         mem_refs: 0,
         entries: [PhysAddr::default(); MAX_LEVELS],
+        raws: [0; MAX_LEVELS],
         entries_len: 0,
         tables: [(Level(0), Pfn::default()); MAX_LEVELS],
         tables_len: 0,
@@ -89,6 +92,7 @@ pub fn walk<M: PagingMode, O: WalkObserver>(
         let raw = mem.read_u64(entry_pa);
         w.mem_refs += 1;
         w.entries[w.entries_len] = entry_pa;
+        w.raws[w.entries_len] = raw;
         w.entries_len += 1;
         obs.step(WalkStep { level, index: index.0, entry_pa, raw });
         let pte = M::Pte::from_raw(raw);
@@ -120,10 +124,11 @@ pub fn walk<M: PagingMode, O: WalkObserver>(
 }
 
 /// Set A in every entry the walk used and D in the leaf on a write (SDM 3A §4.8). Entries already set are not
-/// rewritten (the hardware's locked update is skipped when the bit is already 1).
+/// rewritten (the hardware's locked update is skipped when the bit is already 1). `w` must be the walk just done,
+/// with no write to memory since: the values it read are not read again.
 pub fn set_accessed_dirty<M: PagingMode>(mem: &mut PhysMem, w: &Walk, write: bool) {
-    for (i, &pa) in w.entries.iter().take(w.entries_len).enumerate() {
-        let pte = M::Pte::from_raw(mem.read_u64(pa));
+    for (i, (&pa, &raw)) in w.entries.iter().zip(&w.raws).take(w.entries_len).enumerate() {
+        let pte = M::Pte::from_raw(raw);
         let is_leaf = i + 1 == w.entries_len;
         let bits = if is_leaf && write { Perms::ACCESSED | Perms::DIRTY } else { Perms::ACCESSED };
         let new = pte.with_status(bits);

@@ -106,6 +106,20 @@ impl PhysMem {
         slot.get_or_insert_with(|| Box::new([0; PAGE_BYTES]))
     }
 
+    /// Replace the frame's bytes with `data` (a copy into the frame). Unlike `*page_mut(pfn) = *data`, a frame
+    /// without host memory gets a fresh copy of `data` rather than 4 KiB of zeros overwritten at once.
+    pub fn set_page(&mut self, pfn: Pfn, data: &PageData) {
+        let i = pfn.index() % CHUNK_FRAMES;
+        let chunk = self.chunks[pfn.index() / CHUNK_FRAMES].get_or_insert_with(|| Box::new(Chunk::new()));
+        match &mut chunk.data[i] {
+            Some(page) => **page = *data,
+            slot @ None => {
+                *slot = Some(Box::new(*data));
+                self.data_frames += 1;
+            }
+        }
+    }
+
     /// Fill the frame with zeros (`clear_page`), releasing its host memory.
     pub fn zero_frame(&mut self, pfn: Pfn) {
         if let Some(Some(c)) = self.chunks.get_mut(pfn.index() / CHUNK_FRAMES) {
@@ -121,7 +135,7 @@ impl PhysMem {
             self.zero_frame(dst);
         } else {
             let data = *self.page(src);
-            *self.page_mut(dst) = data;
+            self.set_page(dst, &data);
         }
     }
 

@@ -32,12 +32,27 @@ pub(crate) fn check_frames(frames: usize) {
     assert!(frames <= super::MAX_FRAMES, "{frames} frames exceed reclaim::MAX_FRAMES");
 }
 
+/// A link as stored in the per-frame arrays: the slot plus one, so that [`NIL`] is stored as 0 and the arrays start
+/// zeroed. A zeroed `vec!` is calloc'd, so the host backs a page of it only when a frame in it is first linked:
+/// simulated frames that are never used cost no host memory (a `vec![NIL; frames]` wrote 8 bytes per frame at
+/// boot, 128 MiB for a 64 GiB machine).
+#[inline(always)]
+const fn stored(link: u32) -> u32 {
+    link.wrapping_add(1)
+}
+
+/// The link a stored value stands for (the inverse of [`stored`]).
+#[inline(always)]
+const fn link(stored: u32) -> u32 {
+    stored.wrapping_sub(1)
+}
+
 /// Per-frame prev/next links and list membership, shared by the lists of one policy.
 #[derive(Debug, Clone)]
 pub(crate) struct Links {
-    /// Neighbour towards the head (newer).
+    /// Neighbour towards the head (newer), as [`stored`].
     prev: Vec<u32>,
-    /// Neighbour towards the tail (older).
+    /// Neighbour towards the tail (older), as [`stored`].
     next: Vec<u32>,
     /// Id of the list holding the frame, 0 for none.
     on: Vec<u8>,
@@ -46,7 +61,7 @@ pub(crate) struct Links {
 impl Links {
     pub(crate) fn new(frames: usize) -> Self {
         check_frames(frames);
-        Self { prev: vec![NIL; frames], next: vec![NIL; frames], on: vec![0; frames] }
+        Self { prev: vec![stored(NIL); frames], next: vec![stored(NIL); frames], on: vec![0; frames] }
     }
 
     /// Id of the list holding `i`, 0 if none. Out-of-range frames are on no list.
@@ -58,7 +73,7 @@ impl Links {
     /// Neighbour of `i` towards the head, if any.
     #[inline]
     pub(crate) fn newer(&self, i: u32) -> Option<u32> {
-        let p = self.prev[i as usize];
+        let p = link(self.prev[i as usize]);
         (p != NIL).then_some(p)
     }
 }
@@ -104,13 +119,13 @@ impl List {
     pub(crate) fn push_front(&mut self, links: &mut Links, i: u32) {
         debug_assert_eq!(links.on[i as usize], 0, "frame {i} already on list {}", links.on[i as usize]);
         let iu = i as usize;
-        links.prev[iu] = NIL;
-        links.next[iu] = self.head;
+        links.prev[iu] = stored(NIL);
+        links.next[iu] = stored(self.head);
         links.on[iu] = self.id;
         if self.head == NIL {
             self.tail = i;
         } else {
-            links.prev[self.head as usize] = i;
+            links.prev[self.head as usize] = stored(i);
         }
         self.head = i;
         self.len += 1;
@@ -121,16 +136,16 @@ impl List {
     pub(crate) fn unlink(&mut self, links: &mut Links, i: u32) {
         debug_assert_eq!(links.on[i as usize], self.id, "frame {i} not on list {}", self.id);
         let iu = i as usize;
-        let (p, n) = (links.prev[iu], links.next[iu]);
+        let (p, n) = (link(links.prev[iu]), link(links.next[iu]));
         if p == NIL {
             self.head = n;
         } else {
-            links.next[p as usize] = n;
+            links.next[p as usize] = stored(n);
         }
         if n == NIL {
             self.tail = p;
         } else {
-            links.prev[n as usize] = p;
+            links.prev[n as usize] = stored(p);
         }
         links.on[iu] = 0;
         self.len -= 1;
@@ -160,7 +175,7 @@ impl List {
         std::iter::from_fn(move || {
             (cur != NIL).then(|| {
                 let i = cur;
-                cur = links.next[i as usize];
+                cur = link(links.next[i as usize]);
                 i
             })
         })

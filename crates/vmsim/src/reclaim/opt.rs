@@ -25,7 +25,9 @@ pub struct Opt {
     heap: BinaryHeap<(NextUse, u32, u32)>,
     resident: Vec<bool>,
     stamp: Vec<u32>,
-    next: Vec<NextUse>,
+    /// Each frame's next use, bitwise complemented so that [`NextUse::NEVER`] is stored as 0 and the vector starts
+    /// zeroed (calloc'd: no host memory for frames never used).
+    next_not: Vec<u64>,
     len: usize,
 }
 
@@ -37,7 +39,7 @@ impl Opt {
     fn push(&mut self, i: u32, next: NextUse) {
         let iu = i as usize;
         self.stamp[iu] = self.stamp[iu].wrapping_add(1);
-        self.next[iu] = next;
+        self.next_not[iu] = !next.0;
         self.heap.push((next, i, self.stamp[iu]));
         if self.heap.len() > STALE_FACTOR * self.len + STALE_FLOOR {
             let (resident, stamp) = (&self.resident, &self.stamp);
@@ -56,7 +58,7 @@ impl Policy for Opt {
             heap: BinaryHeap::with_capacity(frames.min(1 << 20)),
             resident: vec![false; frames],
             stamp: vec![0; frames],
-            next: vec![NextUse::NEVER; frames],
+            next_not: vec![!NextUse::NEVER.0; frames],
             len: 0,
         }
     }
@@ -72,7 +74,7 @@ impl Policy for Opt {
     #[inline]
     fn touch(&mut self, pfn: Pfn, next: NextUse) {
         let i = slot(pfn);
-        if self.resident.get(i as usize).copied().unwrap_or(false) && self.next[i as usize] != next {
+        if self.resident.get(i as usize).copied().unwrap_or(false) && self.next_not[i as usize] != !next.0 {
             self.push(i, next);
         }
     }

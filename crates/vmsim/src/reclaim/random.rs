@@ -8,7 +8,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::frame_list::{pfn_of, slot, NIL};
+use super::frame_list::{pfn_of, slot};
 use super::{NextUse, Policy, Referenced};
 use crate::addr::Pfn;
 
@@ -17,7 +17,8 @@ use crate::addr::Pfn;
 pub struct Random {
     /// The resident frames, in no particular order.
     members: Vec<u32>,
-    /// Index of each frame in `members`, [`NIL`] if not resident.
+    /// Index of each frame in `members` plus one, 0 if not resident (so the vector starts zeroed: calloc'd, no host
+    /// memory for frames never used).
     pos: Vec<u32>,
     rng: ChaCha8Rng,
 }
@@ -27,9 +28,9 @@ impl Random {
     fn take(&mut self, k: usize) -> u32 {
         let i = self.members.swap_remove(k);
         if let Some(&moved) = self.members.get(k) {
-            self.pos[moved as usize] = k as u32;
+            self.pos[moved as usize] = k as u32 + 1;
         }
-        self.pos[i as usize] = NIL;
+        self.pos[i as usize] = 0;
         i
     }
 }
@@ -39,14 +40,14 @@ impl Policy for Random {
 
     fn new(frames: usize, seed: u64) -> Self {
         super::frame_list::check_frames(frames);
-        Self { members: Vec::with_capacity(frames), pos: vec![NIL; frames], rng: ChaCha8Rng::seed_from_u64(seed) }
+        Self { members: Vec::with_capacity(frames), pos: vec![0; frames], rng: ChaCha8Rng::seed_from_u64(seed) }
     }
 
     #[allow(clippy::cast_possible_truncation, reason = "members.len() < frames <= MAX_FRAMES = u32::MAX")]
     fn insert(&mut self, pfn: Pfn, _next: NextUse) {
         let i = slot(pfn);
-        debug_assert_eq!(self.pos[i as usize], NIL, "insert into tracked frame {pfn:?}");
-        self.pos[i as usize] = self.members.len() as u32;
+        debug_assert_eq!(self.pos[i as usize], 0, "insert into tracked frame {pfn:?}");
+        self.pos[i as usize] = self.members.len() as u32 + 1;
         self.members.push(i);
     }
 
@@ -63,8 +64,8 @@ impl Policy for Random {
 
     fn remove(&mut self, pfn: Pfn) {
         match self.pos.get(pfn.index()) {
-            Some(&k) if k != NIL => {
-                self.take(k as usize);
+            Some(&k) if k != 0 => {
+                self.take(k as usize - 1);
             }
             _ => {}
         }
@@ -75,7 +76,7 @@ impl Policy for Random {
     }
 
     fn contains(&self, pfn: Pfn) -> bool {
-        self.pos.get(pfn.index()).is_some_and(|&k| k != NIL)
+        self.pos.get(pfn.index()).is_some_and(|&k| k != 0)
     }
 }
 
