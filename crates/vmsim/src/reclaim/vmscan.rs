@@ -222,15 +222,18 @@ impl<M: PagingMode> Kernel<M> {
     }
 
     /// kswapd's body (`balance_pgdat`): one batch of `SWAP_CLUSTER_MAX` pages per run; back to sleep once free
-    /// pages reach the high watermark, or when nothing could be reclaimed.
+    /// pages are above the high watermark, or when nothing could be reclaimed.
     pub(crate) fn kswapd_run(&mut self) {
-        if self.frames.free_frames() as u64 >= self.wmark.high {
+        // pgdat_balanced() → zone_watermark_ok_safe(zone, order, high_wmark_pages(zone), ...) →
+        // __zone_watermark_ok(): `if (free_pages <= min + z->lowmem_reserve[highest_zoneidx]) return false;`, so
+        // the zone is balanced only with free pages strictly above the high watermark (mm/page_alloc.c).
+        if self.frames.free_frames() as u64 > self.wmark.high {
             // pgdat_balanced(): nothing to do (an allocation woke it, but frees since then balanced the zone).
             self.kthreads.sleep(KthreadKind::Kswapd, None);
             return;
         }
         let reclaimed = self.shrink(SWAP_CLUSTER_MAX, Reclaimer::Kswapd);
-        if self.frames.free_frames() as u64 >= self.wmark.high || reclaimed == 0 {
+        if self.frames.free_frames() as u64 > self.wmark.high || reclaimed == 0 {
             self.kthreads.sleep(KthreadKind::Kswapd, None);
         }
     }
@@ -484,6 +487,31 @@ mod tests {
     fn one_page(k: &mut K, pid: Pid) -> VirtAddr {
         let args = MmapArgs::anon_rw(PAGE_SIZE);
         k.mmap(pid, &args).unwrap()
+    }
+
+    /// `pgdat_balanced()` needs free pages strictly above the high watermark (`__zone_watermark_ok` fails when
+    /// `free_pages <= mark`): with free == high, a woken kswapd still reclaims a batch.
+    #[test]
+    fn kswapd_is_balanced_only_above_high() {
+        let mut k = K::new(256, &TlbConfig::default(), KernelConfig::default()).unwrap();
+        let dev = crate::swap::swapfile::SwapDeviceConfig { priority: None, size_pages: Some(64), file: None };
+        k.swap.add(&dev).unwrap();
+        let a = k.spawn("a", &Layout::default_for::<X86FourLevel>()).unwrap();
+        let args = MmapArgs::anon_rw(64 * PAGE_SIZE);
+        let va = k.mmap(a, &args).unwrap();
+        for i in 0..64 {
+            let r = k.write_user(a, VirtAddr::new(va.raw() + i * PAGE_SIZE), &[1]);
+            assert!(matches!(r, crate::kernel::AccessResult::Ok(_)));
+        }
+        k.wmark.high = k.frames.free_frames() as u64;
+        k.kthreads.wake(KthreadKind::Kswapd);
+        k.kswapd_run();
+        assert!(k.events.pgscan_kswapd > 0, "free == high is not balanced: kswapd reclaims");
+        let scanned = k.events.pgscan_kswapd;
+        k.wmark.high = k.frames.free_frames() as u64 - 1;
+        k.kthreads.wake(KthreadKind::Kswapd);
+        k.kswapd_run();
+        assert_eq!(k.events.pgscan_kswapd, scanned, "free > high: balanced, kswapd sleeps");
     }
 
     /// `folio_referenced()` counts each young mapping: a page mapped by two address spaces, used through both,
