@@ -248,3 +248,29 @@ fn non_canonical_address_is_sigsegv_si_kernel() {
     let AccessResult::Segv(info) = r else { panic!("{r:?}") };
     assert_eq!(info.code, SegvCode::Kernel);
 }
+
+/// `expand_downwards()` refuses to grow a stack below `mmap_min_addr` (65536): the fault is SEGV_MAPERR, as
+/// there is no VMA there (mm/mmap.c: `if (address < mmap_min_addr) return -EPERM;`).
+#[test]
+fn stack_does_not_grow_below_mmap_min_addr() {
+    let (mut k, pid) = boot();
+    let args = MmapArgs {
+        addr: Some(VirtAddr::new(0x20000)),
+        len: 0x10000,
+        prot: VmFlags::READ | VmFlags::WRITE,
+        fixed: true,
+        grows_down: true,
+        shared: false,
+        name: None,
+        file: None,
+    };
+    k.mmap(pid, &args).unwrap();
+    // 0x10000 is at mmap_min_addr: the stack may grow to it.
+    assert!(matches!(k.write_user(pid, VirtAddr::new(0x1f000), &[1]), AccessResult::Ok(_)));
+    assert!(matches!(k.write_user(pid, VirtAddr::new(0x10000), &[1]), AccessResult::Ok(_)));
+    // One page lower is below mmap_min_addr: SIGSEGV, SEGV_MAPERR.
+    match k.write_user(pid, VirtAddr::new(0xf000), &[1]) {
+        AccessResult::Segv(info) => assert_eq!(info.code, SegvCode::MapErr),
+        other => panic!("{other:?}"),
+    }
+}

@@ -17,6 +17,10 @@ use crate::mmu::{Access, Fault};
 use crate::phys::rmap::{self, RmapEntry};
 use crate::phys::PageFlags;
 
+/// `vm.mmap_min_addr`: 65536, the `CONFIG_DEFAULT_MMAP_MIN_ADDR` of x86 distribution kernels (Debian, Ubuntu,
+/// Fedora; security/Kconfig suggests 65536 for x86): nothing is mapped, and no stack grows, below it.
+pub const MMAP_MIN_ADDR: u64 = 65536;
+
 /// What the fault handler did (`vm_fault_t` as `mm_account_fault` sees it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultOutcome {
@@ -94,6 +98,11 @@ impl<M: PagingMode> Kernel<M> {
             return None;
         }
         let new_start = va.page_align_down();
+        // expand_downwards() (mm/mmap.c): `if (address < mmap_min_addr) return -EPERM;` (security_mmap_addr):
+        // no stack below vm.mmap_min_addr.
+        if new_start.raw() < MMAP_MIN_ADDR {
+            return None;
+        }
         if next.end.raw() - new_start.raw() > mm.stack_limit {
             return None;
         }
