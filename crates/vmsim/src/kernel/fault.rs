@@ -82,7 +82,7 @@ impl<M: PagingMode> Kernel<M> {
         result
     }
 
-    fn segv(&mut self, pid: Pid, info: SegvInfo) -> FaultOutcome {
+    pub(crate) fn segv(&mut self, pid: Pid, info: SegvInfo) -> FaultOutcome {
         self.kill(pid, TaskState::Segv(info));
         FaultOutcome::Segv(info)
     }
@@ -249,7 +249,7 @@ impl<M: PagingMode> Kernel<M> {
                 } else {
                     self.mem.zero_frame(new);
                 }
-                if matches!(self.mem.meta(old).mapping, crate::phys::frame_meta::Mapping::File { .. }) {
+                if self.mem.meta(old).is_file() {
                     // A private file page becomes an anonymous copy: RssFile - 1, RssAnon + 1.
                     if let Some(mm) = self.mm_of_mut(pid) {
                         mm.add_file(-1);

@@ -86,7 +86,7 @@ impl<M: PagingMode> Kernel<M> {
         let Some((inode, index)) = vma.kind.file_index(va) else { return FaultOutcome::Oom };
         let Some(mm_id) = self.mm_of(pid).map(|m| m.id) else { return FaultOutcome::Oom };
         if self.files.get(inode).is_none_or(|f| index >= f.nr_pages()) {
-            return self.segv_of(pid, SegvInfo { addr: va, code: SegvCode::BusAdrErr, access });
+            return self.segv(pid, SegvInfo { addr: va, code: SegvCode::BusAdrErr, access });
         }
         let prot = vma.flags.page_prot();
         let shared = vma.flags.contains(VmFlags::SHARED);
@@ -139,20 +139,20 @@ impl<M: PagingMode> Kernel<M> {
         done
     }
 
-    fn segv_of(&mut self, pid: Pid, info: SegvInfo) -> FaultOutcome {
-        self.kill(pid, super::task::TaskState::Segv(info));
-        FaultOutcome::Segv(info)
-    }
-
-    /// Map page-cache page `pfn` at `slot` for `mm`: one more reference and mapping, file RSS + 1
-    /// (`MM_FILEPAGES`).
-    fn file_map(&mut self, mm: MmId, slot: PteSlot, pfn: Pfn, perms: Perms) {
+    /// Map page-cache page `pfn` (of a file or a shmem object) at `slot` for `mm`: one more reference and
+    /// mapping, RSS + 1 in the page's counter (`MM_FILEPAGES` or `MM_SHMEMPAGES`).
+    pub(crate) fn file_map(&mut self, mm: MmId, slot: PteSlot, pfn: Pfn, perms: Perms) {
         self.mem.meta_mut(pfn).refcount += 1;
         rmap::add(&mut self.mem, pfn, RmapEntry::pte(mm, slot.va().vpn()));
         let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, M::Pte::leaf(pfn, perms, PageSizeKind::Size4K));
         self.flush(flush);
+        let shmem = matches!(self.mem.meta(pfn).mapping, Mapping::Shmem { .. });
         if let Some(m) = self.mms.get_mut(mm) {
-            m.add_file(1);
+            if shmem {
+                m.add_shmem();
+            } else {
+                m.add_file(1);
+            }
         }
     }
 
@@ -309,13 +309,7 @@ impl<M: PagingMode> Kernel<M> {
         if readahead {
             m.set(PageFlags::READAHEAD);
         }
-        if let Some(g) = self.memcgs.get_mut(&memcg) {
-            g.usage += 1;
-        }
-        self.mem.meta_mut(pfn).memcg = memcg;
-        let next = self.next_use;
-        let info = PageInfo { nr_pages: 1, class: LruClass::File };
-        self.lru_mut(memcg).insert_folio(pfn, info, next);
+        self.charge_folio(pfn, memcg, PageInfo { nr_pages: 1, class: LruClass::File });
         if let Some(s) = shadow {
             self.workingset_refault(pfn, s);
         }

@@ -150,7 +150,7 @@ impl<M: PagingMode> Kernel<M> {
                 m.refcount += 1;
                 m.clear(PageFlags::ANON_EXCLUSIVE);
                 rmap::add(&mut self.mem, pfn, RmapEntry::pte(dst, va.vpn()));
-                let file = matches!(self.mem.meta(pfn).mapping, crate::phys::frame_meta::Mapping::File { .. });
+                let file = self.mem.meta(pfn).is_file();
                 if let Some(mm) = self.mms.get_mut(dst) {
                     if file {
                         mm.add_file(1); // a page-cache page of a private file mapping that also has COW copies

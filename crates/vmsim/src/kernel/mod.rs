@@ -868,12 +868,18 @@ impl<M: PagingMode> Kernel<M> {
 
     /// Charge `pfn` to group `memcg` and put it on that group's LRU (`mem_cgroup_charge` + `folio_add_lru`).
     pub(crate) fn charge_page(&mut self, pfn: Pfn, memcg: MemcgId) {
+        self.charge_folio(pfn, memcg, crate::reclaim::PageInfo::ANON);
+    }
+
+    /// [`charge_page`](Self::charge_page) for a folio of `info`'s weight and LRU class (a page-cache page goes on
+    /// the file lists).
+    pub(crate) fn charge_folio(&mut self, pfn: Pfn, memcg: MemcgId, info: crate::reclaim::PageInfo) {
         self.mem.meta_mut(pfn).memcg = memcg;
         if let Some(g) = self.memcgs.get_mut(&memcg) {
             g.usage += 1;
         }
         let next = self.next_use;
-        self.lru_mut(memcg).insert(pfn, next);
+        self.lru_mut(memcg).insert_folio(pfn, info, next);
     }
 
     /// Set up a newly allocated user page: refcount 1, anonymous memory of `entry`'s mm at index `entry.vpn`,

@@ -24,7 +24,6 @@ use crate::addr::{Pfn, VirtAddr, PAGE_SHIFT, PAGE_SIZE};
 use crate::arch::{PageSizeKind, PagingMode, Perms, Pte};
 use crate::mmu::Access;
 use crate::phys::frame_meta::{InodeId, Mapping};
-use crate::phys::rmap::{self, MmId, RmapEntry};
 use crate::phys::PageFlags;
 use std::collections::BTreeMap;
 
@@ -87,17 +86,6 @@ impl<M: PagingMode> Kernel<M> {
         Some(pfn)
     }
 
-    /// Map `pfn` at `slot` for `mm`: one more reference and mapping, shmem RSS + 1.
-    fn shmem_map(&mut self, mm: MmId, slot: PteSlot, pfn: Pfn, perms: Perms) {
-        self.mem.meta_mut(pfn).refcount += 1;
-        rmap::add(&mut self.mem, pfn, RmapEntry::pte(mm, slot.va().vpn()));
-        let (_, flush) = pgtable::set::<M>(&mut self.mem, slot, M::Pte::leaf(pfn, perms, PageSizeKind::Size4K));
-        self.flush(flush);
-        if let Some(m) = self.mms.get_mut(mm) {
-            m.add_shmem();
-        }
-    }
-
     /// A fault on a none PTE of a shared anonymous mapping: `do_read_fault` (with fault-around) or
     /// `do_shared_fault`.
     pub(crate) fn do_shmem_fault(
@@ -120,7 +108,7 @@ impl<M: PagingMode> Kernel<M> {
         let Some(pfn) = self.shmem_get_page(inode, index) else { return FaultOutcome::Oom };
         if access == Access::Write {
             let perms = prot | Perms::WRITE | Perms::ACCESSED | Perms::DIRTY;
-            self.shmem_map(mm_id, slot, pfn, perms);
+            self.file_map(mm_id, slot, pfn, perms);
             self.mem.meta_mut(pfn).set(PageFlags::DIRTY);
             return FaultOutcome::Minor;
         }
@@ -135,13 +123,13 @@ impl<M: PagingMode> Kernel<M> {
                 let cached = self.shmem.objs.get(&inode).and_then(|o| o.pages.get(&i).copied());
                 if let (Some(p), Some(s)) = (cached, pgtable::lookup::<M>(&self.mem, pgd, at)) {
                     if s.size() == PageSizeKind::Size4K && s.read::<M>(&self.mem).is_none() {
-                        self.shmem_map(mm_id, s, p, prot);
+                        self.file_map(mm_id, s, p, prot);
                     }
                 }
             }
             a += PAGE_SIZE;
         }
-        self.shmem_map(mm_id, slot, pfn, prot | Perms::ACCESSED);
+        self.file_map(mm_id, slot, pfn, prot | Perms::ACCESSED);
         FaultOutcome::Minor
     }
 

@@ -217,6 +217,11 @@ impl FrameMeta {
         matches!(self.mapping, Mapping::Anon { .. } | Mapping::Ksm { .. })
     }
 
+    /// Whether this is a page-cache page of a regular file (`folio_is_file_lru()` for a mapped page: not swap-backed).
+    pub fn is_file(&self) -> bool {
+        matches!(self.mapping, Mapping::File { .. })
+    }
+
     /// `__folio_set_anon()` (mm/rmap.c, from `folio_add_new_anon_rmap`): the page becomes anonymous memory of
     /// `mm`, at index `vpn` (`linear_page_index`, see [`FrameMeta::index`]).
     pub fn set_anon(&mut self, mm: MmId, vpn: crate::addr::Vpn) {

@@ -314,9 +314,10 @@ impl<M: PagingMode> Kernel<M> {
             if !self.evict(pfn) {
                 // No swap slot (or a mapping that could not be found): put it back and stop.
                 self.mem.meta_mut(pfn).set(PageFlags::LRU);
-                let class = match self.mem.meta(pfn).mapping {
-                    crate::phys::frame_meta::Mapping::File { .. } => crate::reclaim::LruClass::File,
-                    _ => crate::reclaim::LruClass::Anon,
+                let class = if self.mem.meta(pfn).is_file() {
+                    crate::reclaim::LruClass::File
+                } else {
+                    crate::reclaim::LruClass::Anon
                 };
                 let info = crate::reclaim::PageInfo { nr_pages: 1, class };
                 self.lru_mut(memcg).insert_folio(pfn, info, crate::reclaim::NextUse::NEVER);
@@ -379,7 +380,7 @@ impl<M: PagingMode> Kernel<M> {
     /// or if a reverse-map entry could not be resolved (then the page stays, and the error is logged and counted
     /// in `rmap_unresolved`: freeing it could leave a PTE pointing at a free frame).
     fn evict(&mut self, pfn: Pfn) -> bool {
-        if matches!(self.mem.meta(pfn).mapping, crate::phys::frame_meta::Mapping::File { .. }) {
+        if self.mem.meta(pfn).is_file() {
             let done = self.reclaim_file_page(pfn);
             self.events.pgsteal_file += u64::from(done);
             return done;
