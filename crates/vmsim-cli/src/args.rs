@@ -49,13 +49,17 @@ fn parse_proc_view(s: &str) -> Result<ProcFile, String> {
         Some((n, p)) => (n, Some(p.parse::<u32>().map_err(|_| format!("`{p}` is not a pid"))?)),
         None => (s, None),
     };
-    let bad = || format!("unknown /proc view `{s}` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID])");
+    let bad = || {
+        format!("unknown /proc view `{s}` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID], oom_score[:PID], oom_score_adj[:PID])")
+    };
     match (name, pid) {
         ("meminfo", None) => Ok(ProcFile::Meminfo),
         ("vmstat", None) => Ok(ProcFile::Vmstat),
         ("status", p) => Ok(ProcFile::Status(p)),
         ("smaps", p) => Ok(ProcFile::Smaps(p)),
         ("smaps_rollup", p) => Ok(ProcFile::SmapsRollup(p)),
+        ("oom_score", p) => Ok(ProcFile::OomScore(p)),
+        ("oom_score_adj", p) => Ok(ProcFile::OomScoreAdj(p)),
         _ => Err(bad()),
     }
 }

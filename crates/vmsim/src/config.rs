@@ -238,6 +238,48 @@ impl Default for SwapConfig {
     }
 }
 
+/// `[vm]`: the overcommit sysctls (`/proc/sys/vm/overcommit_*`, `admin_reserve_kbytes`, `user_reserve_kbytes`;
+/// mm/util.c; LINUX-VM-SPEC §7).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VmConfig {
+    /// `vm.overcommit_memory`: 0 heuristic (default), 1 always, 2 strict.
+    pub overcommit_memory: u8,
+    /// `vm.overcommit_ratio`, percent of RAM in the commit limit (default 50).
+    pub overcommit_ratio: u64,
+    /// `vm.overcommit_kbytes`: when non-zero, replaces the ratio (default 0).
+    pub overcommit_kbytes: u64,
+    /// `vm.admin_reserve_kbytes` (default: Linux's boot value, `min(free_kB / 32, 8192)`).
+    pub admin_reserve_kbytes: Option<u64>,
+    /// `vm.user_reserve_kbytes` (default: Linux's boot value, `min(free_kB / 32, 131072)`).
+    pub user_reserve_kbytes: Option<u64>,
+}
+
+impl Default for VmConfig {
+    fn default() -> Self {
+        Self {
+            overcommit_memory: 0,
+            overcommit_ratio: 50,
+            overcommit_kbytes: 0,
+            admin_reserve_kbytes: None,
+            user_reserve_kbytes: None,
+        }
+    }
+}
+
+impl VmConfig {
+    /// The kernel's form.
+    pub fn overcommit(&self) -> crate::kernel::overcommit::OvercommitConfig {
+        crate::kernel::overcommit::OvercommitConfig {
+            mode: crate::kernel::overcommit::OvercommitMode::from_sysctl(self.overcommit_memory).unwrap_or_default(),
+            ratio: self.overcommit_ratio,
+            kbytes: self.overcommit_kbytes,
+            admin_reserve_kbytes: self.admin_reserve_kbytes,
+            user_reserve_kbytes: self.user_reserve_kbytes,
+        }
+    }
+}
+
 /// Everything that configures a machine (the overridable part of a scenario).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -252,6 +294,8 @@ pub struct SimConfig {
     pub reclaim: ReclaimConfig,
     /// `[swap]`.
     pub swap: SwapConfig,
+    /// `[vm]`: overcommit.
+    pub vm: VmConfig,
 }
 
 /// An address in a step: a number, or a region name with an optional offset (`"buf"`, `"buf+0x1000"`).
@@ -346,6 +390,12 @@ pub enum Step {
         /// With `file`: the file offset mapped at the start (page aligned; default 0).
         #[serde(default)]
         offset: ByteSize,
+        /// `MAP_NORESERVE`: not charged to `Committed_AS` (ignored when `vm.overcommit_memory = 2`).
+        #[serde(default)]
+        noreserve: bool,
+        /// The result expected: `"ok"` or an errno name such as `"ENOMEM"`. A different result is reported as an
+        /// `EXPECT FAILED` event; either way the run goes on.
+        expect: Option<String>,
     },
     /// `msync(addr, len, MS_SYNC)`: write the dirty pages of shared file mappings in the range back to the file.
     Msync {
@@ -377,6 +427,8 @@ pub enum Step {
     Brk {
         /// New heap size (the break minus `start_brk`).
         size: ByteSize,
+        /// The result expected: `"ok"` or `"ENOMEM"` (the break did not move).
+        expect: Option<String>,
     },
     /// Read one byte every `stride` bytes over `[addr, addr+len)`, the whole sweep `repeat` times.
     Read {
@@ -460,6 +512,8 @@ pub enum Step {
     Fork {
         /// Name of the child's `[[process]]` entry.
         child: String,
+        /// The result expected: `"ok"` or an errno name such as `"ENOMEM"`.
+        expect: Option<String>,
     },
     /// `clone(CLONE_VM | CLONE_THREAD)`: start the `[[process]]` named `child` as a thread sharing this
     /// process's address space.
@@ -489,7 +543,7 @@ impl Step {
     /// The process a `fork` or `thread` step starts.
     pub fn starts(&self) -> Option<&str> {
         match self {
-            Step::Fork { child } | Step::Thread { child } => Some(child),
+            Step::Fork { child, .. } | Step::Thread { child } => Some(child),
             _ => None,
         }
     }
@@ -515,6 +569,15 @@ pub struct ProcessConfig {
     /// The CPU the process runs on, `0..machine.cpus` (`taskset -c N`). Default: processes are placed on the CPUs
     /// in turn.
     pub cpu: Option<u32>,
+    /// Like cgroup v2 `memory.high` for the process's own group: above it, each charge first reclaims the group
+    /// back below it (throttling; never an OOM kill).
+    pub memory_high: Option<ByteSize>,
+    /// `/proc/PID/oom_score_adj`, −1000..=1000 (default 0; −1000: never chosen by the OOM killer). Forks and
+    /// threads inherit it unless their own entry sets it.
+    pub oom_score_adj: Option<i32>,
+    /// User id (default 0, root: `CAP_SYS_ADMIN`, which skips the overcommit admin reserve). Forks inherit it
+    /// unless their own entry sets it.
+    pub uid: Option<u32>,
 }
 
 /// `[[file]]`: a simulated file that mmap steps can map by name.
@@ -550,6 +613,9 @@ pub struct Scenario {
     /// `[swap]`.
     #[serde(default)]
     pub swap: SwapConfig,
+    /// `[vm]`.
+    #[serde(default)]
+    pub vm: VmConfig,
     /// Free text shown in reports.
     #[serde(default)]
     pub description: Option<String>,
@@ -945,6 +1011,21 @@ impl SimConfig {
             return Err(Invalid::new(
                 "reclaim.read_ahead_kb",
                 format!("reclaim.read_ahead_kb = {}: out of range 0..=65536 (KiB)", r.read_ahead_kb),
+            ));
+        }
+        if self.vm.overcommit_memory > 2 {
+            return Err(Invalid::new(
+                "vm.overcommit_memory",
+                format!(
+                    "vm.overcommit_memory = {}: expected 0 (heuristic), 1 (always) or 2 (strict)",
+                    self.vm.overcommit_memory
+                ),
+            ));
+        }
+        if self.vm.overcommit_ratio > 100_000 {
+            return Err(Invalid::new(
+                "vm.overcommit_ratio",
+                format!("vm.overcommit_ratio = {}: out of range 0..=100000 (percent of RAM)", self.vm.overcommit_ratio),
             ));
         }
         for (name, v) in [

@@ -131,6 +131,9 @@ pub enum StepErrorKind {
         /// What is wrong.
         why: String,
     },
+    /// `oom_score_adj` outside −1000..=1000.
+    #[error("oom_score_adj = {0}: out of range -1000..=1000")]
+    OomScoreAdjRange(i32),
     /// A process's `cpu = N` beyond `machine.cpus`.
     #[error("process {process:?}: cpu = {cpu} is out of range 0..{cpus} (machine.cpus = {cpus})")]
     CpuOutOfRange {
@@ -202,8 +205,14 @@ pub struct ProcessReport {
 /// A memory group in a report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MemcgReport {
-    /// `memory.max` in pages.
-    pub max_pages: u64,
+    /// `memory.max` in pages (absent: `max`, no limit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_pages: Option<u64>,
+    /// `memory.high` in pages (absent: `max`, no throttling).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub high_pages: Option<u64>,
+    /// `memory.events`.
+    pub events: crate::kernel::memcontrol::MemcgEvents,
     /// Pages charged at the end.
     pub usage_pages: u64,
     /// Charges that hit the limit (`memory.events` max).
@@ -252,6 +261,24 @@ pub struct Report {
     /// Per-CPU counters; present only on a machine with more than one CPU (`machine.cpus`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cpus: Vec<CpuReport>,
+    /// Overcommit accounting at the end of the run.
+    pub overcommit: OvercommitReport,
+    /// The OOM killer's kills, in order (absent when there were none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub oom_kills: Vec<crate::kernel::oom_kill::OomKill>,
+}
+
+/// Overcommit accounting in a report (SPEC §7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OvercommitReport {
+    /// `vm.overcommit_memory`.
+    pub mode: u8,
+    /// `CommitLimit` in kB.
+    pub commit_limit_kb: u64,
+    /// `Committed_AS` in kB at the end.
+    pub committed_as_kb: u64,
+    /// Requests refused with ENOMEM.
+    pub refused: u64,
 }
 
 /// One CPU in a report.
@@ -378,6 +405,7 @@ impl<M: PagingMode> Machine<M> {
             clock_rates: crate::kernel::clock::ClockRates::from_cost(&cfg.cost),
             ra_pages: u64::from(r.read_ahead_kb) * 1024 / PAGE_SIZE,
             swappiness: r.swappiness,
+            overcommit: cfg.vm.overcommit(),
             ..KernelConfig::default()
         };
         let mut kernel = Kernel::new(frames, &cfg.tlb, kcfg)?;
@@ -461,7 +489,11 @@ impl<M: PagingMode> Machine<M> {
     pub fn run_scenario(&mut self, path: &Path, text: &str, sc: &Scenario) -> Result<(), StepError> {
         // A process-level error points at the `[[process]]` entry (its `cpu` key for a bad CPU).
         let whole = |index: usize, kind: StepErrorKind| {
-            let key = if matches!(kind, StepErrorKind::CpuOutOfRange { .. }) { "cpu" } else { "name" };
+            let key = match kind {
+                StepErrorKind::CpuOutOfRange { .. } => "cpu",
+                StepErrorKind::OomScoreAdjRange(_) => "oom_score_adj",
+                _ => "name",
+            };
             StepError { location: crate::config::process_location(path, text, index, key), kind }
         };
         let index_of = |p: &ProcessConfig| sc.process.iter().position(|q| std::ptr::eq(q, p)).unwrap_or(0);
@@ -570,6 +602,19 @@ impl<M: PagingMode> Machine<M> {
         if let Some(max) = p.memory_max {
             self.kernel.set_memory_max(pid, max.0.div_ceil(PAGE_SIZE));
         }
+        if let Some(high) = p.memory_high {
+            self.kernel.set_memory_high(pid, high.0.div_ceil(PAGE_SIZE));
+        }
+        if let Some(adj) = p.oom_score_adj {
+            if !(crate::kernel::oom_kill::OOM_SCORE_ADJ_MIN..=crate::kernel::oom_kill::OOM_SCORE_ADJ_MAX).contains(&adj)
+            {
+                return Err(StepErrorKind::OomScoreAdjRange(adj));
+            }
+        }
+        if let Some(t) = self.kernel.tasks.get_mut(&pid) {
+            t.oom_score_adj = p.oom_score_adj.unwrap_or(t.oom_score_adj);
+            t.uid = p.uid.unwrap_or(t.uid);
+        }
         if let Some(d) = &p.description {
             self.descriptions.insert(pid, d.clone());
         }
@@ -595,13 +640,30 @@ impl<M: PagingMode> Machine<M> {
         self.kernel.log.push(Event { pid, what });
     }
 
+    /// Report a system call's result as strace would (`call failed: ENOMEM (why)`), against the step's `expect`
+    /// (`"ok"` or an errno name): a different result is an `EXPECT FAILED` event and counts in
+    /// `expect_failures`. The run goes on either way.
+    fn check_expect(&mut self, pid: Pid, call: &str, failed: Option<(&str, String)>, expect: &Option<String>) {
+        let got = failed.as_ref().map_or("ok", |(errno, _)| errno);
+        if let Some((errno, why)) = &failed {
+            let note = if expect.as_deref() == Some(errno) { ", as expected" } else { "" };
+            self.event(pid, format!("{call} failed: {errno} ({why}){note}"));
+        }
+        if let Some(want) = expect {
+            if !want.eq_ignore_ascii_case(got) {
+                self.expect_failures += 1;
+                self.event(pid, format!("EXPECT FAILED: {call} gave {got}, expected {want}"));
+            }
+        }
+    }
+
     fn run_step(&mut self, pid: Pid, step: &Step) -> Result<StepDone, StepErrorKind> {
         // A system call runs on the caller's CPU: switch to the task there first, so that the flushes it issues
         // start from that CPU (its own TLB flushed locally, the others' by shootdown IPIs).
         let _ = self.kernel.enter(pid);
         let prot = |s: &str| VmFlags::from_prot(s).ok_or_else(|| StepErrorKind::BadProt(s.to_string()));
         match step {
-            Step::Mmap { name, addr, len, prot: p, fixed, grows_down, shared, file, offset } => {
+            Step::Mmap { name, addr, len, prot: p, fixed, grows_down, shared, file, offset, noreserve, expect } => {
                 let addr = addr.as_ref().map(|a| self.resolve(pid, a)).transpose()?;
                 let file = match file {
                     Some(f) => Some((
@@ -619,22 +681,25 @@ impl<M: PagingMode> Machine<M> {
                     shared: *shared,
                     name: name.clone(),
                     file,
+                    noreserve: *noreserve,
                 };
+                // As strace shows it: mmap(NULL, ...) or mmap(0x..., ...).
+                let at = addr.map_or("NULL".to_owned(), |a| format!("{:#x}", a.raw()));
+                let call = format!("mmap({at}, {len})");
                 match self.kernel.mmap(pid, &args) {
-                    Ok(at) => {
+                    Ok(va) => {
                         if let Some(n) = name {
                             self.failed_regions.remove(&(pid, n.clone()));
-                            self.regions.insert((pid, n.clone()), at);
+                            self.regions.insert((pid, n.clone()), va);
                         }
+                        self.check_expect(pid, &call, None, expect);
                     }
                     Err(e) => {
-                        // As strace shows it: mmap(NULL, ...) or mmap(0x..., ...).
-                        let at = addr.map_or("NULL".to_owned(), |a| format!("{:#x}", a.raw()));
-                        let what = format!("mmap({at}, {len}) failed: {}", e.errno);
+                        let what = format!("{call} failed: {}", e.errno);
                         if let Some(n) = name {
                             self.failed_regions.insert((pid, n.clone()), what.clone());
                         }
-                        self.event(pid, what);
+                        self.check_expect(pid, &call, Some((e.errno.name(), e.to_string())), expect);
                     }
                 }
             }
@@ -650,14 +715,19 @@ impl<M: PagingMode> Machine<M> {
                     self.event(pid, format!("mprotect({:#x}, {len}, {p}) failed: {}", a.raw(), e.errno));
                 }
             }
-            Step::Brk { size } => {
+            Step::Brk { size, expect } => {
                 let start = self.kernel.mm_of(pid).map(|m| m.start_brk);
                 if let Some(start) = start {
                     let want = start.checked_add(size.0).ok_or(StepErrorKind::BrkOverflow { size: size.0 })?;
-                    if let Ok(got) = self.kernel.brk(pid, want) {
-                        if got != want {
-                            self.event(pid, format!("brk({:#x}) refused: break stays at {:#x}", want.raw(), got.raw()));
+                    let call = format!("brk({:#x})", want.raw());
+                    match self.kernel.brk(pid, want) {
+                        Ok(got) if got != want => {
+                            // brk() reports failure by returning the old break (glibc's sbrk turns it into ENOMEM).
+                            let why = format!("break stays at {:#x}", got.raw());
+                            self.check_expect(pid, &call, Some(("ENOMEM", why)), expect);
                         }
+                        Ok(_) => self.check_expect(pid, &call, None, expect),
+                        Err(e) => self.check_expect(pid, &call, Some((e.errno.name(), e.to_string())), expect),
                     }
                 }
             }
@@ -719,8 +789,13 @@ impl<M: PagingMode> Machine<M> {
                     );
                 }
             }
-            Step::Fork { child } | Step::Thread { child } => {
+            Step::Fork { child, .. } | Step::Thread { child } => {
                 let thread = matches!(step, Step::Thread { .. });
+                let expect = match step {
+                    Step::Fork { expect, .. } => expect.clone(),
+                    _ => None,
+                };
+                let call = if thread { "clone".to_string() } else { "fork".to_string() };
                 let r = if thread { self.kernel.clone_thread(pid, child) } else { self.kernel.fork(pid, child) };
                 match r {
                     Ok(c) => {
@@ -735,9 +810,10 @@ impl<M: PagingMode> Machine<M> {
                             self.regions.insert((c, n), a);
                         }
                         self.started.insert((pid, child.clone()), c);
+                        self.check_expect(pid, &call, None, &expect);
                         return Ok(StepDone::Started(c, child.clone()));
                     }
-                    Err(e) => self.event(pid, format!("{} failed: {}", if thread { "clone" } else { "fork" }, e.errno)),
+                    Err(e) => self.check_expect(pid, &call, Some((e.errno.name(), e.to_string())), &expect),
                 }
             }
             Step::Wait { child } => {
@@ -1028,7 +1104,9 @@ impl<M: PagingMode> Machine<M> {
                     signal,
                     description: self.descriptions.get(&p.pid).cloned(),
                     memcg: k.memcgs.get(&p.memcg).map(|g| MemcgReport {
-                        max_pages: g.limit_pages,
+                        max_pages: (g.limit_pages != u64::MAX).then_some(g.limit_pages),
+                        high_pages: (g.high_pages != u64::MAX).then_some(g.high_pages),
+                        events: g.events,
                         usage_pages: g.usage,
                         max_events: g.max_events,
                         reclaimed: g.reclaimed,
@@ -1073,6 +1151,13 @@ impl<M: PagingMode> Machine<M> {
             } else {
                 Vec::new()
             },
+            overcommit: OvercommitReport {
+                mode: k.cfg.overcommit.mode.sysctl(),
+                commit_limit_kb: k.commit_limit() * 4,
+                committed_as_kb: k.overcommit.committed * 4,
+                refused: k.overcommit.refused,
+            },
+            oom_kills: k.oom.kills.clone(),
         }
     }
 
@@ -1096,7 +1181,7 @@ impl<M: PagingMode> Machine<M> {
         }
         let cached = k.files.cached_pages() + k.shmem.pages();
         let swap_total = k.swap.total_pages();
-        let commit_limit = total / 2 + swap_total; // overcommit_ratio 50 (SPEC §7)
+        let commit_limit = k.commit_limit(); // vm_commit_limit(), SPEC §7
         crate::procfs::meminfo::Meminfo {
             mem_total: total,
             mem_free: free,
@@ -1115,7 +1200,7 @@ impl<M: PagingMode> Machine<M> {
             anon_pages: anon,
             page_tables: k.page_table_frames,
             commit_limit,
-            committed_as: 0,
+            committed_as: k.overcommit.committed,
             shmem: k.shmem.pages(),
         }
         .render()
@@ -1138,7 +1223,7 @@ impl<M: PagingMode> Machine<M> {
             ("swap_ra_hit", e.swap_ra_hit),
             ("pgactivate", self.kernel.lru_stats().activations),
             ("pgdeactivate", self.kernel.lru_stats().deactivations),
-            ("oom_kill", 0),
+            ("oom_kill", e.oom_kill),
             ("workingset_refault_file", e.workingset_refault_file),
             ("workingset_activate_file", e.workingset_activate_file),
             ("workingset_restore_file", e.workingset_restore_file),
@@ -1156,14 +1241,22 @@ impl<M: PagingMode> Machine<M> {
         let pids: Vec<Pid> = match f {
             ProcFile::Meminfo => return vec![("/proc/meminfo".into(), self.meminfo())],
             ProcFile::Vmstat => return vec![("/proc/vmstat".into(), self.vmstat())],
-            ProcFile::Status(Some(p)) | ProcFile::Smaps(Some(p)) | ProcFile::SmapsRollup(Some(p)) => vec![Pid(p)],
-            ProcFile::Status(None) | ProcFile::Smaps(None) | ProcFile::SmapsRollup(None) => {
-                k.processes().filter(|t| t.tgid == t.pid).map(|t| t.pid).collect()
-            }
+            ProcFile::Status(Some(p))
+            | ProcFile::Smaps(Some(p))
+            | ProcFile::SmapsRollup(Some(p))
+            | ProcFile::OomScore(Some(p))
+            | ProcFile::OomScoreAdj(Some(p)) => vec![Pid(p)],
+            ProcFile::Status(None)
+            | ProcFile::Smaps(None)
+            | ProcFile::SmapsRollup(None)
+            | ProcFile::OomScore(None)
+            | ProcFile::OomScoreAdj(None) => k.processes().filter(|t| t.tgid == t.pid).map(|t| t.pid).collect(),
         };
         let file = match f {
             ProcFile::Status(_) => "status",
             ProcFile::Smaps(_) => "smaps",
+            ProcFile::OomScore(_) => "oom_score",
+            ProcFile::OomScoreAdj(_) => "oom_score_adj",
             _ => "smaps_rollup",
         };
         pids.into_iter()
@@ -1178,9 +1271,11 @@ impl<M: PagingMode> Machine<M> {
                         };
                         format!("(process {} ({}) {how}: no address space)\n", pid.0, t.name)
                     }
-                    (Some(_), Some(mm)) => match f {
+                    (Some(t), Some(mm)) => match f {
                         ProcFile::Status(_) => self.proc_status(pid, mm),
                         ProcFile::Smaps(_) => self.proc_smaps(mm, false),
+                        ProcFile::OomScore(_) => format!("{}\n", k.oom_score(pid)),
+                        ProcFile::OomScoreAdj(_) => format!("{}\n", t.oom_score_adj),
                         _ => self.proc_smaps(mm, true),
                     },
                 };

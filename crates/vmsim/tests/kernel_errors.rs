@@ -21,6 +21,7 @@ fn args(addr: Option<u64>, len: u64, fixed: bool) -> MmapArgs {
         shared: false,
         name: None,
         file: None,
+        noreserve: false,
     }
 }
 

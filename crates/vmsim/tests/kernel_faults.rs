@@ -30,6 +30,7 @@ fn anon(k: &mut K, pid: Pid, pages: u64, prot: &str) -> VirtAddr {
         shared: false,
         name: None,
         file: None,
+        noreserve: false,
     };
     k.mmap(pid, &args).unwrap()
 }
@@ -150,6 +151,7 @@ fn stack_setup(prev_gap: u64) -> (K, Pid, VirtAddr) {
         shared: false,
         name: None,
         file: None,
+        noreserve: false,
     };
     k.mmap(pid, &args).unwrap();
     (k, pid, stack)
@@ -263,6 +265,7 @@ fn stack_does_not_grow_below_mmap_min_addr() {
         shared: false,
         name: None,
         file: None,
+        noreserve: false,
     };
     k.mmap(pid, &args).unwrap();
     // 0x10000 is at mmap_min_addr: the stack may grow to it.

@@ -66,6 +66,8 @@ struct ExactReport<'a> {
     events: Vec<String>,
     policy: &'static str,
     exact: bool,
+    /// No address space is mapped: nothing is committed.
+    overcommit: vmsim::sim::OvercommitReport,
     replay: &'a ReplayStats,
 }
 
@@ -101,6 +103,12 @@ pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>) -> Result<()> {
             events: Vec::new(),
             policy: kind.name(),
             exact: true,
+            overcommit: vmsim::sim::OvercommitReport {
+                mode: cfg.vm.overcommit_memory,
+                commit_limit_kb: vmsim::kernel::overcommit::commit_limit(&cfg.vm.overcommit(), frames as u64, 0) * 4,
+                committed_as_kb: 0,
+                refused: 0,
+            },
             replay: &run.stats,
         };
         let mut sets = a.machine.sets.clone();

@@ -143,7 +143,7 @@ pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&st
                     "  {:>4}  {:<12} memory.max {}: {} in use, limit hit {} times, {} pages reclaimed in the group, {} group OOM kills",
                     p.pid,
                     p.name,
-                    kib(g.max_pages),
+                    g.max_pages.map_or("max".to_string(), kib),
                     kib(g.usage_pages),
                     g.max_events,
                     g.reclaimed,
@@ -154,6 +154,20 @@ pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&st
                     "  {:>4}  {:<12} memory.stat: pgscan {} pgsteal {} pgactivate {} pgdeactivate {}",
                     p.pid, p.name, g.pgscan, g.pgsteal, g.pgactivate, g.pgdeactivate
                 )?;
+                if g.high_pages.is_some() || g.events.high > 0 || g.events.oom > 0 {
+                    let e = &g.events;
+                    writeln!(
+                        out,
+                        "  {:>4}  {:<12} memory.high {}; memory.events: high {} max {} oom {} oom_kill {}",
+                        p.pid,
+                        p.name,
+                        g.high_pages.map_or("max".to_string(), kib),
+                        e.high,
+                        e.max,
+                        e.oom,
+                        e.oom_kill
+                    )?;
+                }
             }
         }
         let described: Vec<_> = r.processes.iter().filter_map(|p| p.description.as_ref().map(|d| (p, d))).collect();

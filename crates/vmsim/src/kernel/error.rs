@@ -238,6 +238,21 @@ pub enum Cause {
     /// No frame for a missing page table.
     #[error("out of memory for page tables")]
     PageTableOom,
+    /// `__vm_enough_memory` refused the charge (mm/util.c): `vm.overcommit_memory` would be exceeded.
+    #[error(
+        "not enough memory to commit {pages} pages (vm.overcommit_memory = {mode}: Committed_AS {committed} \
+         pages, CommitLimit {limit} pages)"
+    )]
+    Overcommit {
+        /// Pages asked for.
+        pages: u64,
+        /// The mode.
+        mode: u8,
+        /// `Committed_AS` before the request, in pages.
+        committed: u64,
+        /// `CommitLimit` in pages.
+        limit: u64,
+    },
     /// `wait4` with no child to wait for (`ECHILD`).
     #[error("no child process to wait for")]
     NoChild,
@@ -356,6 +371,7 @@ mod tests {
             Cause::AlreadyMapped { vpn },
             Cause::HugePage { vpn, size: PageSizeKind::Size2M },
             Cause::PageTableOom,
+            Cause::Overcommit { pages: 10, mode: 2, committed: 5, limit: 12 },
             Cause::SwapSlotUnusable(Box::new(SwapFileError::NoSuchArea { entry })),
             Cause::SwapWrite(Box::new(SwapFileError::Io {
                 path: "/swap".into(),

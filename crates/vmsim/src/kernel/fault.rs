@@ -115,6 +115,11 @@ impl<M: PagingMode> Kernel<M> {
             }
         }
         let (old_start, flags) = (next.start, next.flags);
+        // acct_stack_growth(): `if (security_vm_enough_memory_mm(mm, grow)) return -ENOMEM;`
+        let (mm_id, grow) = (mm.id, (old_start.raw() - new_start.raw()) / crate::addr::PAGE_SIZE);
+        if flags.contains(VmFlags::ACCOUNT) && !self.vm_enough_memory(Some(mm_id), grow, self.cap_sys_admin(pid)) {
+            return None;
+        }
         let mm = self.mm_of_mut(pid)?;
         mm.vmas.move_start(old_start, new_start);
         mm.update_hiwater_vm();

@@ -3,8 +3,13 @@
 //! limit, then a group OOM kill if nothing can be reclaimed (mm/memcontrol.c `try_charge_memcg`,
 //! `mem_cgroup_out_of_memory`; Documentation/admin-guide/cgroup-v2.rst; LINUX-VM-SPEC §5 "Memory cgroup v2").
 //!
-//! Simplifies: one group per process (a process with `memory_max` set), anonymous memory only, no `memory.high`
-//! throttling, no hierarchy. Global reclaim takes each victim from the largest LRU (the root's or a group's),
+//! `memory.high` is the throttle limit: a charge that finds the group at or above it first reclaims the group
+//! back below it (`mem_cgroup_handle_over_high` → `reclaim_high`), and never invokes the OOM killer. A group at
+//! `memory.max` with nothing reclaimable runs the OOM killer over its own tasks (kernel/oom_kill.rs).
+//!
+//! Simplifies: one group per process (a process with `memory_max` or `memory_high` set; its forks and threads
+//! join it), anonymous memory only, no hierarchy; the penalty sleep of `memory.high` throttling
+//! (`calculate_high_delay`) is not charged to the clock. Global reclaim takes each victim from the largest LRU (the root's or a group's),
 //! approximating `shrink_node_memcgs`' size-proportional scan.
 
 use super::task::{Pid, TaskState};
@@ -39,6 +44,10 @@ pub struct MemCgroup {
     pub reclaimed: u64,
     /// Group OOM kills (`memory.events` `oom_kill`).
     pub oom_kills: u64,
+    /// `memory.high` in pages (`u64::MAX`: no limit).
+    pub high_pages: u64,
+    /// `memory.events`.
+    pub events: MemcgEvents,
     /// Reclaim of the group's lists by anyone (`memory.stat` `pgscan_*`, `pgsteal_*`).
     pub stat: MemcgStat,
 }
@@ -58,6 +67,31 @@ pub struct MemcgStat {
     pub pgsteal_kswapd: u64,
     /// `pgsteal_direct`: the group's pages direct reclaim reclaimed.
     pub pgsteal_direct: u64,
+}
+
+/// A group's `memory.events` (Documentation/admin-guide/cgroup-v2.rst; mm/memcontrol.c `memory_events_show`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MemcgEvents {
+    /// `low`: reclaimed despite being under `memory.low` (not modelled: always 0).
+    pub low: u64,
+    /// `high`: charges that found the group over `memory.high` and throttled it by reclaim.
+    pub high: u64,
+    /// `max`: charges that hit `memory.max`.
+    pub max: u64,
+    /// `oom`: times the group's OOM killer was invoked.
+    pub oom: u64,
+    /// `oom_kill`: processes the group's OOM killer killed.
+    pub oom_kill: u64,
+}
+
+impl MemcgEvents {
+    /// The file as `cat memory.events` prints it.
+    pub fn render(&self) -> String {
+        format!(
+            "low {}\nhigh {}\nmax {}\noom {}\noom_kill {}\noom_group_kill 0\n",
+            self.low, self.high, self.max, self.oom, self.oom_kill
+        )
+    }
 }
 
 impl MemcgStat {
@@ -85,6 +119,28 @@ impl<M: PagingMode> Kernel<M> {
     /// Put `pid` in a new group of its own limited to `limit_pages` pages (`mkdir` a cgroup, `echo N >
     /// memory.max`, move the task in). Returns the group's id.
     pub fn set_memory_max(&mut self, pid: Pid, limit_pages: u64) -> MemcgId {
+        let id = self.own_memcg(pid);
+        if let Some(g) = self.memcgs.get_mut(&id) {
+            g.limit_pages = limit_pages;
+        }
+        id
+    }
+
+    /// Set `memory.high` of `pid`'s own group (made if it has none) to `high_pages` pages.
+    pub fn set_memory_high(&mut self, pid: Pid, high_pages: u64) -> MemcgId {
+        let id = self.own_memcg(pid);
+        if let Some(g) = self.memcgs.get_mut(&id) {
+            g.high_pages = high_pages;
+        }
+        id
+    }
+
+    /// `pid`'s group if it has one of its own, else a new unlimited group with `pid` moved into it.
+    fn own_memcg(&mut self, pid: Pid) -> MemcgId {
+        let current = self.memcg_of(pid);
+        if current != MemcgId::ROOT {
+            return current;
+        }
         let frames = self.mem.frames();
         let id = MemcgId(self.next_memcg);
         self.next_memcg += 1;
@@ -97,12 +153,14 @@ impl<M: PagingMode> Kernel<M> {
         self.memcgs.insert(
             id,
             MemCgroup {
-                limit_pages,
+                limit_pages: u64::MAX,
                 usage: 0,
                 lru: AnyPolicy::new(self.cfg.policy, frames, self.cfg.seed),
                 max_events: 0,
                 reclaimed: 0,
                 oom_kills: 0,
+                high_pages: u64::MAX,
+                events: MemcgEvents::default(),
                 stat: MemcgStat::default(),
             },
         );
@@ -138,13 +196,26 @@ impl<M: PagingMode> Kernel<M> {
         self.mm_of(pid).map_or(MemcgId::ROOT, |mm| mm.memcg)
     }
 
-    /// `try_charge_memcg()`: before `pid` gets a new page, reclaim inside its group while the group is at its
-    /// limit. False when nothing could be reclaimed: the caller fails the fault and the group's OOM killer
-    /// kills the process.
+    /// `try_charge_memcg()`: before `pid` gets a new page, throttle a group over `memory.high` by reclaiming it
+    /// back below, and reclaim inside the group while it is at `memory.max`; when nothing can be reclaimed there,
+    /// the group's OOM killer chooses a victim among its tasks (`mem_cgroup_out_of_memory`). False when the charge
+    /// fails: `pid` itself was chosen (or nothing could be killed), and the caller fails the fault.
     pub(crate) fn memcg_try_charge(&mut self, pid: Pid) -> bool {
         let id = self.memcg_of(pid);
         if id == MemcgId::ROOT || self.cfg.exact {
             return true;
+        }
+        // memory.high: mem_cgroup_handle_over_high() reclaims `usage - high` pages; it never OOM-kills.
+        if let Some(g) = self.memcgs.get_mut(&id) {
+            if g.usage >= g.high_pages {
+                g.events.high += 1;
+                let excess = g.usage - g.high_pages + 1;
+                for _ in 0..excess {
+                    if self.shrink_memcg(id) == 0 {
+                        break;
+                    }
+                }
+            }
         }
         let mut hit_limit = false;
         loop {
@@ -156,17 +227,20 @@ impl<M: PagingMode> Kernel<M> {
                 hit_limit = true;
                 if let Some(g) = self.memcgs.get_mut(&id) {
                     g.max_events += 1;
+                    g.events.max += 1;
                 }
             }
             if self.shrink_memcg(id) == 0 {
-                if let Some(g) = self.memcgs.get_mut(&id) {
-                    g.oom_kills += 1;
+                match self.out_of_memory(Some(id)) {
+                    // Another task of the group was killed and its pages uncharged: charge again.
+                    Some(super::oom_kill::OomVictim::Other(_)) => continue,
+                    Some(super::oom_kill::OomVictim::Current(_)) => {}
+                    None => self.log.push(Event {
+                        pid,
+                        what: "memory.max reached and nothing reclaimable or killable in the group: the charge fails"
+                            .into(),
+                    }),
                 }
-                self.log.push(Event {
-                    pid,
-                    what: "memory.max reached and nothing reclaimable in the group: killed by the group OOM killer"
-                        .into(),
-                });
                 self.kill(pid, TaskState::OutOfMemory);
                 return false;
             }

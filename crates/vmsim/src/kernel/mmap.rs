@@ -9,6 +9,7 @@
 //! check in Linux that makes it.
 
 use super::error::{Cause, Errno, SysError, SysOp};
+use super::overcommit::OvercommitMode;
 use super::task::Pid;
 use super::tlbflush::FlushBatch;
 use super::vma::{VmFlags, Vma, VmaKind};
@@ -37,6 +38,8 @@ pub struct MmapArgs {
     pub name: Option<String>,
     /// A file mapping: the file and the offset in bytes (page aligned) mapped at the start.
     pub file: Option<(crate::phys::frame_meta::InodeId, u64)>,
+    /// `MAP_NORESERVE`: not charged to `Committed_AS` (ignored under `vm.overcommit_memory = 2`).
+    pub noreserve: bool,
 }
 
 impl MmapArgs {
@@ -52,6 +55,7 @@ impl MmapArgs {
             shared: false,
             name: None,
             file: None,
+            noreserve: false,
         }
     }
 }
@@ -93,8 +97,6 @@ impl<M: PagingMode> Kernel<M> {
                 if end.raw() > top {
                     return Err(err(Errno::NoMem, Cause::BeyondTaskSize { top }));
                 }
-                // MAP_FIXED replaces whatever was mapped there (do_mmap → __do_munmap).
-                self.munmap(pid, a, len).map_err(|e| e.during(SysOp::Mmap))?;
                 a
             }
             (hint, _) => {
@@ -114,15 +116,46 @@ impl<M: PagingMode> Kernel<M> {
         };
         let end = start.checked_add(len).ok_or_else(|| err(Errno::NoMem, Cause::RangeOverflow))?;
         let mut flags = args.prot;
-        if flags.contains(VmFlags::WRITE) {
-            flags |= VmFlags::ACCOUNT; // accountable_mapping(): private writable (SPEC §7)
-        }
         if args.grows_down {
             flags |= VmFlags::GROWSDOWN;
         }
         if args.shared {
             flags |= VmFlags::SHARED;
-            flags -= VmFlags::ACCOUNT; // a shared mapping is charged to its object, not as private writable memory
+        }
+        // do_mmap(): `if ((flags & MAP_NORESERVE) && sysctl_overcommit_memory != OVERCOMMIT_NEVER)
+        // vm_flags |= VM_NORESERVE;`
+        if args.noreserve && self.cfg.overcommit.mode != OvercommitMode::Never {
+            flags |= VmFlags::NORESERVE;
+        }
+        // mmap_region(): `if (accountable_mapping(file, vm_flags))` — `(vm_flags & (VM_NORESERVE | VM_SHARED |
+        // VM_WRITE)) == VM_WRITE` — charge the pages less those of the mappings MAP_FIXED replaces
+        // (`nr_accounted`), and fail with ENOMEM before anything is unmapped.
+        let pages = len / PAGE_SIZE;
+        let mm_id = self.mm_of(pid).ok_or_else(|| not_running(SysOp::Mmap, args.addr))?.id;
+        let replaced = if args.fixed { self.accounted_pages(pid, start, end) } else { 0 };
+        let accountable = flags & (VmFlags::NORESERVE | VmFlags::SHARED | VmFlags::WRITE) == VmFlags::WRITE;
+        // shmem_zero_setup() → shmem_acct_size(): a shared anonymous object is charged its size unless
+        // VM_NORESERVE.
+        let shmem_charge = args.shared && args.file.is_none() && !flags.contains(VmFlags::NORESERVE);
+        if accountable || shmem_charge {
+            let charge = if accountable { pages.saturating_sub(replaced) } else { pages };
+            if !self.vm_enough_memory(Some(mm_id), charge, self.cap_sys_admin(pid)) {
+                return Err(err(Errno::NoMem, self.overcommit_cause(charge)));
+            }
+            if accountable {
+                flags |= VmFlags::ACCOUNT;
+                // The munmap below releases the replaced pages' charge, which the request already netted out.
+                self.vm_acct_memory(replaced);
+            }
+        }
+        if args.fixed {
+            // MAP_FIXED replaces whatever was mapped there (do_mmap → __do_munmap).
+            if let Err(e) = self.munmap(pid, start, len) {
+                if accountable || shmem_charge {
+                    self.vm_unacct_memory(pages); // everything this call charged
+                }
+                return Err(e.during(SysOp::Mmap));
+            }
         }
         let kind = match (args.file, args.shared) {
             (Some((inode, offset)), _) => {
@@ -133,15 +166,46 @@ impl<M: PagingMode> Kernel<M> {
             }
             (None, true) => {
                 let id = self.new_inode();
-                VmaKind::Shmem { inode: self.shmem.create(id), base: start }
+                let inode = self.shmem.create(id);
+                if shmem_charge {
+                    self.shmem.set_charged(inode, pages);
+                }
+                VmaKind::Shmem { inode, base: start }
             }
             (None, false) => VmaKind::Anon,
         };
         let vma = Vma { start, end, flags, kind, name: args.name.clone(), anon_vma: false };
         let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(SysOp::Mmap, args.addr))?;
-        mm.vmas.insert(vma).map_err(|o| err(Errno::NoMem, Cause::VmaOverlap(o)))?;
+        if let Err(o) = mm.vmas.insert(vma) {
+            if accountable {
+                self.vm_unacct_memory(pages); // (a shmem object's charge goes with the unused object)
+            }
+            self.shmem_release_unused();
+            return Err(err(Errno::NoMem, Cause::VmaOverlap(o)));
+        }
         mm.update_hiwater_vm();
         Ok(start)
+    }
+
+    /// Pages of `VM_ACCOUNT` mappings of `pid` inside `[start, end)` (`nr_accounted` of the range).
+    fn accounted_pages(&self, pid: Pid, start: VirtAddr, end: VirtAddr) -> u64 {
+        self.mm_of(pid).map_or(0, |mm| {
+            mm.vmas
+                .iter()
+                .filter(|v| v.flags.contains(VmFlags::ACCOUNT) && v.start < end && v.end > start)
+                .map(|v| (v.end.min(end).raw() - v.start.max(start).raw()) / PAGE_SIZE)
+                .sum()
+        })
+    }
+
+    /// Why a charge was refused, with the figures `/proc/meminfo` would show.
+    pub(crate) fn overcommit_cause(&self, pages: u64) -> Cause {
+        Cause::Overcommit {
+            pages,
+            mode: self.cfg.overcommit.mode.sysctl(),
+            committed: self.overcommit.committed,
+            limit: self.commit_limit(),
+        }
     }
 
     /// Map an implicit VMA covering `[start, end)` (trace replay: every page a trace touches is legal).
@@ -174,6 +238,10 @@ impl<M: PagingMode> Kernel<M> {
         let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?;
         let (mm_id, pgd) = (mm.id, mm.pgd());
         let removed = mm.vmas.remove_range(addr, end);
+        // vms_complete_munmap_vmas() → vm_unacct_memory(nr_accounted).
+        let nr_accounted: u64 =
+            removed.iter().filter(|v| v.flags.contains(VmFlags::ACCOUNT)).map(|v| v.len() / PAGE_SIZE).sum();
+        self.vm_unacct_memory(nr_accounted);
         let mut batch = FlushBatch::new();
         for v in &removed {
             batch = self.zap_range(mm_id, v.start, v.end, batch);
@@ -243,14 +311,32 @@ impl<M: PagingMode> Kernel<M> {
         let len = page_len(op, at, len)?;
         let end = addr.checked_add(len).ok_or_else(|| SysError::new(op, at, Errno::NoMem, Cause::RangeOverflow))?;
         let zero = self.zero_pfn();
-        let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?;
+        let mm = self.mm_of(pid).ok_or_else(|| not_running(op, at))?;
         if !mm.vmas.covers(addr, end) {
             return Err(SysError::new(op, at, Errno::NoMem, Cause::RangeNotMapped { start: addr, end }));
         }
+        // mprotect_fixup(): a private mapping made writable that was not charged is charged now
+        // (`if (!(oldflags & (VM_ACCOUNT|VM_WRITE|VM_HUGETLB|VM_SHARED|VM_NORESERVE))) charged = nrpages;`).
+        let uncharged = VmFlags::ACCOUNT | VmFlags::WRITE | VmFlags::SHARED | VmFlags::NORESERVE;
+        let charge: u64 = if prot.contains(VmFlags::WRITE) {
+            mm.vmas
+                .iter()
+                .filter(|v| v.start < end && v.end > addr && !v.flags.intersects(uncharged))
+                .map(|v| (v.end.min(end).raw() - v.start.max(addr).raw()) / PAGE_SIZE)
+                .sum()
+        } else {
+            0
+        };
+        let mm_id = mm.id;
+        if charge > 0 && !self.vm_enough_memory(Some(mm_id), charge, self.cap_sys_admin(pid)) {
+            return Err(SysError::new(op, at, Errno::NoMem, self.overcommit_cause(charge)));
+        }
+        let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?;
         for v in mm.vmas.range_mut(addr, end) {
+            let old = v.flags;
             let keep = v.flags - VmFlags::ACCESS;
             v.flags = keep | prot;
-            if prot.contains(VmFlags::WRITE) {
+            if prot.contains(VmFlags::WRITE) && !old.intersects(uncharged) {
                 v.flags |= VmFlags::ACCOUNT;
             }
         }
@@ -296,12 +382,19 @@ impl<M: PagingMode> Kernel<M> {
                 self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?.vmas.set_end(start_brk, new_end);
             }
         } else if new_end > old_end {
-            let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?;
+            let mm = self.mm_of(pid).ok_or_else(|| not_running(op, at))?;
             // check_brk_limits + find_vma_intersection(mm, oldbrk, newbrk + PAGE_SIZE): keep a page free.
             let guard_end = new_end.checked_add(PAGE_SIZE).ok_or_else(|| err(Errno::NoMem, Cause::RangeOverflow))?;
             if mm.vmas.overlaps(old_end, guard_end) {
                 return Ok(old);
             }
+            // do_brk_flags(): `if (security_vm_enough_memory_mm(mm, len >> PAGE_SHIFT)) return -ENOMEM;` — and
+            // brk() then leaves the break where it was.
+            let (mm_id, grow) = (mm.id, (new_end.raw() - old_end.raw()) / PAGE_SIZE);
+            if !self.vm_enough_memory(Some(mm_id), grow, self.cap_sys_admin(pid)) {
+                return Ok(old);
+            }
+            let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(op, at))?;
             let heap_base = start_brk.page_align_up().ok_or_else(|| err(Errno::NoMem, Cause::RangeOverflow))?;
             if old_end == heap_base && mm.vmas.find(start_brk).is_none() {
                 let vma = Vma {

@@ -18,6 +18,8 @@ pub mod kthread;
 pub mod memcontrol;
 pub mod mm;
 pub mod mmap;
+pub mod oom_kill;
+pub mod overcommit;
 pub mod pgtable;
 pub mod shmem;
 pub mod signal;
@@ -90,6 +92,8 @@ pub struct KernelConfig {
     pub ra_pages: u64,
     /// `vm.swappiness`, 0..=200: the anon/file balance of reclaim.
     pub swappiness: u32,
+    /// The overcommit sysctls (`[vm]`).
+    pub overcommit: overcommit::OvercommitConfig,
 }
 
 impl Default for KernelConfig {
@@ -109,6 +113,7 @@ impl Default for KernelConfig {
             clock_rates: clock::ClockRates::from_cost(&crate::config::CostConfig::default()),
             ra_pages: filemap::DEFAULT_RA_PAGES,
             swappiness: 60,
+            overcommit: overcommit::OvercommitConfig::default(),
         }
     }
 }
@@ -140,6 +145,8 @@ pub struct VmEvents {
     pub pswpout: u64,
     /// Allocations that failed for lack of memory.
     pub oom: u64,
+    /// `oom_kill`: processes killed by the OOM killer (global and group).
+    pub oom_kill: u64,
     /// `pgscan_kswapd`: pages scanned by background reclaim.
     pub pgscan_kswapd: u64,
     /// `pgscan_direct`: pages scanned by direct reclaim.
@@ -261,6 +268,10 @@ pub struct Kernel<M: PagingMode> {
     pub files: file::Files,
     /// The node's clock of evictions and activations (`lruvec->nonresident_age`, mm/workingset.c).
     pub nonresident_age: u64,
+    /// Overcommit accounting (`Committed_AS`).
+    pub overcommit: overcommit::Overcommit,
+    /// The OOM killer's record.
+    pub oom: oom_kill::OomState,
     next_inode: u32,
     zero_pfn: Pfn,
     next_pid: u32,
@@ -268,6 +279,8 @@ pub struct Kernel<M: PagingMode> {
     /// The last task that ran, where, and its address space there: spares the per-access lookups while one
     /// task keeps running. Cleared whenever a task's mm, CPU or ASID may change.
     running: Option<(Pid, CpuId, AddressSpace)>,
+    /// The task the kernel last entered for (Linux's `current`): kept when `running` is cleared.
+    pub(crate) current: Option<Pid>,
 }
 
 /// Why a kernel could not be built.
@@ -317,6 +330,7 @@ impl<M: PagingMode> Kernel<M> {
         let user_frames = if cfg.exact { cfg.user_frames } else { frames as u64 };
         let (seed, page_cluster, wsf, cfg_exact) = (cfg.seed, cfg.page_cluster, cfg.watermark_scale_factor, cfg.exact);
         let cfg_rates = cfg.clock_rates;
+        let cfg_overcommit = cfg.overcommit;
         // Exact mode: page tables and the zero page come from a reserve beyond the N user frames (lazily backed).
         let frames = if cfg.exact { frames + EXACT_KERNEL_RESERVE } else { frames };
         let mut mem = PhysMem::new(frames);
@@ -360,11 +374,14 @@ impl<M: PagingMode> Kernel<M> {
             kthreads: kthread::Kthreads::default(),
             files: file::Files::default(),
             nonresident_age: 0,
+            overcommit: overcommit::Overcommit::boot(&cfg_overcommit, frames as u64),
+            oom: oom_kill::OomState::default(),
             next_inode: 0,
             zero_pfn,
             next_pid: 1,
             next_memcg: 1,
             running: None,
+            current: None,
         })
     }
 
@@ -427,6 +444,8 @@ impl<M: PagingMode> Kernel<M> {
             };
             let _ = mm.vmas.insert(v);
             mm.update_hiwater_vm();
+            // The initial stack VMA carries VM_ACCOUNT (VM_STACK_FLAGS) and is charged by insert_vm_struct().
+            self.vm_acct_memory(layout.stack_pages);
         }
         self.mms.insert(mm);
         Some(id)
@@ -445,6 +464,8 @@ impl<M: PagingMode> Kernel<M> {
         let pid = Pid(self.next_pid);
         self.next_pid += 1;
         let cpu = CpuId(u16::try_from(self.tasks.len() % self.cpus.len()).unwrap_or(0));
+        // copy_process(): credentials and `signal->oom_score_adj` come from the parent.
+        let (uid, oom_score_adj) = parent.and_then(|p| self.tasks.get(&p)).map_or((0, 0), |p| (p.uid, p.oom_score_adj));
         self.tasks.insert(
             pid,
             Task {
@@ -459,6 +480,8 @@ impl<M: PagingMode> Kernel<M> {
                 final_mm: MmCounters::default(),
                 parent,
                 reaped: false,
+                uid,
+                oom_score_adj,
             },
         );
         pid
@@ -516,6 +539,7 @@ impl<M: PagingMode> Kernel<M> {
         let (cpu, mm_id) = (t.cpu, t.mm?);
         let root = self.mms.get(mm_id)?.root;
         self.cpus.this_cpu = cpu;
+        self.current = Some(pid);
         let asid = self.cpus.switch_to(cpu, pid, mm_id);
         let space = AddressSpace { root, asid };
         self.running = Some((pid, cpu, space));
@@ -767,8 +791,26 @@ impl<M: PagingMode> Kernel<M> {
     /// End a task with `state`; when it was the last user of its mm, free the mm's memory (`exit_mm` →
     /// `mmput` → `exit_mmap`). The others go on.
     pub fn kill(&mut self, pid: Pid, state: TaskState) {
-        if !self.end_task(pid, state.clone()) {
+        if !self.kill_quietly(pid, state.clone()) {
             return;
+        }
+        match state {
+            TaskState::Segv(info) => {
+                self.events.segv += 1;
+                self.log.push(Event { pid, what: format!("killed: {}", info.describe()) });
+            }
+            TaskState::OutOfMemory if !self.oom.kills.iter().any(|k| k.pid == pid) => self
+                .log
+                .push(Event { pid, what: "killed: out of memory (no free frame and nothing reclaimable)".into() }),
+            _ => {}
+        }
+    }
+
+    /// [`Kernel::kill`] without the log line (the caller has written its own). False if the task had already
+    /// ended.
+    pub(crate) fn kill_quietly(&mut self, pid: Pid, state: TaskState) -> bool {
+        if !self.end_task(pid, state.clone()) {
+            return false;
         }
         if matches!(state, TaskState::Segv(_) | TaskState::OutOfMemory) {
             // A fatal signal ends the whole thread group (`do_group_exit`).
@@ -783,16 +825,7 @@ impl<M: PagingMode> Kernel<M> {
                 self.end_task(o, state.clone());
             }
         }
-        match state {
-            TaskState::Segv(info) => {
-                self.events.segv += 1;
-                self.log.push(Event { pid, what: format!("killed: {}", info.describe()) });
-            }
-            TaskState::OutOfMemory => self
-                .log
-                .push(Event { pid, what: "killed: out of memory (no free frame and nothing reclaimable)".into() }),
-            TaskState::Exited | TaskState::Running => {}
-        }
+        true
     }
 
     /// Stop one task: its state, off its CPU, one user less on its mm (freed with the last). False if it had
@@ -819,6 +852,10 @@ impl<M: PagingMode> Kernel<M> {
             self.finish(batch);
         }
         let mut mm = self.mms.remove(mm_id)?;
+        // exit_mmap(): `vm_unacct_memory(nr_accounted)` for every VM_ACCOUNT VMA.
+        let nr_accounted: u64 =
+            mm.vmas.iter().filter(|v| v.flags.contains(VmFlags::ACCOUNT)).map(|v| v.len() / PAGE_SIZE).sum();
+        self.vm_unacct_memory(nr_accounted);
         let (freed, flush) = pgtable::free_all::<M>(&mut self.mem, &mut self.frames, mm.pgd());
         self.flush(flush);
         self.page_table_frames -= freed;

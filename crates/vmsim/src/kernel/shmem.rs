@@ -32,6 +32,8 @@ use std::collections::BTreeMap;
 pub struct ShmemObject {
     /// Page index → frame (`mapping->i_pages`).
     pub pages: BTreeMap<u64, Pfn>,
+    /// Pages charged to `Committed_AS` for it (`shmem_acct_size`), released with it (`shmem_unacct_size`).
+    pub charged: u64,
 }
 
 /// Every shmem object, by inode.
@@ -45,6 +47,12 @@ impl ShmemObjects {
     pub fn create(&mut self, id: InodeId) -> InodeId {
         self.objs.insert(id, ShmemObject::default());
         id
+    }
+    /// Record the `Committed_AS` charge of object `id`.
+    pub fn set_charged(&mut self, id: InodeId, pages: u64) {
+        if let Some(o) = self.objs.get_mut(&id) {
+            o.charged = pages;
+        }
     }
     /// One object.
     pub fn get(&self, id: InodeId) -> Option<&ShmemObject> {
@@ -161,6 +169,7 @@ impl<M: PagingMode> Kernel<M> {
         let dead: Vec<InodeId> = self.shmem.objs.keys().copied().filter(|i| !used.contains(i)).collect();
         for inode in dead {
             let Some(obj) = self.shmem.objs.remove(&inode) else { continue };
+            self.vm_unacct_memory(obj.charged); // shmem_evict_inode() → shmem_unacct_size()
             for pfn in obj.pages.into_values() {
                 // Every mapping is gone with the VMAs: only the cache's reference is left.
                 let m = self.mem.meta_mut(pfn);

@@ -61,6 +61,11 @@ pub struct Task {
     pub parent: Option<Pid>,
     /// Whether its parent has collected its exit status (`wait4`); an exited task not yet reaped is a zombie.
     pub reaped: bool,
+    /// Its user id; 0 (root) has `CAP_SYS_ADMIN` (skips the overcommit admin reserve).
+    pub uid: u32,
+    /// `oom_score_adj`, −1000..=1000 (−1000: never chosen by the OOM killer). Shared by the thread group in Linux
+    /// (`signal->oom_score_adj`); set per process here and inherited by fork and threads.
+    pub oom_score_adj: i32,
 }
 
 impl Task {

@@ -24,6 +24,8 @@ bitflags! {
         const GROWSDOWN = 1 << 8;
         /// `VM_ACCOUNT`: charged to Committed_AS.
         const ACCOUNT = 1 << 20;
+        /// `VM_NORESERVE`: `MAP_NORESERVE` outside `vm.overcommit_memory = 2`; never charged.
+        const NORESERVE = 1 << 21;
     }
 }
 

@@ -18,4 +18,8 @@ pub enum ProcFile {
     Smaps(Option<u32>),
     /// `/proc/PID/smaps_rollup`, of one task or of every process.
     SmapsRollup(Option<u32>),
+    /// `/proc/PID/oom_score` (`proc_oom_score`), of one task or of every process.
+    OomScore(Option<u32>),
+    /// `/proc/PID/oom_score_adj`, of one task or of every process.
+    OomScoreAdj(Option<u32>),
 }

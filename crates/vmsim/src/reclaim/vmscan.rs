@@ -179,28 +179,47 @@ impl<M: PagingMode> Kernel<M> {
     }
 
     /// Allocate a frame for a user page, reclaiming as needed (`alloc_pages(GFP_HIGHUSER_MOVABLE)`).
-    /// `None` when memory is full and nothing can be reclaimed (swap full or absent).
+    /// When reclaim cannot free a frame, the OOM killer chooses a victim (`__alloc_pages_may_oom` →
+    /// `out_of_memory`, kernel/oom_kill.rs) and the allocation is retried. `None` when the allocating task itself
+    /// was chosen, or nothing could be killed (exact mode has no OOM killer: swap full is the end).
     pub(crate) fn alloc_user_frame(&mut self) -> Option<Pfn> {
         if self.cfg.exact {
             if self.reclaim.exact_free.is_empty() && self.shrink(1, Reclaimer::Exact) == 0 {
-                return self.out_of_memory();
+                return self.alloc_failed();
             }
             let pfn = self.reclaim.exact_free.pop()?;
             self.reclaim.user_used += 1;
             return Some(pfn);
-        } else {
-            self.balance();
         }
-        let Some(pfn) = self.frames.alloc() else { return self.out_of_memory() };
-        self.reclaim.user_used += 1;
-        Some(pfn)
+        self.balance();
+        loop {
+            if let Some(pfn) = self.frames.alloc() {
+                self.reclaim.user_used += 1;
+                return Some(pfn);
+            }
+            self.oom_or_fail()?;
+        }
     }
 
-    /// Make sure `n` frames are free for page tables, reclaiming user pages if needed (realistic mode; exact mode
-    /// takes tables from its reserve).
+    /// Nothing could be reclaimed: run the OOM killer. `Some` when it killed another process (retry the
+    /// allocation), `None` when the allocation must fail.
+    fn oom_or_fail(&mut self) -> Option<()> {
+        match self.out_of_memory(None) {
+            Some(crate::kernel::oom_kill::OomVictim::Other(_)) => Some(()),
+            _ => {
+                self.alloc_failed();
+                None
+            }
+        }
+    }
+
+    /// Make sure `n` frames are free for page tables, reclaiming user pages if needed, and as a last resort
+    /// killing a process (realistic mode; exact mode takes tables from its reserve). The caller's table
+    /// allocation fails if they still are not free.
     pub(crate) fn reserve_table_frames(&mut self, n: usize) {
         if !self.cfg.exact && self.frames.free_frames() < n {
             self.shrink(SWAP_CLUSTER_MAX, Reclaimer::Direct);
+            while self.frames.free_frames() < n && self.oom_or_fail().is_some() {}
         }
     }
 
@@ -238,7 +257,8 @@ impl<M: PagingMode> Kernel<M> {
         }
     }
 
-    fn out_of_memory(&mut self) -> Option<Pfn> {
+    /// An allocation that fails for good: counted, and the first one logged.
+    fn alloc_failed(&mut self) -> Option<Pfn> {
         self.events.oom += 1;
         if !self.reclaim.reported_full {
             self.reclaim.reported_full = true;
