@@ -19,6 +19,7 @@ pub mod swap;
 
 pub use addr::{Asid, Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
 pub mod config;
+pub mod content;
 pub mod cost;
 pub mod kernel;
 pub mod procfs;

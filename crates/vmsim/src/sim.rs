@@ -131,6 +131,9 @@ pub enum StepErrorKind {
         /// What is wrong.
         why: String,
     },
+    /// A `fill` step's content that is not a known generator.
+    #[error("{0}")]
+    BadContent(String),
     /// `oom_score_adj` outside −1000..=1000.
     #[error("oom_score_adj = {0}: out of range -1000..=1000")]
     OomScoreAdjRange(i32),
@@ -406,6 +409,7 @@ impl<M: PagingMode> Machine<M> {
             ra_pages: u64::from(r.read_ahead_kb) * 1024 / PAGE_SIZE,
             swappiness: r.swappiness,
             overcommit: cfg.vm.overcommit(),
+            zswap: cfg.zswap.params(),
             ..KernelConfig::default()
         };
         let mut kernel = Kernel::new(frames, &cfg.tlb, kcfg)?;
@@ -748,6 +752,39 @@ impl<M: PagingMode> Machine<M> {
                 self.accesses.translations += (bytes.len() as u64).div_ceil(PAGE_SIZE);
                 let _ = self.kernel.write_user(pid, a, &bytes);
             }
+            Step::Fill { addr, len, content, seed } => {
+                let a = self.resolve(pid, addr)?;
+                let content = crate::content::Content::parse(content).map_err(StepErrorKind::BadContent)?;
+                let source = match &content {
+                    crate::content::Content::Copy(r) => Some(self.resolve(pid, &AddrExpr::Region(r.clone(), 0))?),
+                    _ => None,
+                };
+                for i in 0..len.0.div_ceil(PAGE_SIZE) {
+                    let at = a.checked_add(i * PAGE_SIZE).ok_or(StepErrorKind::BadContent("range wraps".into()))?;
+                    let page = match source {
+                        Some(src) => {
+                            let mut p = [0u8; crate::addr::PAGE_BYTES];
+                            let from = src
+                                .checked_add(i * PAGE_SIZE)
+                                .ok_or(StepErrorKind::BadContent("copy source range wraps".into()))?;
+                            self.accesses.total += 1;
+                            self.accesses.reads += 1;
+                            self.accesses.translations += 1;
+                            if !matches!(self.kernel.read_user(pid, from, &mut p), AccessResult::Ok(_)) {
+                                break;
+                            }
+                            p
+                        }
+                        None => content.page(*seed, i),
+                    };
+                    self.accesses.total += 1;
+                    self.accesses.writes += 1;
+                    self.accesses.translations += 1;
+                    if !matches!(self.kernel.write_user(pid, at, &page), AccessResult::Ok(_)) {
+                        break;
+                    }
+                }
+            }
             Step::Pin { page, frame, swap, text } => {
                 let vpn = Vpn::new(*page);
                 match (frame, swap) {
@@ -1031,6 +1068,7 @@ impl<M: PagingMode> Machine<M> {
                 segv: k.events.segv,
                 total: k.events.min_flt + k.events.maj_flt,
                 pgfault: k.events.pgfault,
+                major_zswap: k.events.maj_flt_zswap,
             },
             swap: SwapStats {
                 pages_out: k.events.pswpout,
@@ -1077,6 +1115,24 @@ impl<M: PagingMode> Machine<M> {
                 host_data_bytes: k.mem.host_data_bytes() as u64,
             },
             cost: Default::default(),
+            zswap: k.zswap.cfg.enabled.then(|| {
+                let z = &k.zswap;
+                let stored_bytes = z.stats.stored_pages * PAGE_SIZE;
+                #[allow(clippy::cast_precision_loss, reason = "a ratio for people")]
+                let compression_ratio = if z.stats.pool_total_size == 0 {
+                    0.0
+                } else {
+                    stored_bytes as f64 / z.stats.pool_total_size as f64
+                };
+                crate::stats::ZswapReport {
+                    compressor: z.cfg.compressor.name(),
+                    max_pool_percent: z.cfg.max_pool_percent,
+                    accept_threshold_percent: z.cfg.accept_threshold_percent,
+                    counters: z.stats,
+                    stored_bytes,
+                    compression_ratio,
+                }
+            }),
         };
         stats.cost = crate::cost::estimate(&self.cfg.cost, &stats);
         let processes = k
@@ -1201,6 +1257,8 @@ impl<M: PagingMode> Machine<M> {
             page_tables: k.page_table_frames,
             commit_limit,
             committed_as: k.overcommit.committed,
+            zswap: k.zswap.total_pages(),
+            zswapped: k.zswap.stats.stored_pages,
             shmem: k.shmem.pages(),
         }
         .render()
@@ -1224,6 +1282,9 @@ impl<M: PagingMode> Machine<M> {
             ("pgactivate", self.kernel.lru_stats().activations),
             ("pgdeactivate", self.kernel.lru_stats().deactivations),
             ("oom_kill", e.oom_kill),
+            ("zswpin", self.kernel.zswap.stats.zswpin),
+            ("zswpout", self.kernel.zswap.stats.zswpout),
+            ("zswpwb", self.kernel.zswap.stats.zswpwb),
             ("workingset_refault_file", e.workingset_refault_file),
             ("workingset_activate_file", e.workingset_activate_file),
             ("workingset_restore_file", e.workingset_restore_file),

@@ -80,6 +80,8 @@ pub struct FaultStats {
     pub total: u64,
     /// vmstat `pgfault`: faults that reached `handle_mm_fault`.
     pub pgfault: u64,
+    /// Of `major`, those served from zswap (charged at `cost.zswap_load_ns`, not the device's latency).
+    pub major_zswap: u64,
 }
 
 /// `swap`.
@@ -193,6 +195,24 @@ pub struct CostReport {
     pub fault_ns: f64,
 }
 
+/// `zswap` (present when zswap is enabled): its parameters and the debugfs counters (SPEC §10).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct ZswapReport {
+    /// `compressor`.
+    pub compressor: &'static str,
+    /// `max_pool_percent`.
+    pub max_pool_percent: u32,
+    /// `accept_threshold_percent`.
+    pub accept_threshold_percent: u32,
+    /// The counters.
+    #[serde(flatten)]
+    pub counters: crate::swap::zswap::ZswapStats,
+    /// Bytes the stored pages hold uncompressed (meminfo `Zswapped`).
+    pub stored_bytes: u64,
+    /// `stored_bytes / pool_total_size` (0 when the pool is empty).
+    pub compression_ratio: f64,
+}
+
 /// The whole stats object.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Stats {
@@ -216,4 +236,7 @@ pub struct Stats {
     pub memory: MemoryStats,
     /// Cost model.
     pub cost: CostReport,
+    /// zswap, when enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zswap: Option<ZswapReport>,
 }

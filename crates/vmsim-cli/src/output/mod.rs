@@ -227,6 +227,26 @@ pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&st
         "  pages out {:>10}   pages in {:>10}   readahead {:>8} ({} used)   swap-cache hits {:>8}",
         s.swap.pages_out, s.swap.pages_in, s.swap.readahead, s.swap.readahead_hits, s.swap.cache_hits
     )?;
+    if let Some(z) = &s.zswap {
+        let c = &z.counters;
+        writeln!(
+            out,
+            "  zswap ({}): {} pages stored ({} same-filled) in {} of RAM, ratio {:.2}; stored {} loaded {} written back {}; \
+             rejected: poor compression {}, pool full {}, no frame {}; pool limit hit {}",
+            z.compressor,
+            c.stored_pages,
+            c.same_filled_pages,
+            kib(c.pool_total_size / 4096),
+            z.compression_ratio,
+            c.zswpout,
+            c.zswpin,
+            c.zswpwb,
+            c.reject_compress_poor,
+            c.reject_pool_full,
+            c.reject_alloc_fail,
+            c.pool_limit_hit
+        )?;
+    }
     let rc = &s.reclaim;
     writeln!(out, "\nReclaim (policy {}{})", r.policy, if r.exact { ", exact mode" } else { "" })?;
     writeln!(

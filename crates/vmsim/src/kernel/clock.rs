@@ -23,6 +23,8 @@ pub struct ClockRates {
     pub minor_fault_ps: u64,
     /// A major fault's service time.
     pub major_fault_ps: u64,
+    /// A major fault served from zswap (decompression, no device I/O).
+    pub zswap_load_ps: u64,
 }
 
 fn ps(ns: f64) -> u64 {
@@ -39,6 +41,7 @@ impl ClockRates {
             mem_ps: ps(c.memory_ns),
             minor_fault_ps: ps(c.minor_fault_ns),
             major_fault_ps: ps(c.major_fault_ns),
+            zswap_load_ps: ps(c.zswap_load_ns),
         }
     }
 }

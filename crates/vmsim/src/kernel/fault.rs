@@ -70,7 +70,14 @@ impl<M: PagingMode> Kernel<M> {
                 }
             }
             FaultOutcome::Major => {
-                self.clock.advance(self.clock.rates.major_fault_ps);
+                // A page decompressed from zswap costs no device I/O (it is still a major fault, as in Linux).
+                let cost = if std::mem::take(&mut self.zswap_fault) {
+                    self.events.maj_flt_zswap += 1;
+                    self.clock.rates.zswap_load_ps
+                } else {
+                    self.clock.rates.major_fault_ps
+                };
+                self.clock.advance(cost);
                 self.events.maj_flt += 1;
                 if let Some(t) = self.tasks.get_mut(&pid) {
                     t.counters.maj_flt += 1;

@@ -94,6 +94,8 @@ pub struct KernelConfig {
     pub swappiness: u32,
     /// The overcommit sysctls (`[vm]`).
     pub overcommit: overcommit::OvercommitConfig,
+    /// zswap's parameters (`[zswap]`).
+    pub zswap: crate::swap::zswap::ZswapConfig,
 }
 
 impl Default for KernelConfig {
@@ -114,6 +116,7 @@ impl Default for KernelConfig {
             ra_pages: filemap::DEFAULT_RA_PAGES,
             swappiness: 60,
             overcommit: overcommit::OvercommitConfig::default(),
+            zswap: crate::swap::zswap::ZswapConfig::default(),
         }
     }
 }
@@ -129,6 +132,8 @@ pub struct VmEvents {
     pub min_flt: u64,
     /// Sum of every task's `maj_flt`.
     pub maj_flt: u64,
+    /// Of `maj_flt`, faults served from zswap.
+    pub maj_flt_zswap: u64,
     /// Copy-on-write copies made by `do_wp_page` (zero-page replacements are not counted here).
     pub cow: u64,
     /// Write faults resolved by reusing an exclusive page (`wp_page_reuse`).
@@ -272,6 +277,10 @@ pub struct Kernel<M: PagingMode> {
     pub overcommit: overcommit::Overcommit,
     /// The OOM killer's record.
     pub oom: oom_kill::OomState,
+    /// The zswap pool.
+    pub zswap: crate::swap::zswap::Zswap,
+    /// Set by a swap-in served from zswap: the fault is charged at the zswap latency.
+    pub(crate) zswap_fault: bool,
     next_inode: u32,
     zero_pfn: Pfn,
     next_pid: u32,
@@ -331,6 +340,7 @@ impl<M: PagingMode> Kernel<M> {
         let (seed, page_cluster, wsf, cfg_exact) = (cfg.seed, cfg.page_cluster, cfg.watermark_scale_factor, cfg.exact);
         let cfg_rates = cfg.clock_rates;
         let cfg_overcommit = cfg.overcommit;
+        let cfg_zswap = cfg.zswap;
         // Exact mode: page tables and the zero page come from a reserve beyond the N user frames (lazily backed).
         let frames = if cfg.exact { frames + EXACT_KERNEL_RESERVE } else { frames };
         let mut mem = PhysMem::new(frames);
@@ -376,6 +386,8 @@ impl<M: PagingMode> Kernel<M> {
             nonresident_age: 0,
             overcommit: overcommit::Overcommit::boot(&cfg_overcommit, frames as u64),
             oom: oom_kill::OomState::default(),
+            zswap: crate::swap::zswap::Zswap::new(cfg_zswap),
+            zswap_fault: false,
             next_inode: 0,
             zero_pfn,
             next_pid: 1,

@@ -21,6 +21,7 @@ use crate::phys::rmap::{self, RmapEntry};
 use crate::phys::PageFlags;
 use crate::swap::entry::SwapEntry;
 use crate::swap::error::SwapFileError;
+use crate::swap::zswap::StoreResult;
 
 /// FNV-1a over the page: the verify-mode checksum.
 pub fn page_checksum(page: &[u8; PAGE_BYTES]) -> u64 {
@@ -32,26 +33,101 @@ pub fn page_checksum(page: &[u8; PAGE_BYTES]) -> u64 {
     h
 }
 
+/// Where [`Kernel::swap_write`] put a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SwapOut {
+    /// Into the zswap pool (vmstat `zswpout`).
+    Zswap,
+    /// To the swap device (`pswpout`).
+    Device,
+}
+
 impl<M: PagingMode> Kernel<M> {
-    /// Write a page to its swap slot (`swap_writepage`), recording its checksum in verify mode.
-    pub(crate) fn swap_write(&mut self, entry: SwapEntry, page: &[u8; PAGE_BYTES]) -> Result<(), SwapFileError> {
-        self.swap.write(entry, page)?;
+    /// Write a page to its swap slot (`swap_writepage`): zswap first when it is enabled (`zswap_store`), else (or
+    /// when zswap rejects it) the swap device. Records its checksum in verify mode.
+    pub(crate) fn swap_write(&mut self, entry: SwapEntry, page: &[u8; PAGE_BYTES]) -> Result<SwapOut, SwapFileError> {
+        let mut out = SwapOut::Device;
+        if self.zswap.cfg.enabled {
+            let totalram = self.mem.frames() as u64;
+            match self.zswap.store(entry, page, totalram, &mut self.frames) {
+                StoreResult::Stored => out = SwapOut::Zswap,
+                StoreResult::Rejected => {}
+                StoreResult::PoolFull => self.zswap_shrink_worker(),
+            }
+        } else if self.zswap.contains(entry) {
+            self.zswap.invalidate(entry); // zswap was turned off: the old copy is stale
+            self.zswap.release_frames(&mut self.frames);
+        }
+        if out == SwapOut::Device {
+            self.swap.write(entry, page)?;
+        }
         if self.cfg.verify {
             self.reclaim.checksums.insert(entry, page_checksum(page));
         }
-        Ok(())
+        Ok(out)
     }
 
-    /// Read a slot into `pfn` (`swap_read_folio`), checking its checksum in verify mode. A mismatch is reported
-    /// with the process and address that needed the page.
+    /// zswap's `shrink_worker`: write the oldest entries (second chance for referenced ones) back to the swap
+    /// device until the pool is at or below its accept threshold (`zswap_writeback_entry`). An entry whose write
+    /// fails stays in the pool, so no page is lost.
+    fn zswap_shrink_worker(&mut self) {
+        let totalram = self.mem.frames() as u64;
+        let mut page = [0u8; PAGE_BYTES];
+        while self.zswap.above_accept_threshold(totalram) {
+            let Some(e) = self.zswap.writeback_next(&mut page) else { break };
+            if let Err(err) = self.swap.write(e, &page) {
+                self.log.push(Event { pid: Pid(0), what: format!("zswap writeback failed: {err}") });
+                break;
+            }
+            self.events.pswpout += 1;
+            self.zswap.written_back(e);
+            self.zswap.release_frames(&mut self.frames);
+        }
+    }
+
+    /// Drop one reference to swap slot `entry` (`swap_free`); when it was the last, the slot is free and its
+    /// checksum and zswap entry go with it (`zswap_invalidate`). True if the slot is now free.
+    pub(crate) fn swap_free(&mut self, entry: SwapEntry) -> bool {
+        let freed = self.swap.free(entry);
+        if freed {
+            self.reclaim.checksums.remove(&entry);
+            if self.zswap.invalidate(entry) {
+                self.zswap.release_frames(&mut self.frames);
+            }
+        }
+        freed
+    }
+
+    /// Read a slot into `pfn` (`swap_read_folio`): from zswap if it holds the slot (`zswap_load`: the entry is
+    /// dropped and the page marked dirty, as its only copy is now in RAM), else from the device. Checks the checksum
+    /// in verify mode; a mismatch is reported with the process and address that needed the page. Returns where the
+    /// page came from.
     fn swap_read_into(
         &mut self,
         entry: SwapEntry,
         pfn: Pfn,
         who: Option<(Pid, VirtAddr)>,
-    ) -> Result<(), SwapFileError> {
+    ) -> Result<SwapOut, SwapFileError> {
         let mut page = [0u8; PAGE_BYTES];
-        self.swap.read(entry, &mut page)?;
+        let from = match self.zswap.load(entry, &mut page, &mut self.frames) {
+            Some(ok) => {
+                if !ok {
+                    self.log.push(Event {
+                        pid: Pid(0),
+                        what: format!(
+                            "zswap: the page of swap type {}, offset {} did not decompress",
+                            entry.swap_type(),
+                            entry.offset()
+                        ),
+                    });
+                }
+                SwapOut::Zswap
+            }
+            None => {
+                self.swap.read(entry, &mut page)?;
+                SwapOut::Device
+            }
+        };
         if self.cfg.verify {
             self.events.verify_checked += 1;
             let want = self.reclaim.checksums.get(&entry).copied();
@@ -78,7 +154,10 @@ impl<M: PagingMode> Kernel<M> {
         } else {
             self.mem.set_page(pfn, &page);
         }
-        Ok(())
+        if from == SwapOut::Zswap {
+            self.mem.meta_mut(pfn).set(PageFlags::DIRTY); // zswap_load(): folio_mark_dirty()
+        }
+        Ok(from)
     }
 
     /// Put `pfn` into the swap cache for `entry`, taking the cache's reference on the slot (`add_to_swap_cache`).
@@ -93,12 +172,18 @@ impl<M: PagingMode> Kernel<M> {
     }
 
     /// `folio_free_swap()` (mm/swapfile.c): drop the swap copy of a page that stays in RAM (or is about to be
-    /// freed), and mark it dirty, since nothing on disk holds its contents any more (`folio_set_dirty`).
-    pub(crate) fn folio_free_swap(&mut self, pfn: Pfn) {
-        if self.mem.meta(pfn).test(PageFlags::SWAPCACHE) {
-            self.delete_from_swap_cache(pfn);
-            self.mem.meta_mut(pfn).set(PageFlags::DIRTY);
+    /// freed), and mark it dirty, since nothing on disk holds its contents any more (`folio_set_dirty`). Like
+    /// Linux it does nothing while another PTE still holds the swap entry (`if (folio_swapped(folio)) return
+    /// false;`): that PTE's next fault finds the page in the swap cache, which (after a zswap load, which drops the
+    /// pool's copy) may be the only copy there is. Returns whether the swap copy was dropped.
+    pub(crate) fn folio_free_swap(&mut self, pfn: Pfn) -> bool {
+        let m = self.mem.meta(pfn);
+        if !m.test(PageFlags::SWAPCACHE) || m.swap.is_some_and(|e| self.swap.count(e) > 1) {
+            return false;
         }
+        self.delete_from_swap_cache(pfn);
+        self.mem.meta_mut(pfn).set(PageFlags::DIRTY);
+        true
     }
 
     /// Take `pfn` out of the swap cache, dropping the cache's slot reference and page reference
@@ -109,16 +194,13 @@ impl<M: PagingMode> Kernel<M> {
         m.clear(PageFlags::SWAPCACHE | PageFlags::READAHEAD);
         m.refcount = m.refcount.saturating_sub(1);
         self.swap_cache.delete(entry);
-        if self.swap.free(entry) {
-            self.reclaim.checksums.remove(&entry);
-        }
+        self.swap_free(entry);
     }
 
     /// Drop a PTE's reference to a swap slot; if only the swap cache still holds it and the cached page is
     /// unmapped, free the cached page too (`free_swap_and_cache`, mm/swapfile.c).
     pub(crate) fn free_swap_and_cache(&mut self, entry: SwapEntry) {
-        if self.swap.free(entry) {
-            self.reclaim.checksums.remove(&entry);
+        if self.swap_free(entry) {
             return;
         }
         if self.swap.count(entry) == 1 {
@@ -166,17 +248,24 @@ impl<M: PagingMode> Kernel<M> {
                     return FaultOutcome::Oom; // the group OOM killer has killed the task
                 }
                 let Some(pfn) = self.alloc_user_frame() else { return FaultOutcome::Oom };
-                if let Err(e) = self.swap_read_into(entry, pfn, Some((pid, va))) {
-                    self.log.push(Event { pid, what: format!("swap read failed: {e}") });
-                    self.free_user_frame(pfn);
-                    return FaultOutcome::Oom;
-                }
+                let from = match self.swap_read_into(entry, pfn, Some((pid, va))) {
+                    Ok(from) => from,
+                    Err(e) => {
+                        self.log.push(Event { pid, what: format!("swap read failed: {e}") });
+                        self.free_user_frame(pfn);
+                        return FaultOutcome::Oom;
+                    }
+                };
                 let m = self.mem.meta_mut(pfn);
                 m.refcount = 0;
                 m.set(PageFlags::LRU | PageFlags::SWAPBACKED); // __read_swap_cache_async()
                 self.charge_page(pfn, memcg);
                 self.add_to_swap_cache(entry, pfn);
-                self.events.pswpin += 1;
+                // A zswap load counts zswpin, not pswpin (no block I/O), but is a major fault all the same.
+                match from {
+                    SwapOut::Device => self.events.pswpin += 1,
+                    SwapOut::Zswap => self.zswap_fault = true,
+                }
                 self.events.pgmajfault += 1;
                 major = true;
                 if !self.cfg.exact {
@@ -198,7 +287,7 @@ impl<M: PagingMode> Kernel<M> {
             mm.counters.swap_ents = mm.counters.swap_ents.saturating_sub(1);
             mm.add_anon(1);
         }
-        let _ = self.swap.free(entry);
+        let _ = self.swap_free(entry);
         let exclusive = self.mem.meta(pfn).mapcount == 1 && self.swap.count(entry) <= 1;
         let mut perms = vma_flags.page_prot() | Perms::ACCESSED;
         let write = access == Access::Write && vma_flags.contains(VmFlags::WRITE);
@@ -248,16 +337,18 @@ impl<M: PagingMode> Kernel<M> {
             }
             let Some(pfn) = self.frames.alloc() else { return };
             self.reclaim.user_used += 1;
-            if self.swap_read_into(e, pfn, None).is_err() {
+            let Ok(from) = self.swap_read_into(e, pfn, None) else {
                 self.free_user_frame(pfn);
                 return;
-            }
+            };
             let m = self.mem.meta_mut(pfn);
             m.refcount = 0;
             m.set(PageFlags::LRU | PageFlags::READAHEAD | PageFlags::SWAPBACKED); // __read_swap_cache_async()
             self.charge_page(pfn, MemcgId::ROOT);
             self.add_to_swap_cache(e, pfn);
-            self.events.pswpin += 1;
+            if from == SwapOut::Device {
+                self.events.pswpin += 1;
+            }
             self.events.swap_ra += 1;
         }
     }

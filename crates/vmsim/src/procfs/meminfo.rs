@@ -46,6 +46,10 @@ pub struct Meminfo {
     pub commit_limit: u64,
     /// Committed address space in pages.
     pub committed_as: u64,
+    /// `Zswap`: pages of RAM the zswap pool uses.
+    pub zswap: u64,
+    /// `Zswapped`: pages stored in zswap (their uncompressed size).
+    pub zswapped: u64,
     /// `Shmem`: pages of shared anonymous memory objects (also counted in `Cached`, as Linux counts shmem in the
     /// page cache; the model's shmem pages are unevictable, so also in `Unevictable`).
     pub shmem: u64,
@@ -72,6 +76,8 @@ impl Meminfo {
         line(&mut s, "Mlocked", 0);
         line(&mut s, "SwapTotal", kb(self.swap_total));
         line(&mut s, "SwapFree", kb(self.swap_free));
+        line(&mut s, "Zswap", kb(self.zswap));
+        line(&mut s, "Zswapped", kb(self.zswapped));
         line(&mut s, "Dirty", kb(self.dirty));
         line(&mut s, "Writeback", 0);
         line(&mut s, "AnonPages", kb(self.anon_pages));

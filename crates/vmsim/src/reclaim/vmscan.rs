@@ -451,15 +451,18 @@ impl<M: PagingMode> Kernel<M> {
             // writable without a fault): its slot is rewritten.
             self.mem.meta_mut(pfn).clear(PageFlags::DIRTY);
             let page: [u8; PAGE_BYTES] = *self.mem.page(pfn);
-            if let Err(err) = self.swap_write(entry, &page) {
-                self.log.push(Event { pid: Pid(0), what: format!("swap write failed: {err}") });
-                self.mem.meta_mut(pfn).set(PageFlags::DIRTY); // still not on disk
-                if cached.is_none() {
-                    let _ = self.swap.free(entry);
+            match self.swap_write(entry, &page) {
+                Ok(crate::kernel::swapin::SwapOut::Device) => self.events.pswpout += 1,
+                Ok(crate::kernel::swapin::SwapOut::Zswap) => {}
+                Err(err) => {
+                    self.log.push(Event { pid: Pid(0), what: format!("swap write failed: {err}") });
+                    self.mem.meta_mut(pfn).set(PageFlags::DIRTY); // still not on disk
+                    if cached.is_none() {
+                        let _ = self.swap_free(entry);
+                    }
+                    return false;
                 }
-                return false;
             }
-            self.events.pswpout += 1;
         } else {
             // In the swap cache and clean: its swap copy is valid, so it is dropped without I/O.
             self.events.reclaim_clean += 1;
@@ -485,9 +488,7 @@ impl<M: PagingMode> Kernel<M> {
             self.delete_from_swap_cache(pfn);
         } else {
             // The slot's first reference (from allocation) was the swap cache's; the page now leaves the cache.
-            if self.swap.free(entry) {
-                self.reclaim.checksums.remove(&entry);
-            }
+            self.swap_free(entry);
         }
         self.free_user_frame(pfn);
         true

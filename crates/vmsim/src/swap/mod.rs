@@ -8,6 +8,7 @@
 //! | `page_io`       | backing stores: sparse memory or a swap file                | mm/page_io.c                            |
 //! | [`swap_state`]  | the swap cache and the readahead window                     | mm/swap_state.c; SPEC §6                |
 //! | [`error`]       | [`SwapFileError`], with path, byte offset and hint          | STYLE §3.7                              |
+//! | [`zswap`]       | the compressed pool in front of the device                  | mm/zswap.c; SPEC §10                    |
 //!
 //! Start at [`SwapSpace`]: [`SwapSpace::add`] activates an area from a [`SwapDeviceConfig`], [`SwapSpace::alloc`]
 //! hands out [`SwapEntry`] slots, and `write`/`read` move page data.
@@ -18,6 +19,7 @@ pub mod header;
 mod page_io;
 pub mod swap_state;
 pub mod swapfile;
+pub mod zswap;
 
 pub use entry::SwapEntry;
 pub use error::SwapFileError;
