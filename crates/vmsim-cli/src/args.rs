@@ -50,7 +50,7 @@ fn parse_proc_view(s: &str) -> Result<ProcFile, String> {
         None => (s, None),
     };
     let bad = || {
-        format!("unknown /proc view `{s}` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID], oom_score[:PID], oom_score_adj[:PID])")
+        format!("unknown /proc view `{s}` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID], oom_score[:PID], oom_score_adj[:PID], ksm, zswap, memory.events)")
     };
     match (name, pid) {
         ("meminfo", None) => Ok(ProcFile::Meminfo),
@@ -59,6 +59,9 @@ fn parse_proc_view(s: &str) -> Result<ProcFile, String> {
         ("smaps", p) => Ok(ProcFile::Smaps(p)),
         ("smaps_rollup", p) => Ok(ProcFile::SmapsRollup(p)),
         ("oom_score", p) => Ok(ProcFile::OomScore(p)),
+        ("ksm", None) => Ok(ProcFile::Ksm),
+        ("zswap", None) => Ok(ProcFile::Zswap),
+        ("memory.events", None) => Ok(ProcFile::MemoryEvents),
         ("oom_score_adj", p) => Ok(ProcFile::OomScoreAdj(p)),
         _ => Err(bad()),
     }

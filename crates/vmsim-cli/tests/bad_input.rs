@@ -1029,10 +1029,10 @@ fn scenario_errors_are_located() {
             .err("s.toml:5:3: deadlock: every remaining process is blocked in wait"),
         case("run: step madvise advice", &["run", "s.toml"])
             .file("s.toml", b"[[process]]\nname = \"a\"\nsteps = [\n  { op = \"mmap\", name = \"buf\", len = \"64KiB\" },\n  { op = \"madvise\", addr = \"buf\", len = 4096, advice = \"free\" },\n]\n")
-            .err("s.toml:5:3: step 2 (madvise) of process \"a\": advice \"free\" is not supported (expected dontneed)"),
+            .err("s.toml:5:3: step 2 (madvise) of process \"a\": advice \"free\" is not supported (expected dontneed, mergeable or unmergeable)"),
         case("translate: step madvise advice", &["translate", "--scenario", "s.toml", "0x1000"])
             .file("s.toml", b"[[process]]\nname = \"a\"\nsteps = [\n  { op = \"mmap\", name = \"buf\", len = \"64KiB\" },\n  { op = \"madvise\", addr = \"buf\", len = 4096, advice = \"free\" },\n]\n")
-            .err("s.toml:5:3: step 2 (madvise) of process \"a\": advice \"free\" is not supported (expected dontneed)"),
+            .err("s.toml:5:3: step 2 (madvise) of process \"a\": advice \"free\" is not supported (expected dontneed, mergeable or unmergeable)"),
         case("run: step madvise missing len", &["run", "s.toml"])
             .file("s.toml", b"[[process]]\nname = \"a\"\nsteps = [\n  { op = \"mmap\", name = \"buf\", len = \"64KiB\" },\n  { op = \"madvise\", addr = \"buf\", advice = \"dontneed\" },\n]\n")
             .err("s.toml:5:3: step 2 (madvise) of process \"a\": missing field `len`"),
@@ -1891,13 +1891,13 @@ fn command_line_and_trace_errors_are_located() {
             .err("s.toml: cannot read file: stream did not contain valid UTF-8"),
         case("run empty proc", &["run", "s.toml", "--proc", "bogus"])
             .file("s.toml", b"[machine]\nmemory = \"1MiB\"\n[[process]]\nname = \"a\"\nsteps = [ { op = \"mmap\", name = \"buf\", len = \"64KiB\" }, { op = \"write\", addr = \"buf\", len = \"64KiB\" } ]\n")
-            .err("invalid value 'bogus' for '--proc <VIEWS>': unknown /proc view `bogus` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID], oom_score[:PID], oom_score_adj[:PID])"),
+            .err("invalid value 'bogus' for '--proc <VIEWS>': unknown /proc view `bogus` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID], oom_score[:PID], oom_score_adj[:PID], ksm, zswap, memory.events)"),
         case("run proc bad pid", &["run", "s.toml", "--proc", "status:x"])
             .file("s.toml", b"[machine]\nmemory = \"1MiB\"\n[[process]]\nname = \"a\"\nsteps = [ { op = \"mmap\", name = \"buf\", len = \"64KiB\" }, { op = \"write\", addr = \"buf\", len = \"64KiB\" } ]\n")
             .err("invalid value 'status:x' for '--proc <VIEWS>': `x` is not a pid"),
         case("run proc meminfo pid", &["run", "s.toml", "--proc", "meminfo:1"])
             .file("s.toml", b"[machine]\nmemory = \"1MiB\"\n[[process]]\nname = \"a\"\nsteps = [ { op = \"mmap\", name = \"buf\", len = \"64KiB\" }, { op = \"write\", addr = \"buf\", len = \"64KiB\" } ]\n")
-            .err("invalid value 'meminfo:1' for '--proc <VIEWS>': unknown /proc view `meminfo:1` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID], oom_score[:PID], oom_score_adj[:PID])"),
+            .err("invalid value 'meminfo:1' for '--proc <VIEWS>': unknown /proc view `meminfo:1` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID], oom_score[:PID], oom_score_adj[:PID], ksm, zswap, memory.events)"),
         case("unknown command", &["frobnicate"])
             .err("unrecognized subcommand 'frobnicate'"),
         case("unknown flag", &["run", "--frobnicate"])

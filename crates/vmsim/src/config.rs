@@ -328,6 +328,48 @@ impl ZswapTable {
     }
 }
 
+/// `[ksm]`: Kernel Samepage Merging (`/sys/kernel/mm/ksm/`; mm/ksm.c; LINUX-VM-SPEC §9).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KsmTable {
+    /// `run`: ksmd scans when true (default false).
+    pub run: bool,
+    /// `pages_to_scan` per wakeup, 1..=1000000 (default 100).
+    pub pages_to_scan: u64,
+    /// `sleep_millisecs` between wakeups, in simulated milliseconds, 1..=100000 (default 20).
+    pub sleep_millisecs: u64,
+    /// `max_page_sharing`, 2..=65536 (default 256).
+    pub max_page_sharing: u32,
+    /// `use_zero_pages` (default false).
+    pub use_zero_pages: bool,
+}
+
+impl Default for KsmTable {
+    fn default() -> Self {
+        let d = crate::kernel::ksm::KsmConfig::default();
+        Self {
+            run: d.run,
+            pages_to_scan: d.pages_to_scan,
+            sleep_millisecs: d.sleep_millisecs,
+            max_page_sharing: u32::try_from(d.max_page_sharing).unwrap_or(256),
+            use_zero_pages: d.use_zero_pages,
+        }
+    }
+}
+
+impl KsmTable {
+    /// The kernel's form.
+    pub fn params(&self) -> crate::kernel::ksm::KsmConfig {
+        crate::kernel::ksm::KsmConfig {
+            run: self.run,
+            pages_to_scan: self.pages_to_scan,
+            sleep_millisecs: self.sleep_millisecs,
+            max_page_sharing: self.max_page_sharing as usize,
+            use_zero_pages: self.use_zero_pages,
+        }
+    }
+}
+
 /// Everything that configures a machine (the overridable part of a scenario).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -346,6 +388,8 @@ pub struct SimConfig {
     pub vm: VmConfig,
     /// `[zswap]`.
     pub zswap: ZswapTable,
+    /// `[ksm]`.
+    pub ksm: KsmTable,
 }
 
 /// An address in a step: a number, or a region name with an optional offset (`"buf"`, `"buf+0x1000"`).
@@ -539,6 +583,14 @@ pub enum Step {
         #[serde(default)]
         seed: u64,
     },
+    /// Run ksmd's scan now, `batches` times (each one wakeup's `pages_to_scan` pages, ending early at the end of
+    /// the list), whatever `ksm.run` says: a teaching step to watch KSM's counters pass by pass.
+    #[serde(rename = "ksm_scan")]
+    KsmScan {
+        /// Wakeups to run (default 1).
+        #[serde(default = "one_u32")]
+        batches: u32,
+    },
     /// Store the given bytes: `text = "hello"` or `hex = "deadbeef"`.
     Store {
         /// Start.
@@ -683,6 +735,9 @@ pub struct Scenario {
     /// `[zswap]`.
     #[serde(default)]
     pub zswap: ZswapTable,
+    /// `[ksm]`.
+    #[serde(default)]
+    pub ksm: KsmTable,
     /// Free text shown in reports.
     #[serde(default)]
     pub description: Option<String>,
@@ -1088,6 +1143,15 @@ impl SimConfig {
                     self.vm.overcommit_memory
                 ),
             ));
+        }
+        for (key, v, lo, hi) in [
+            ("ksm.pages_to_scan", self.ksm.pages_to_scan, 1, 1_000_000),
+            ("ksm.sleep_millisecs", self.ksm.sleep_millisecs, 1, 100_000),
+            ("ksm.max_page_sharing", u64::from(self.ksm.max_page_sharing), 2, 65_536),
+        ] {
+            if !(lo..=hi).contains(&v) {
+                return Err(Invalid::new(key, format!("{key} = {v}: out of range {lo}..={hi}")));
+            }
         }
         if !(1..=100).contains(&self.zswap.max_pool_percent) {
             return Err(Invalid::new(

@@ -410,6 +410,7 @@ impl<M: PagingMode> Machine<M> {
             swappiness: r.swappiness,
             overcommit: cfg.vm.overcommit(),
             zswap: cfg.zswap.params(),
+            ksm: cfg.ksm.params(),
             ..KernelConfig::default()
         };
         let mut kernel = Kernel::new(frames, &cfg.tlb, kcfg)?;
@@ -785,6 +786,20 @@ impl<M: PagingMode> Machine<M> {
                     }
                 }
             }
+            Step::KsmScan { batches } => {
+                for _ in 0..*batches {
+                    let n = self.kernel.ksm.cfg.pages_to_scan;
+                    self.kernel.ksm_do_scan(n);
+                }
+                let s = self.kernel.ksm.stats();
+                self.event(
+                    pid,
+                    format!(
+                        "ksm: pages_shared {} pages_sharing {} pages_unshared {} pages_volatile {} full_scans {}",
+                        s.pages_shared, s.pages_sharing, s.pages_unshared, s.pages_volatile, s.full_scans
+                    ),
+                );
+            }
             Step::Pin { page, frame, swap, text } => {
                 let vpn = Vpn::new(*page);
                 match (frame, swap) {
@@ -1133,6 +1148,10 @@ impl<M: PagingMode> Machine<M> {
                     compression_ratio,
                 }
             }),
+            ksm: {
+                let s = k.ksm.stats();
+                (k.ksm.cfg.run || s.pages_scanned > 0).then_some(s)
+            },
         };
         stats.cost = crate::cost::estimate(&self.cfg.cost, &stats);
         let processes = k
@@ -1264,6 +1283,28 @@ impl<M: PagingMode> Machine<M> {
         .render()
     }
 
+    /// `/sys/kernel/debug/zswap/*` as `grep . /sys/kernel/debug/zswap/*` prints it.
+    pub fn zswap_debugfs(&self) -> String {
+        let z = &self.kernel.zswap.stats;
+        let d = "/sys/kernel/debug/zswap";
+        format!(
+            "{d}/decompress_fail:{}\n{d}/duplicate_entry:{}\n{d}/pool_limit_hit:{}\n{d}/pool_total_size:{}\n\
+             {d}/reject_alloc_fail:{}\n{d}/reject_compress_fail:{}\n{d}/reject_compress_poor:{}\n\
+             {d}/reject_kmemcache_fail:0\n{d}/reject_reclaim_fail:0\n{d}/same_filled_pages:{}\n{d}/stored_pages:{}\n\
+             {d}/written_back_pages:{}\n",
+            z.decompress_fail,
+            z.duplicate_entry,
+            z.pool_limit_hit,
+            z.pool_total_size,
+            z.reject_alloc_fail,
+            z.reject_compress_fail,
+            z.reject_compress_poor,
+            z.same_filled_pages,
+            z.stored_pages,
+            z.written_back_pages
+        )
+    }
+
     /// `/proc/vmstat` counters the model keeps, with Linux's names (SPEC §15).
     pub fn vmstat(&self) -> String {
         let e = &self.kernel.events;
@@ -1302,6 +1343,15 @@ impl<M: PagingMode> Machine<M> {
         let pids: Vec<Pid> = match f {
             ProcFile::Meminfo => return vec![("/proc/meminfo".into(), self.meminfo())],
             ProcFile::Vmstat => return vec![("/proc/vmstat".into(), self.vmstat())],
+            ProcFile::Ksm => return vec![("/sys/kernel/mm/ksm".into(), k.ksm.render())],
+            ProcFile::Zswap => return vec![("/sys/kernel/debug/zswap".into(), self.zswap_debugfs())],
+            ProcFile::MemoryEvents => {
+                return k
+                    .memcgs
+                    .iter()
+                    .map(|(id, g)| (format!("/sys/fs/cgroup/group{}/memory.events", id.0), g.events.render()))
+                    .collect()
+            }
             ProcFile::Status(Some(p))
             | ProcFile::Smaps(Some(p))
             | ProcFile::SmapsRollup(Some(p))

@@ -239,4 +239,7 @@ pub struct Stats {
     /// zswap, when enabled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zswap: Option<ZswapReport>,
+    /// KSM's sysfs counters, when KSM runs or scanned anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ksm: Option<crate::kernel::ksm::KsmStats>,
 }

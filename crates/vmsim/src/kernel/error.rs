@@ -263,7 +263,7 @@ pub enum Cause {
     #[error("file offset {0:#x} is not page aligned")]
     UnalignedOffset(u64),
     /// An `madvise` advice the model does not implement.
-    #[error("advice {0:?} is not supported (expected dontneed)")]
+    #[error("advice {0:?} is not supported (expected dontneed, mergeable or unmergeable)")]
     UnsupportedAdvice(String),
     /// The swap entry cannot be reserved: no such area, not a data slot, or already in use. (Boxed, as is
     /// [`Cause::SwapWrite`]'s: a swap error is large and rare, and every `Result` carrying a `Cause` would pay

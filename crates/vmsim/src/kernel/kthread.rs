@@ -23,6 +23,8 @@ use serde::Serialize;
 pub enum KthreadKind {
     /// Background reclaim (mm/vmscan.c).
     Kswapd,
+    /// Kernel Samepage Merging's scanner (mm/ksm.c `ksm_scan_thread`).
+    Ksmd,
 }
 
 impl KthreadKind {
@@ -30,6 +32,7 @@ impl KthreadKind {
     pub const fn name(self) -> &'static str {
         match self {
             KthreadKind::Kswapd => "kswapd0",
+            KthreadKind::Ksmd => "ksmd",
         }
     }
 }
@@ -67,7 +70,11 @@ pub struct Kthreads {
 
 impl Default for Kthreads {
     fn default() -> Self {
-        Self { threads: vec![Kthread::new(KthreadKind::Kswapd)], next_timer: u64::MAX, any_runnable: false }
+        Self {
+            threads: vec![Kthread::new(KthreadKind::Kswapd), Kthread::new(KthreadKind::Ksmd)],
+            next_timer: u64::MAX,
+            any_runnable: false,
+        }
     }
 }
 
@@ -153,6 +160,7 @@ impl<M: PagingMode> Kernel<M> {
     fn run_kthread(&mut self, kind: KthreadKind) {
         match kind {
             KthreadKind::Kswapd => self.kswapd_run(),
+            KthreadKind::Ksmd => self.ksmd_run(),
         }
     }
 }

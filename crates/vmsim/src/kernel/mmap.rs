@@ -267,10 +267,10 @@ impl<M: PagingMode> Kernel<M> {
     /// drop the pages of the range; private anonymous memory then reads back as zeros (the next read maps the
     /// zero page, the next write a new zeroed page). Page tables and VMAs stay. As Linux does, the mapped parts of a
     /// range with holes are still zapped and the call then fails with `ENOMEM`; an unaligned start is `EINVAL`.
-    /// Only `"dontneed"` is implemented.
+    /// `"mergeable"` and `"unmergeable"` are `MADV_MERGEABLE`/`MADV_UNMERGEABLE` (kernel/ksm.rs).
     pub fn madvise(&mut self, pid: Pid, addr: VirtAddr, len: u64, advice: &str) -> Result<(), SysError> {
         let (op, at) = (SysOp::Madvise, Some(addr));
-        if advice != "dontneed" {
+        if !matches!(advice, "dontneed" | "mergeable" | "unmergeable") {
             return Err(SysError::new(op, at, Errno::Inval, Cause::UnsupportedAdvice(advice.to_string())));
         }
         if !addr.is_page_aligned() {
@@ -281,6 +281,13 @@ impl<M: PagingMode> Kernel<M> {
         let mm = self.mm_of(pid).ok_or_else(|| not_running(op, at))?;
         let mm_id = mm.id;
         let covered = mm.vmas.covers(addr, end);
+        if advice != "dontneed" {
+            if !covered {
+                return Err(SysError::new(op, at, Errno::NoMem, Cause::RangeNotMapped { start: addr, end }));
+            }
+            self.ksm_madvise(pid, addr, end, advice == "mergeable");
+            return Ok(());
+        }
         let pieces: Vec<(VirtAddr, VirtAddr)> = mm
             .vmas
             .iter()

@@ -14,6 +14,7 @@ pub mod fault;
 pub mod file;
 pub mod filemap;
 pub mod fork;
+pub mod ksm;
 pub mod kthread;
 pub mod memcontrol;
 pub mod mm;
@@ -96,6 +97,8 @@ pub struct KernelConfig {
     pub overcommit: overcommit::OvercommitConfig,
     /// zswap's parameters (`[zswap]`).
     pub zswap: crate::swap::zswap::ZswapConfig,
+    /// KSM's settings (`[ksm]`).
+    pub ksm: ksm::KsmConfig,
 }
 
 impl Default for KernelConfig {
@@ -117,6 +120,7 @@ impl Default for KernelConfig {
             swappiness: 60,
             overcommit: overcommit::OvercommitConfig::default(),
             zswap: crate::swap::zswap::ZswapConfig::default(),
+            ksm: ksm::KsmConfig::default(),
         }
     }
 }
@@ -279,6 +283,8 @@ pub struct Kernel<M: PagingMode> {
     pub oom: oom_kill::OomState,
     /// The zswap pool.
     pub zswap: crate::swap::zswap::Zswap,
+    /// Kernel Samepage Merging.
+    pub ksm: ksm::Ksm,
     /// Set by a swap-in served from zswap: the fault is charged at the zswap latency.
     pub(crate) zswap_fault: bool,
     next_inode: u32,
@@ -341,6 +347,7 @@ impl<M: PagingMode> Kernel<M> {
         let cfg_rates = cfg.clock_rates;
         let cfg_overcommit = cfg.overcommit;
         let cfg_zswap = cfg.zswap;
+        let cfg_ksm = cfg.ksm;
         // Exact mode: page tables and the zero page come from a reserve beyond the N user frames (lazily backed).
         let frames = if cfg.exact { frames + EXACT_KERNEL_RESERVE } else { frames };
         let mut mem = PhysMem::new(frames);
@@ -388,6 +395,7 @@ impl<M: PagingMode> Kernel<M> {
             oom: oom_kill::OomState::default(),
             zswap: crate::swap::zswap::Zswap::new(cfg_zswap),
             zswap_fault: false,
+            ksm: ksm::Ksm::new(cfg_ksm),
             next_inode: 0,
             zero_pfn,
             next_pid: 1,
@@ -863,6 +871,7 @@ impl<M: PagingMode> Kernel<M> {
             let batch = self.zap_range(mm_id, s, e, FlushBatch::new());
             self.finish(batch);
         }
+        self.ksm_exit(mm_id); // __ksm_exit()
         let mut mm = self.mms.remove(mm_id)?;
         // exit_mmap(): `vm_unacct_memory(nr_accounted)` for every VM_ACCOUNT VMA.
         let nr_accounted: u64 =

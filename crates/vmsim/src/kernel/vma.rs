@@ -26,6 +26,8 @@ bitflags! {
         const ACCOUNT = 1 << 20;
         /// `VM_NORESERVE`: `MAP_NORESERVE` outside `vm.overcommit_memory = 2`; never charged.
         const NORESERVE = 1 << 21;
+        /// `VM_MERGEABLE`: `madvise(MADV_MERGEABLE)`, scanned by KSM.
+        const MERGEABLE = 1 << 31;
     }
 }
 

@@ -22,4 +22,10 @@ pub enum ProcFile {
     OomScore(Option<u32>),
     /// `/proc/PID/oom_score_adj`, of one task or of every process.
     OomScoreAdj(Option<u32>),
+    /// `/sys/kernel/mm/ksm/*`.
+    Ksm,
+    /// `/sys/kernel/debug/zswap/*`.
+    Zswap,
+    /// Every memory group's `memory.events`.
+    MemoryEvents,
 }
