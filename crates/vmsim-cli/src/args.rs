@@ -144,6 +144,15 @@ pub enum Command {
         #[arg(long, short = 'L')]
         label: Option<String>,
     },
+    /// Capture a live process's mappings and resident pages into a snapshot file (docs/snapshot.md) that a
+    /// scenario can start a process from (`[[process]] snapshot = "FILE"`).
+    Snapshot {
+        /// The process to capture (needs ptrace access: the same user, or root).
+        pid: u32,
+        /// The snapshot file to write (zstd-compressed).
+        #[arg(long, short = 'o')]
+        out: PathBuf,
+    },
     /// Convert a trace to another format (lackey to pages: one line per page each access touches).
     Convert {
         /// Input trace (`-` for standard input).

@@ -694,6 +694,14 @@ pub struct ProcessConfig {
     /// User id (default 0, root: `CAP_SYS_ADMIN`, which skips the overcommit admin reserve). Forks inherit it
     /// unless their own entry sets it.
     pub uid: Option<u32>,
+    /// Start from a process snapshot (`vmsim snapshot PID -o FILE`; path relative to the scenario): its mappings
+    /// become private anonymous mappings at the same addresses, named `snap0`, `snap1`, … in address order, holding
+    /// the captured pages, before the process's steps run.
+    pub snapshot: Option<PathBuf>,
+    /// `prctl(PR_SET_MEMORY_MERGE, 1)`: every private anonymous mapping of the process, present and future, is
+    /// mergeable by KSM (as `madvise(MADV_MERGEABLE)` on each).
+    #[serde(default)]
+    pub memory_merge: bool,
 }
 
 /// `[[file]]`: a simulated file that mmap steps can map by name.

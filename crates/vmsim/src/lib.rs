@@ -24,4 +24,5 @@ pub mod cost;
 pub mod kernel;
 pub mod procfs;
 pub mod sim;
+pub mod snapshot;
 pub mod stats;

@@ -131,6 +131,14 @@ pub enum StepErrorKind {
         /// What is wrong.
         why: String,
     },
+    /// A snapshot that cannot be loaded.
+    #[error("snapshot {path}: {why}")]
+    BadSnapshot {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        why: String,
+    },
     /// A `fill` step's content that is not a known generator.
     #[error("{0}")]
     BadContent(String),
@@ -324,6 +332,8 @@ pub struct Machine<M: PagingMode> {
     /// Accesses already done of each process's current read/write/exec step (preempted by the quantum).
     progress: BTreeMap<Pid, u64>,
     descriptions: BTreeMap<Pid, String>,
+    /// The directory of the scenario being run (relative snapshot paths start there).
+    scenario_dir: Option<std::path::PathBuf>,
 }
 
 /// A machine of any supported architecture.
@@ -438,6 +448,7 @@ impl<M: PagingMode> Machine<M> {
             expect_failures: 0,
             progress: BTreeMap::new(),
             descriptions: BTreeMap::new(),
+            scenario_dir: None,
         })
     }
 
@@ -492,11 +503,13 @@ impl<M: PagingMode> Machine<M> {
 
     /// Run every process of a scenario to completion, round-robin one step at a time.
     pub fn run_scenario(&mut self, path: &Path, text: &str, sc: &Scenario) -> Result<(), StepError> {
+        self.scenario_dir = path.parent().map(Path::to_path_buf);
         // A process-level error points at the `[[process]]` entry (its `cpu` key for a bad CPU).
         let whole = |index: usize, kind: StepErrorKind| {
             let key = match kind {
                 StepErrorKind::CpuOutOfRange { .. } => "cpu",
                 StepErrorKind::OomScoreAdjRange(_) => "oom_score_adj",
+                StepErrorKind::BadSnapshot { .. } => "snapshot",
                 _ => "name",
             };
             StepError { location: crate::config::process_location(path, text, index, key), kind }
@@ -623,6 +636,77 @@ impl<M: PagingMode> Machine<M> {
         if let Some(d) = &p.description {
             self.descriptions.insert(pid, d.clone());
         }
+        if let Some(snap) = &p.snapshot {
+            self.load_snapshot(pid, snap)?;
+        }
+        if p.memory_merge {
+            self.kernel.set_memory_merge(pid);
+        }
+        Ok(())
+    }
+
+    /// Map a snapshot's mappings into `pid` and fill them with its pages (see [`crate::snapshot`]). The
+    /// kernel's own special mappings (`[vdso]`, `[vvar]`, `[vsyscall]`) and anything beyond user space are left out;
+    /// file mappings become private anonymous copies of their resident pages.
+    fn load_snapshot(&mut self, pid: Pid, path: &Path) -> Result<(), StepErrorKind> {
+        let full = self.scenario_dir.as_ref().map_or_else(|| path.to_path_buf(), |d| d.join(path));
+        let bad = |why: String| StepErrorKind::BadSnapshot { path: full.display().to_string(), why };
+        let file = std::fs::File::open(&full).map_err(|e| bad(e.to_string()))?;
+        let snap =
+            crate::snapshot::Snapshot::read_from(std::io::BufReader::new(file)).map_err(|e| bad(e.to_string()))?;
+        let top = crate::kernel::mmap::user_top::<M>();
+        let mut kept = Vec::new();
+        for (i, m) in snap.header.maps.iter().enumerate() {
+            if m.path.starts_with("[v") || m.end > top || m.start >= m.end || m.start % PAGE_SIZE != 0 {
+                continue;
+            }
+            let args = MmapArgs {
+                addr: Some(VirtAddr::new(m.start)),
+                len: m.end - m.start,
+                prot: VmFlags::READ | VmFlags::WRITE,
+                fixed: true,
+                grows_down: false,
+                shared: false,
+                name: Some(format!("snap{i}")),
+                file: None,
+                noreserve: false,
+            };
+            let at =
+                self.kernel.mmap(pid, &args).map_err(|e| bad(format!("mapping {:#x}..{:#x}: {e}", m.start, m.end)))?;
+            self.regions.insert((pid, format!("snap{i}")), at);
+            kept.push(m);
+        }
+        let mut pages = 0u64;
+        for (va, data) in &snap.pages {
+            if !kept.iter().any(|m| (m.start..m.end).contains(va)) {
+                continue;
+            }
+            let page = data.as_deref().copied().unwrap_or([0u8; crate::addr::PAGE_BYTES]);
+            self.accesses.total += 1;
+            self.accesses.writes += 1;
+            self.accesses.translations += 1;
+            if !matches!(self.kernel.write_user(pid, VirtAddr::new(*va), &page), AccessResult::Ok(_)) {
+                break;
+            }
+            pages += 1;
+        }
+        for m in &kept {
+            let prot: String = m.perms.chars().take(3).filter(|c| *c != '-').collect();
+            let prot = VmFlags::from_prot(&prot).unwrap_or(VmFlags::READ);
+            if !prot.contains(VmFlags::WRITE) {
+                let _ = self.kernel.mprotect(pid, VirtAddr::new(m.start), m.end - m.start, prot);
+            }
+        }
+        self.event(
+            pid,
+            format!(
+                "started from snapshot {} of pid {} ({}): {} mappings, {pages} resident pages",
+                path.display(),
+                snap.header.pid,
+                snap.header.comm,
+                kept.len()
+            ),
+        );
         Ok(())
     }
 

@@ -6,6 +6,7 @@ mod mkswap;
 mod mrc;
 mod replay;
 mod run;
+mod snapshot;
 mod translate;
 
 use crate::args::{Cli, Command};
@@ -31,6 +32,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             mrc::mrc(&trace, format, csv, max_frames, step, quiet)
         }
         Command::Mkswap { file, size, label } => mkswap::mkswap(&file, &size, label.as_deref()),
+        Command::Snapshot { pid, out } => snapshot::snapshot(pid, &out),
         Command::Convert { trace, from, to, out, quiet } => convert::convert(&trace, from, to, &out, quiet),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

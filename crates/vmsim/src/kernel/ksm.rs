@@ -306,6 +306,16 @@ impl<M: PagingMode> Kernel<M> {
         }
     }
 
+    /// `prctl(PR_SET_MEMORY_MERGE, 1)` (`ksm_enable_merge_any`): every private anonymous VMA of `pid`'s address
+    /// space becomes mergeable now, and every later one when it is made (`vm_flags |= VM_MERGEABLE` in mmap).
+    pub fn set_memory_merge(&mut self, pid: Pid) {
+        if let Some(mm) = self.mm_of_mut(pid) {
+            mm.merge_any = true;
+        }
+        let top = VirtAddr::new(super::mmap::user_top::<M>());
+        self.ksm_madvise(pid, VirtAddr::new(0), top, true);
+    }
+
     /// ksmd's body (`ksm_scan_thread`): one batch when `run = 1`, then sleep `sleep_millisecs`.
     pub(crate) fn ksmd_run(&mut self) {
         use super::kthread::KthreadKind;

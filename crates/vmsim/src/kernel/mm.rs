@@ -55,6 +55,8 @@ pub struct Mm {
     pub memcg: MemcgId,
     /// Tasks using it (`mm_users`).
     pub users: u32,
+    /// `MMF_VM_MERGE_ANY` (`prctl(PR_SET_MEMORY_MERGE)`): new private anonymous VMAs are mergeable by KSM.
+    pub merge_any: bool,
 }
 
 impl Mm {

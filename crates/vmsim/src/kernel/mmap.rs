@@ -174,8 +174,11 @@ impl<M: PagingMode> Kernel<M> {
             }
             (None, false) => VmaKind::Anon,
         };
-        let vma = Vma { start, end, flags, kind, name: args.name.clone(), anon_vma: false };
         let mm = self.mm_of_mut(pid).ok_or_else(|| not_running(SysOp::Mmap, args.addr))?;
+        if mm.merge_any && kind == VmaKind::Anon {
+            flags |= VmFlags::MERGEABLE; // ksm_vma_flags(): MMF_VM_MERGE_ANY
+        }
+        let vma = Vma { start, end, flags, kind, name: args.name.clone(), anon_vma: false };
         if let Err(o) = mm.vmas.insert(vma) {
             if accountable {
                 self.vm_unacct_memory(pages); // (a shmem object's charge goes with the unused object)

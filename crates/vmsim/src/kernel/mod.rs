@@ -451,6 +451,7 @@ impl<M: PagingMode> Kernel<M> {
             counters: MmCounters { pgtable_frames: 1, ..MmCounters::default() },
             memcg: MemcgId::ROOT,
             users: 1,
+            merge_any: false,
         };
         if layout.stack_pages > 0 {
             let start = VirtAddr::new(layout.stack_top.raw() - layout.stack_pages * PAGE_SIZE);
