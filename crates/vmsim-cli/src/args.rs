@@ -80,6 +80,11 @@ pub enum Command {
         /// seed (the seed note's page table).
         #[arg(long, value_name = "NAME")]
         demo: Option<String>,
+        /// What-if sweep: run the scenario once for each value (repeat for a product of settings) and print one
+        /// line per run: faults, swap I/O, zswap, KSM, OOM kills, EAT and a PSI-style stall estimate. Example:
+        /// --sweep machine.memory=64MiB,48MiB,32MiB --sweep zswap.enabled=false,true
+        #[arg(long, value_name = "KEY=V1,V2,...")]
+        sweep: Vec<String>,
         #[command(flatten)]
         machine: MachineOpts,
     },

@@ -7,6 +7,7 @@ mod mrc;
 mod replay;
 mod run;
 mod snapshot;
+mod sweep;
 mod translate;
 
 use crate::args::{Cli, Command};
@@ -18,7 +19,9 @@ use vmsim::sim::AnyMachine;
 
 pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run { scenario, demo, machine } => run::run(scenario.as_deref(), demo.as_deref(), &machine),
+        Command::Run { scenario, demo, sweep, machine } => {
+            run::run(scenario.as_deref(), demo.as_deref(), &machine, &sweep)
+        }
         Command::Replay { trace, format, frames, exact, policy, memory, strict, scenario, machine } => {
             let quiet = machine.quiet;
             let a = replay::ReplayArgs { trace, format, frames, memory, strict, scenario, quiet, machine };

@@ -21,7 +21,7 @@ pub const DEMOS: &[(&str, &str)] = &[
     ("seed", include_str!("../../../../examples/seed.toml")),
 ];
 
-pub fn run(path: Option<&Path>, demo: Option<&str>, opts: &MachineOpts) -> Result<()> {
+pub fn run(path: Option<&Path>, demo: Option<&str>, opts: &MachineOpts, sweep: &[String]) -> Result<()> {
     let (shown, text) = match (path, demo) {
         (Some(p), None) => (p.to_path_buf(), super::read_text(p)?),
         (None, None) => (Path::new("<embedded demo>").to_path_buf(), DEMO.to_string()),
@@ -34,6 +34,9 @@ pub fn run(path: Option<&Path>, demo: Option<&str>, opts: &MachineOpts) -> Resul
         },
         (Some(_), Some(_)) => anyhow::bail!("give a scenario file or --demo NAME, not both"),
     };
+    if !sweep.is_empty() {
+        return super::sweep::sweep(&shown, &text, opts, sweep);
+    }
     let (scenario, cfg) = Scenario::parse(&shown, &text, &opts.sets)?;
     let mut machine = super::boot(&cfg, Some((&shown, &text)), &opts.sets)?;
     let (report, views) = with_machine!(&mut machine, m => {

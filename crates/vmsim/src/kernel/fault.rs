@@ -59,7 +59,14 @@ impl<M: PagingMode> Kernel<M> {
         }
         // SPEC §4.1 step 3: handle_mm_fault counts pgfault before resolving.
         self.events.pgfault += 1;
-        let result = self.handle_pte_fault(pid, va, access, vma_flags, file);
+        let mut result = self.handle_pte_fault(pid, va, access, vma_flags, file);
+        // Chosen by the OOM killer during this fault: SIGKILL takes effect on the way back to user space.
+        if !self.oom.pending.is_empty() {
+            let tgid = self.tasks.get(&pid).map_or(pid, |t| t.tgid);
+            if self.oom.pending.remove(&pid) || self.oom.pending.remove(&tgid) {
+                result = FaultOutcome::Oom;
+            }
+        }
         // SPEC §4.1 step 4: mm_account_fault — errors are not counted in min/maj.
         match result {
             FaultOutcome::Minor => {

@@ -830,6 +830,7 @@ impl<M: PagingMode> Kernel<M> {
     /// [`Kernel::kill`] without the log line (the caller has written its own). False if the task had already
     /// ended.
     pub(crate) fn kill_quietly(&mut self, pid: Pid, state: TaskState) -> bool {
+        self.oom.pending.remove(&pid);
         if !self.end_task(pid, state.clone()) {
             return false;
         }

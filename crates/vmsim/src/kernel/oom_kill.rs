@@ -88,6 +88,9 @@ pub struct OomState {
     pub kills: Vec<OomKill>,
     /// Times the OOM killer ran and found nothing it could kill.
     pub no_victim: u64,
+    /// Victims that were the allocating task: they die on the way back to user space (`tsk_is_oom_victim`).
+    #[serde(skip)]
+    pub pending: std::collections::BTreeSet<Pid>,
 }
 
 /// `oom_badness()` from its inputs: `None` is `LONG_MIN` (never chosen: `oom_score_adj == -1000`).
@@ -164,6 +167,11 @@ impl<M: PagingMode> Kernel<M> {
     /// only marked: its fault fails and it dies on the way out, so nothing is torn down under the fault.
     pub(crate) fn out_of_memory(&mut self, memcg: Option<MemcgId>) -> Option<OomVictim> {
         let current = self.current;
+        // oom_evaluate_task(): an OOM victim that has not exited yet aborts the scan (the kernel waits for it);
+        // here that is the allocating task, already chosen, whose allocations keep failing until it dies.
+        if let Some(&p) = self.oom.pending.iter().next() {
+            return Some(OomVictim::Current(p));
+        }
         let totalpages = memcg.map_or_else(|| self.oom_totalpages(), |g| self.memcg_totalpages(g));
         if let Some(g) = memcg.and_then(|g| self.memcgs.get_mut(&g)) {
             g.events.oom += 1;
@@ -215,6 +223,7 @@ impl<M: PagingMode> Kernel<M> {
         let victim_mm = self.tasks.get(&victim).and_then(|t| t.mm);
         let current_mm = current.and_then(|p| self.tasks.get(&p)).and_then(|t| t.mm);
         if victim_mm.is_some() && victim_mm == current_mm {
+            self.oom.pending.insert(victim);
             return Some(OomVictim::Current(victim));
         }
         // __oom_kill_process(): SIGKILL to the victim and every process sharing its mm; the reaper frees its
