@@ -152,6 +152,10 @@ pub trait PagingMode: 'static {
     const INDEX_BITS: u32 = 9;
     /// Names of the levels, root first (`["PML4", "PDPT", "PD", "PT"]`).
     const LEVEL_NAMES: &'static [&'static str];
+    /// Whether `ptep_clear_flush_young()` flushes the TLB entry of a young PTE it clears. The generic version
+    /// does (mm/pgtable-generic.c: `young = ptep_test_and_clear_young(...); if (young) flush_tlb_page(...)`);
+    /// x86 overrides it with a plain `ptep_test_and_clear_young()` (arch/x86/mm/pgtable.c).
+    const CLEAR_YOUNG_FLUSHES_TLB: bool = true;
 
     /// Index of `va` in the table at `level` (default: `INDEX_BITS` bits per level above the page offset).
     fn index(va: VirtAddr, level: Level) -> TableIndex {

@@ -59,9 +59,10 @@ impl NextUse {
 
 /// The page state a policy reads and changes while it looks for a victim: the hardware Accessed bits, and the LRU
 /// page flags Linux keeps in `struct page`. The kernel model implements this through the reverse map and the frame
-/// metadata: `test_and_clear_young` clears the A bit in every PTE mapping the frame, invalidates the TLB entries,
-/// and returns how many were set (`folio_referenced()`, mm/rmap.c, returns `pra.referenced`, one per young
-/// mapping: a page young in two processes counts twice); `update_page_flags` writes the frame's flags. Trace
+/// metadata: `test_and_clear_young` clears the A bit in every PTE mapping the frame (invalidating the TLB entries
+/// where `ptep_clear_flush_young` does: not on x86, always in exact mode), and returns how many were set
+/// (`folio_referenced()`, mm/rmap.c, returns `pra.referenced`, one per young mapping: a page young in two
+/// processes counts twice); `update_page_flags` writes the frame's flags. Trace
 /// replay has neither ([`NoHardwareBits`]).
 pub trait Referenced {
     /// Test and clear the Accessed bit of every mapping of `pfn`; the number of mappings whose bit was set (0: not

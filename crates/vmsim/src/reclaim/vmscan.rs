@@ -93,7 +93,8 @@ enum Reclaimer {
 }
 
 /// `folio_referenced()` through the reverse map: test and clear the Accessed bit in every PTE that maps the frame
-/// (`ptep_clear_flush_young`), invalidating the TLB entry so the next access walks and sets it again. It returns
+/// (`ptep_clear_flush_young`; the generic version invalidates the TLB entry so the next access walks and sets it
+/// again, x86's flushes nothing: see `pgtable::test_and_clear_young`). It returns
 /// the number of mappings that were young, as `folio_referenced()` returns `pra.referenced` (mm/rmap.c,
 /// `folio_referenced_one` adds one per young PTE): a page young in two processes counts twice.
 struct RmapReferenced<'a, M: PagingMode> {
@@ -104,11 +105,14 @@ struct RmapReferenced<'a, M: PagingMode> {
     entries: u64,
     /// Reverse-map entries that led to no PTE (a model bug; counted in `rmap_unresolved`).
     unresolved: u64,
+    /// Exact (teaching) mode: flush on every architecture, so the textbook reference bit sees every reference and
+    /// the full model's miss counts equal the replacement-only replay's (tests/swap_integrity.rs).
+    always_flush: bool,
 }
 
 impl<'a, M: PagingMode> RmapReferenced<'a, M> {
     fn new(mem: &'a mut PhysMem, cpus: &'a mut Cpus<M>, mms: &'a MmArena) -> Self {
-        Self { mem, cpus, mms, ipis: 0, entries: 0, unresolved: 0 }
+        Self { mem, cpus, mms, ipis: 0, entries: 0, unresolved: 0, always_flush: false }
     }
 }
 
@@ -129,7 +133,7 @@ impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
                 self.unresolved += 1;
                 continue;
             };
-            let (was_young, flush) = pgtable::test_and_clear_young::<M>(self.mem, slot);
+            let (was_young, flush) = pgtable::test_and_clear_young::<M>(self.mem, slot, self.always_flush);
             let s = flush.flush(self.cpus);
             self.ipis += s.ipis;
             self.entries += s.entries;
@@ -299,6 +303,7 @@ impl<M: PagingMode> Kernel<M> {
             lru.balance = crate::reclaim::ScanBalance { swappiness, may_swap, cache_trim };
             let (victim, scanned) = if lru.uses_accessed_bits() {
                 let mut refs = RmapReferenced::<M>::new(&mut self.mem, &mut self.cpus, &self.mms);
+                refs.always_flush = self.cfg.exact;
                 let v = lru.victim_scanned(&mut refs);
                 self.events.tlb_shootdown_ipis += refs.ipis;
                 self.events.rmap_unresolved += refs.unresolved;
@@ -483,6 +488,8 @@ mod tests {
     use crate::mmu::tlb::TlbConfig;
     use crate::{VirtAddr, PAGE_SIZE};
 
+    use crate::kernel::tlbflush::TlbFlush;
+
     type K = Kernel<X86FourLevel>;
 
     fn one_page(k: &mut K, pid: Pid) -> VirtAddr {
@@ -542,8 +549,41 @@ mod tests {
         assert_eq!(refs.test_and_clear_young(pfn), 2, "young in a and in b");
         assert_eq!(refs.test_and_clear_young(pfn), 0, "both bits were cleared");
         assert_eq!(refs.unresolved, 0);
+        // x86 did not flush when it cleared the bits: b's read hits its cached translation and sets no A bit.
         assert!(matches!(k.read_user(b, vb, &mut byte), crate::kernel::AccessResult::Ok(_)));
         let mut refs = RmapReferenced::<X86FourLevel>::new(&mut k.mem, &mut k.cpus, &k.mms);
-        assert_eq!(refs.test_and_clear_young(pfn), 1, "only b used it since");
+        assert_eq!(refs.test_and_clear_young(pfn), 0, "a TLB hit does not set A");
+        // Once b's translation leaves the TLB, its next read walks and sets A again.
+        let _ = TlbFlush::mm(mm_b).flush(&mut k.cpus);
+        assert!(matches!(k.read_user(b, vb, &mut byte), crate::kernel::AccessResult::Ok(_)));
+        let mut refs = RmapReferenced::<X86FourLevel>::new(&mut k.mem, &mut k.cpus, &k.mms);
+        assert_eq!(refs.test_and_clear_young(pfn), 1, "only b used it since the flush");
+    }
+
+    /// Clearing the Accessed bit flushes no TLB entry on x86 (arch/x86/mm/pgtable.c `ptep_clear_flush_young` is
+    /// `ptep_test_and_clear_young` alone), while the generic `ptep_clear_flush_young` (mm/pgtable-generic.c),
+    /// which the linear teaching table keeps, flushes the page when it was young.
+    #[test]
+    fn clearing_accessed_flushes_the_tlb_only_off_x86() {
+        fn young_clear<M: crate::arch::PagingMode>() -> (u32, bool, bool) {
+            let mut k = Kernel::<M>::new(64, &TlbConfig::default(), KernelConfig::default()).unwrap();
+            let a = k.spawn("a", &Layout::default_for::<M>()).unwrap();
+            let va = k.mmap(a, &MmapArgs::anon_rw(PAGE_SIZE)).unwrap();
+            assert!(matches!(k.write_user(a, va, &[1]), crate::kernel::AccessResult::Ok(_)));
+            let mm = k.mm_of(a).unwrap();
+            let (id, pfn) = (mm.id, pgtable::lookup::<M>(&k.mem, mm.pgd(), va).unwrap().read::<M>(&k.mem).pfn());
+            let mut refs = RmapReferenced::<M>::new(&mut k.mem, &mut k.cpus, &k.mms);
+            let young = refs.test_and_clear_young(pfn);
+            let flushed = refs.entries;
+            // Whether the next read still hits the cached translation (no page walk).
+            let walks = |k: &Kernel<M>| k.cpus.iter().map(|c| c.mmu.walk_stats().count).sum::<u64>();
+            let before = walks(&k);
+            assert!(matches!(k.read_user(a, va, &mut [0]), crate::kernel::AccessResult::Ok(_)));
+            let a_set = pgtable::lookup::<M>(&k.mem, k.mm_of(a).unwrap().pgd(), va).unwrap().read::<M>(&k.mem);
+            assert_eq!(a_set.perms().contains(Perms::ACCESSED), walks(&k) > before, "only a walk sets A ({id:?})");
+            (young, flushed > 0, walks(&k) == before)
+        }
+        assert_eq!(young_clear::<X86FourLevel>(), (1, false, true), "x86: young, nothing flushed, still cached");
+        assert_eq!(young_clear::<crate::arch::linear::Linear>(), (1, true, false), "generic: the page is flushed");
     }
 }
