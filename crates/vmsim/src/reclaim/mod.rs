@@ -451,6 +451,21 @@ impl AnyPolicy {
         }
         any_policy!(&mut self.inner, p => p.insert(pfn, next))
     }
+    /// `activate_locked` in `shrink_folio_list` (mm/vmscan.c): put a page that could not be reclaimed back on the
+    /// active list, counted as an activation. True for the `linux` policy (the caller sets PG_active); other
+    /// policies have no active list: false, and nothing is inserted.
+    pub fn putback_activated(&mut self, pfn: Pfn, info: PageInfo) -> bool {
+        if !matches!(self.inner, PolicyImpl::Linux(_)) {
+            return false;
+        }
+        self.account(pfn, info);
+        if let Some(f) = self.file_lists(pfn) {
+            f.putback_activated(pfn);
+        } else if let PolicyImpl::Linux(t) = &mut self.inner {
+            t.putback_activated(pfn);
+        }
+        true
+    }
     /// The file lists, if `pfn` is a file page on them.
     fn file_lists(&mut self, pfn: Pfn) -> Option<&mut two_list::TwoList> {
         match &mut self.file_lru {

@@ -84,6 +84,15 @@ pub(crate) enum ReclaimEvent {
     Steal,
 }
 
+/// Why `shrink_folio_list` kept a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NotReclaimed {
+    /// `add_to_swap()` found no free slot (swap is full): `activate_locked`.
+    NoSwapSlot,
+    /// A mapping that could not be resolved, or a failed write: kept on the inactive list.
+    Kept,
+}
+
 /// Which reclaimer is scanning (for the vmstat counters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reclaimer {
@@ -316,16 +325,9 @@ impl<M: PagingMode> Kernel<M> {
             self.count_reclaim(memcg, who, target.is_some(), ReclaimEvent::Scan, scanned);
             let Some(pfn) = victim else { break };
             self.mem.meta_mut(pfn).clear(PageFlags::LRU);
-            if !self.evict(pfn) {
-                // No swap slot (or a mapping that could not be found): put it back and stop.
-                self.mem.meta_mut(pfn).set(PageFlags::LRU);
-                let class = if self.mem.meta(pfn).is_file() {
-                    crate::reclaim::LruClass::File
-                } else {
-                    crate::reclaim::LruClass::Anon
-                };
-                let info = crate::reclaim::PageInfo { nr_pages: 1, class };
-                self.lru_mut(memcg).insert_folio(pfn, info, crate::reclaim::NextUse::NEVER);
+            if let Err(why) = self.evict(pfn) {
+                // Not reclaimed: put it back and stop.
+                self.putback_unreclaimed(pfn, memcg, why);
                 break;
             }
             self.count_reclaim(memcg, who, target.is_some(), ReclaimEvent::Steal, 1);
@@ -380,23 +382,40 @@ impl<M: PagingMode> Kernel<M> {
         }
     }
 
+    /// Put back a page `shrink_folio_list` could not reclaim. Without a swap slot (`add_to_swap()` failed) Linux
+    /// jumps to `activate_locked`: `folio_set_active()`, counted in `pgactivate`, and the page goes back to the
+    /// active list (mm/vmscan.c), so the next scans do not pick it again at once; other policies have no active
+    /// list and take it back as a new page. A page kept for another reason (a mapping that could not be found, a
+    /// failed write) goes back to the inactive list (`keep_locked`).
+    fn putback_unreclaimed(&mut self, pfn: Pfn, memcg: MemcgId, why: NotReclaimed) {
+        self.mem.meta_mut(pfn).set(PageFlags::LRU);
+        let class =
+            if self.mem.meta(pfn).is_file() { crate::reclaim::LruClass::File } else { crate::reclaim::LruClass::Anon };
+        let info = crate::reclaim::PageInfo { nr_pages: 1, class };
+        if why == NotReclaimed::NoSwapSlot && self.lru_mut(memcg).putback_activated(pfn, info) {
+            self.mem.meta_mut(pfn).set(PageFlags::ACTIVE);
+            return;
+        }
+        self.lru_mut(memcg).insert_folio(pfn, info, crate::reclaim::NextUse::NEVER);
+    }
+
     /// Unmap `pfn` from every PTE, write it to swap unless a valid copy exists, and free it
     /// (`shrink_folio_list` → `add_to_swap` → `try_to_unmap` → `pageout`). False if no swap slot was available,
     /// or if a reverse-map entry could not be resolved (then the page stays, and the error is logged and counted
     /// in `rmap_unresolved`: freeing it could leave a PTE pointing at a free frame).
-    fn evict(&mut self, pfn: Pfn) -> bool {
+    fn evict(&mut self, pfn: Pfn) -> Result<(), NotReclaimed> {
         if self.mem.meta(pfn).is_file() {
             let done = self.reclaim_file_page(pfn);
             self.events.pgsteal_file += u64::from(done);
-            return done;
+            return if done { Ok(()) } else { Err(NotReclaimed::Kept) };
         }
         let done = self.evict_anon(pfn);
-        self.events.pgsteal_anon += u64::from(done);
+        self.events.pgsteal_anon += u64::from(done.is_ok());
         done
     }
 
     /// [`Kernel::evict`] for an anonymous page: to swap.
-    fn evict_anon(&mut self, pfn: Pfn) -> bool {
+    fn evict_anon(&mut self, pfn: Pfn) -> Result<(), NotReclaimed> {
         let mappings = match self.resolve_rmap(pfn) {
             Ok(m) => m,
             Err(u) => {
@@ -410,7 +429,7 @@ impl<M: PagingMode> Kernel<M> {
                         u.entry.vpn.raw()
                     ),
                 });
-                return false;
+                return Err(NotReclaimed::Kept);
             }
         };
         let cached = self.mem.meta(pfn).swap;
@@ -418,7 +437,7 @@ impl<M: PagingMode> Kernel<M> {
             Some(e) => e,
             None => {
                 // add_to_swap(): a slot, and PG_dirty ("Always setting the dirty flag for the folio").
-                let Some(e) = self.swap.alloc() else { return false };
+                let Some(e) = self.swap.alloc() else { return Err(NotReclaimed::NoSwapSlot) };
                 self.mem.meta_mut(pfn).set(PageFlags::DIRTY);
                 e
             }
@@ -442,7 +461,7 @@ impl<M: PagingMode> Kernel<M> {
                 if cached.is_none() {
                     let _ = self.swap.free(entry);
                 }
-                return false;
+                return Err(NotReclaimed::Kept);
             }
             self.events.pswpout += 1;
         } else {
@@ -475,7 +494,7 @@ impl<M: PagingMode> Kernel<M> {
             }
         }
         self.free_user_frame(pfn);
-        true
+        Ok(())
     }
 }
 
@@ -489,6 +508,7 @@ mod tests {
     use crate::{VirtAddr, PAGE_SIZE};
 
     use crate::kernel::tlbflush::TlbFlush;
+    use crate::reclaim::Policy;
 
     type K = Kernel<X86FourLevel>;
 
@@ -520,6 +540,43 @@ mod tests {
         k.kthreads.wake(KthreadKind::Kswapd);
         k.kswapd_run();
         assert_eq!(k.events.pgscan_kswapd, scanned, "free > high: balanced, kswapd sleeps");
+    }
+
+    /// Swap full: `add_to_swap()` fails and `shrink_folio_list` jumps to `activate_locked` (mm/vmscan.c): the page
+    /// goes back on the active list with PG_active, counted in `pgactivate`, not back on the inactive list.
+    #[test]
+    fn a_page_that_finds_swap_full_is_activated() {
+        let mut k = K::new(128, &TlbConfig::default(), KernelConfig::default()).unwrap();
+        let dev = crate::swap::swapfile::SwapDeviceConfig { priority: None, size_pages: Some(4), file: None };
+        k.swap.add(&dev).unwrap();
+        let a = k.spawn("a", &Layout::default_for::<X86FourLevel>()).unwrap();
+        let va = k.mmap(a, &MmapArgs::anon_rw(200 * PAGE_SIZE)).unwrap();
+        let mut i = 0;
+        while k.swap.free_pages() > 0 {
+            let r = k.write_user(a, VirtAddr::new(va.raw() + i * PAGE_SIZE), &[1]);
+            assert!(matches!(r, crate::kernel::AccessResult::Ok(_)), "{r:?}");
+            i += 1;
+        }
+        // No page is referenced any more, so the scan takes the inactive tail at once.
+        let frames: Vec<Pfn> = (0..k.mem.frames()).map(Pfn::from_index).collect();
+        let mut refs = RmapReferenced::<X86FourLevel>::new(&mut k.mem, &mut k.cpus, &k.mms);
+        for &f in &frames {
+            let _ = refs.test_and_clear_young(f);
+        }
+        let lists = |k: &K| match k.lru.inner() {
+            crate::reclaim::PolicyImpl::Linux(t) => t.clone(),
+            _ => unreachable!("the default policy is linux"),
+        };
+        let before = lists(&k);
+        let (inactive, active) = before.list_sizes();
+        let tail: Vec<Pfn> = frames.iter().copied().filter(|&f| before.contains(f) && !before.is_active(f)).collect();
+        assert_eq!(k.shrink(1, Reclaimer::Direct), 0, "nothing can be reclaimed: swap is full");
+        let after = lists(&k);
+        assert_eq!(after.list_sizes(), (inactive - 1, active + 1), "the victim went to the active list");
+        assert_eq!(after.stats().activations, before.stats().activations + 1, "counted in pgactivate");
+        let moved: Vec<Pfn> = tail.into_iter().filter(|&f| after.is_active(f)).collect();
+        assert_eq!(moved.len(), 1);
+        assert!(k.mem.meta(moved[0]).test(PageFlags::ACTIVE) && k.mem.meta(moved[0]).test(PageFlags::LRU));
     }
 
     /// `folio_referenced()` counts each young mapping: a page mapped by two address spaces, used through both,
