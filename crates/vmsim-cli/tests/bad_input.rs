@@ -1841,10 +1841,10 @@ fn command_line_and_trace_errors_are_located() {
             .err("\"0x1ffffffffffffffff\": not an address (expected decimal like 9192 or hex like 0x23E8)"),
         case("translate bad pid", &["translate", "--scenario", "s.toml", "--pid", "9", "0"])
             .file("s.toml", b"[machine]\nmemory = \"1MiB\"\n[[process]]\nname = \"a\"\nsteps = [ { op = \"mmap\", name = \"buf\", len = \"64KiB\" }, { op = \"write\", addr = \"buf\", len = \"64KiB\" } ]\n")
-            .err("s.toml: no process 9 (the scenario has 1 process(es))"),
+            .err("--pid 9: no process 9 in the scenario s.toml (it declares 1 process(es))"),
         case("translate pid zero", &["translate", "--scenario", "s.toml", "--pid", "0", "0"])
             .file("s.toml", b"[machine]\nmemory = \"1MiB\"\n[[process]]\nname = \"a\"\nsteps = [ { op = \"mmap\", name = \"buf\", len = \"64KiB\" }, { op = \"write\", addr = \"buf\", len = \"64KiB\" } ]\n")
-            .err("s.toml: no process 0 (the scenario has 1 process(es))"),
+            .err("--pid 0: no process 0 in the scenario s.toml (it declares 1 process(es))"),
         case("translate no addr", &["translate", "--scenario", "s.toml"])
             .file("s.toml", b"[machine]\nmemory = \"1MiB\"\n[[process]]\nname = \"a\"\nsteps = [ { op = \"mmap\", name = \"buf\", len = \"64KiB\" }, { op = \"write\", addr = \"buf\", len = \"64KiB\" } ]\n")
             .err("the following required arguments were not provided:"),
@@ -1853,7 +1853,13 @@ fn command_line_and_trace_errors_are_located() {
             .err("s.toml:2:8: machine.cpus = 0: out of range 1..=1024"),
         case("translate exited", &["translate", "--scenario", "s.toml", "0"])
             .file("s.toml", b"[[process]]\nname = \"a\"\nsteps = [ { op = \"exit\" } ]\n")
-            .err("s.toml: process 1 is not running (it exited or was killed)"),
+            .err("s.toml:2:8: process 1 (a) is not running at the end of the scenario (it exited or was killed); choose one with --pid"),
+        case("translate exited pid", &["translate", "--scenario", "s.toml", "--pid", "1", "0"])
+            .file("s.toml", b"[[process]]\nname = \"a\"\nsteps = [ { op = \"exit\" } ]\n")
+            .err("--pid 1: process 1 (a, s.toml:2:8) is not running at the end of the scenario (it exited or was killed)"),
+        case("translate exited second", &["translate", "--scenario", "s.toml", "--pid", "2", "0"])
+            .file("s.toml", b"[[process]]\nname = \"a\"\n[[process]]\nname = \"b\"\nsteps = [ { op = \"exit\" } ]\n")
+            .err("--pid 2: process 2 (b, s.toml:4:8) is not running at the end of the scenario (it exited or was killed)"),
         case("translate access unknown", &["translate", "--scenario", "s.toml", "--access", "jump", "0"])
             .file("s.toml", b"[machine]\nmemory = \"1MiB\"\n[[process]]\nname = \"a\"\nsteps = [ { op = \"mmap\", name = \"buf\", len = \"64KiB\" }, { op = \"write\", addr = \"buf\", len = \"64KiB\" } ]\n")
             .err("invalid value 'jump' for '--access <ACCESS>'"),

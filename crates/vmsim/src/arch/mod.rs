@@ -170,6 +170,15 @@ pub trait PagingMode: 'static {
         let top = va.raw() >> shift;
         top == 0 || top == (u64::MAX >> shift)
     }
+    /// The fault of an address the MMU refuses before it reads any table (`Fault::NonCanonical`), in this mode's
+    /// words, and what the kernel does with it. Default (x86-64): a non-canonical address raises #GP, which the
+    /// kernel delivers as SIGSEGV with SI_KERNEL (arch/x86/kernel/traps.c), not a page fault.
+    fn describe_out_of_range(va: VirtAddr) -> (String, &'static str) {
+        (
+            format!("non-canonical address {:#x} (#GP)", va.raw()),
+            "a general-protection fault, not a page fault: the kernel sends SIGSEGV (SI_KERNEL)",
+        )
+    }
     /// Human name of a level (`PML4` …).
     fn level_name(level: Level) -> &'static str {
         let i = usize::from(Self::LEVELS - level.0);
