@@ -1711,16 +1711,19 @@ fn command_line_and_trace_errors_are_located() {
             .err("converting to out.txt: t.lackey:1: missing ',' after the address (expected `addr,size`, as in ` L 1ffefff8a8,8`)"),
         case("lackey size zero replay", &["replay", "t.lackey", "--format", "lackey"])
             .file("t.lackey", b" L 00403040,0\n")
-            .code(0),
+            .err("t.lackey:1: size 0: an access of no bytes (lackey sizes are 1 or more: is the trace damaged?)"),
         case("lackey size zero replay exact", &["replay", "t.lackey", "--format", "lackey", "--exact", "--frames", "4"])
             .file("t.lackey", b" L 00403040,0\n")
-            .code(0),
+            .err("t.lackey:1: size 0: an access of no bytes (lackey sizes are 1 or more: is the trace damaged?)"),
         case("lackey size zero mrc", &["mrc", "t.lackey", "--format", "lackey"])
             .file("t.lackey", b" L 00403040,0\n")
-            .code(0),
+            .err("t.lackey:1: size 0: an access of no bytes (lackey sizes are 1 or more: is the trace damaged?)"),
         case("lackey size zero convert", &["convert", "t.lackey", "--from", "lackey", "--to", "pages", "out.txt"])
             .file("t.lackey", b" L 00403040,0\n")
-            .code(0),
+            .err("converting to out.txt: t.lackey:1: size 0: an access of no bytes (lackey sizes are 1 or more: is the trace damaged?)"),
+        case("lackey size zero instruction after good lines", &["replay", "t.lackey", "--format", "lackey"])
+            .file("t.lackey", b"I  04000000,3\n L 10,8\nI  04000003,0\n")
+            .err("t.lackey:3: size 0: an access of no bytes (lackey sizes are 1 or more: is the trace damaged?)"),
         case("lackey size huge replay", &["replay", "t.lackey", "--format", "lackey"])
             .file("t.lackey", b" L 00403040,99999999999\n")
             .err("t.lackey:1: size \"99999999999\" does not fit in 32 bits (sizes are at most 4294967295)"),
