@@ -111,6 +111,8 @@ const CASES: &[Case] = &[
     ok("translate-fork-parent",              &["translate", "--scenario", "examples/cow.toml", "--pid", "1", "0x7ffff7ef0000"]),
     ok("translate-seed-9192",                &["translate", "--scenario", "examples/seed.toml", "9192"]),
     ok("translate-seed-0xD000",              &["translate", "--scenario", "examples/seed.toml", "0xD000"]),
+    // The linear table's last page, then pages past its 512 entries: the table-length check, not x86's #GP.
+    ok("translate-seed-beyond",              &["translate", "--scenario", "examples/seed.toml", "0x1FFFFF", "0x200000", "0x300000"]),
     ok("translate-seed-write",               &["translate", "--scenario", "examples/seed.toml", "--access", "write", "0", "61440"]),
     fails("translate-ops-exited", 2,         &["translate", "--scenario", OPS, "--pid", "3", "0x400000"]),
     ok("translate-demo-x86",                 &["translate", "--scenario", "examples/demo.toml", "--set", "machine.memory=256MiB",

@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn one_line_per_page_touched() {
-        let text = "==1== banner\nI  401000,4\n L 1fff,2\n M 3000,8\n S ffffffffffffffff,1\n L 5000,0\n";
+        let text = "==1== banner\nI  401000,4\n L 1fff,2\n M 3000,8\n S ffffffffffffffff,1\n L 5000,1\n";
         assert_eq!(convert(text, 12).as_deref(), Ok("1025\n1\n2\n3\n3\n4503599627370495\n5\n"));
         assert_eq!(convert(" L 1ffffe,4\n", 21).as_deref(), Ok("0\n1\n"));
     }

@@ -54,6 +54,10 @@ pub enum ParseErrorKind {
     /// A size field that is not a decimal number.
     #[error("size {0:?} is not a decimal number")]
     BadSize(String),
+    /// A size of 0: lackey never writes one (lackey/lk_main.c asserts `dsize >= 1` for data and an instruction
+    /// length of at least `VG_MIN_INSTR_SZB` = 1 for `I` records).
+    #[error("size 0: an access of no bytes")]
+    ZeroSize,
     /// A size that does not fit in 32 bits.
     #[error("size {0:?} does not fit in 32 bits")]
     SizeTooLarge(String),

@@ -255,7 +255,10 @@ fn parse_line(s: &[u8], out: &mut Vec<Access>) -> std::result::Result<usize, Bad
         }
     };
 
-    if size > 0 && addr.checked_add(u64::from(size - 1)).is_none() {
+    if size == 0 {
+        return Err((ParseErrorKind::ZeroSize, "lackey sizes are 1 or more: is the trace damaged?"));
+    }
+    if addr.checked_add(u64::from(size - 1)).is_none() {
         return Err((ParseErrorKind::AddressOverflow { addr, size }, "addr + size must not exceed 2^64"));
     }
     // One push per line whatever the operation (no unpredictable branch); lk_main.c: "M" is a load and a store of
@@ -392,16 +395,31 @@ mod tests {
 
     #[test]
     fn lenient_spelling() {
-        let text = "I 0x10,1\n L 0XaBcD,2\r\n\tS   ff,3  \r\nM\t0000000000000000000000001,0\n L 20,4";
-        let want = [fetch(0x10, 1), read(0xabcd, 2), write(0xff, 3), read(1, 0), write(1, 0), read(0x20, 4)];
+        let text = "I 0x10,1\n L 0XaBcD,2\r\n\tS   ff,3  \r\nM\t0000000000000000000000001,1\n L 20,4";
+        let want = [fetch(0x10, 1), read(0xabcd, 2), write(0xff, 3), read(1, 1), write(1, 1), read(0x20, 4)];
         assert_eq!(parse_all(text.as_bytes()), Ok(want.to_vec()));
     }
 
     #[test]
     fn top_of_the_address_space() {
-        let text = "I  ffffffffffffffff,1\n L fffffffffffffff8,8\n S ffffffffffffffff,0\n L 0,4294967295\n";
-        let want = [fetch(u64::MAX, 1), read(u64::MAX - 7, 8), write(u64::MAX, 0), read(0, u32::MAX)];
+        let text = "I  ffffffffffffffff,1\n L fffffffffffffff8,8\n S ffffffffffffffff,1\n L 0,4294967295\n";
+        let want = [fetch(u64::MAX, 1), read(u64::MAX - 7, 8), write(u64::MAX, 1), read(0, u32::MAX)];
         assert_eq!(parse_all(text.as_bytes()), Ok(want.to_vec()));
+    }
+
+    /// Lackey never writes a size of 0 (lackey/lk_main.c: `tl_assert(dsize >= 1 && dsize <= MAX_DSIZE)` for
+    /// data, instruction lengths of at least `VG_MIN_INSTR_SZB` = 1): such a line is a located error.
+    #[test]
+    fn size_zero_is_an_error() {
+        for text in ["I  04000000,0\n", " L 10,0\n", " S ffffffffffffffff,0\n", " M 1,00\n"] {
+            let e = parse_all(text.as_bytes()).unwrap_err();
+            assert_eq!((e.line, e.kind), (1, ParseErrorKind::ZeroSize), "{text:?}");
+        }
+        let e = LackeyReader::new(&b"I  1,1\n L 2,0\n"[..], "t.lackey").collect::<Result<Vec<_>>>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.lackey:2: size 0: an access of no bytes (lackey sizes are 1 or more: is the trace damaged?)"
+        );
     }
 
     #[test]
@@ -577,8 +595,10 @@ mod tests {
         size: impl Strategy<Value = u32>,
     ) -> impl Strategy<Value = (Op, u64, u32)> {
         (op(), addr, size).prop_map(|(op, addr, size)| {
+            // Sizes are 1 or more (size 0 is an error), and addr + size - 1 must not pass 2^64 - 1.
             let room = u64::MAX - addr;
-            let size = if size > 0 && u64::from(size - 1) > room { u32::try_from(room + 1).unwrap_or(0) } else { size };
+            let size = size.max(1);
+            let size = if u64::from(size - 1) > room { u32::try_from(room + 1).unwrap_or(u32::MAX) } else { size };
             (op, addr, size)
         })
     }

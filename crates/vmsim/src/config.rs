@@ -1108,11 +1108,13 @@ impl SimConfig {
             ));
         }
         let frames = self.machine.frames();
-        if !(4..=(1 << 36)).contains(&frames) {
+        // At most 2^32 - 1 frames (just under 16 TiB): the replacement policies index frames with 32 bits
+        // (reclaim::MAX_FRAMES). Host memory stays proportional to the touched pages up to there (docs/performance.md).
+        if !(4..=crate::reclaim::MAX_FRAMES as u64).contains(&frames) {
             let key = if self.machine.frames.is_some() { "machine.frames" } else { "machine.memory" };
             return Err(Invalid::new(
                 key,
-                format!("machine memory of {frames} frames is out of range 4..=2^36 frames (16 KiB ..= 256 TiB)"),
+                format!("machine memory of {frames} frames is out of range 4..=2^32-1 frames (16 KiB ..< 16 TiB)"),
             ));
         }
         let r = &self.reclaim;

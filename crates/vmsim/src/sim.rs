@@ -396,6 +396,9 @@ pub struct Translation {
     /// What the kernel knows of the frame the page-table entry maps, if present: references, mappings, and
     /// whether it is the zero page, shared copy-on-write, or exclusive.
     pub page: Option<String>,
+    /// For an address the MMU refuses before reading any table (non-canonical on x86-64, past the table on the
+    /// linear table): what the kernel does with it ([`PagingMode::describe_out_of_range`]).
+    pub out_of_range: Option<&'static str>,
 }
 
 impl<M: PagingMode> Machine<M> {
@@ -1112,6 +1115,7 @@ impl<M: PagingMode> Machine<M> {
             in_vma,
             who,
             page,
+            out_of_range: None,
         };
         let k = &mut self.kernel;
         let mmu = &mut k.cpus.get_mut(cpu).mmu;
@@ -1124,8 +1128,11 @@ impl<M: PagingMode> Machine<M> {
         };
         // Show every level the tables hold (a read-only walk from the root, no A/D update), even when a TLB or a
         // paging-structure cache spared the MMU part of the walk.
+        // An address the MMU refuses first (non-canonical, or past the linear table) has no entry to show.
         let mut steps: Vec<WalkStep> = Vec::new();
-        let _ = crate::mmu::walk::<M, _>(&k.mem, space.root, va, None, &mut steps);
+        if M::is_canonical(va) {
+            let _ = crate::mmu::walk::<M, _>(&k.mem, space.root, va, None, &mut steps);
+        }
         for s in steps {
             let pte = M::Pte::from_raw(s.raw);
             t.steps.push((s, M::level_name(s.level), pte.describe_flags()));
@@ -1137,6 +1144,11 @@ impl<M: PagingMode> Machine<M> {
             Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. } => {
                 t.pa = Some(pa);
                 t.pfn = Some(pa.pfn());
+            }
+            Outcome::Fault(crate::mmu::Fault::NonCanonical { va }) => {
+                let (what, then) = M::describe_out_of_range(va);
+                t.fault = Some(what);
+                t.out_of_range = Some(then);
             }
             Outcome::Fault(f) => t.fault = Some(f.describe()),
         }

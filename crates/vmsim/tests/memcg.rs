@@ -120,18 +120,26 @@ fn global_reclaim_of_a_group_counts_in_both() {
 }
 
 /// `pgactivate`/`pgdeactivate` are node-wide and not gated on `cgroup_reclaim()`: activations in a group's lists
-/// count in /proc/vmstat too.
+/// count in /proc/vmstat too. x86 clears Accessed bits without a TLB flush (arch/x86/mm/pgtable.c
+/// `ptep_clear_flush_young`), so a hot page whose translation stays cached never looks young again: here another
+/// process runs between the hot reads and, without PCIDs, each switch flushes the TLB (CR3 write), so every hot
+/// read walks and sets A.
 #[test]
 fn activations_in_a_group_count_in_pgactivate() {
-    let mut k = boot(true);
+    let cfg = KernelConfig { verify: true, pcid: false, ..KernelConfig::default() };
+    let mut k = K::new(4096, &TlbConfig::default(), cfg).unwrap();
+    k.swap.add(&SwapDeviceConfig { priority: None, size_pages: Some(2048), file: None }).unwrap();
     let capped = k.spawn("capped", &Layout::default_for::<X86FourLevel>()).unwrap();
+    let other = k.spawn("other", &Layout::default_for::<X86FourLevel>()).unwrap();
     let group = k.set_memory_max(capped, 32);
     let hot = region(&mut k, capped, 1);
     let cold = region(&mut k, capped, 200);
+    let elsewhere = region(&mut k, other, 1);
     assert!(matches!(k.write_user(capped, hot, &[1]), AccessResult::Ok(_)));
     let mut b = [0u8];
     for p in 0..200 {
         assert!(matches!(k.write_user(capped, VirtAddr::new(cold.raw() + p * PAGE_SIZE), &[2]), AccessResult::Ok(_)));
+        assert!(matches!(k.read_user(other, elsewhere, &mut b), AccessResult::Ok(_)));
         assert!(matches!(k.read_user(capped, hot, &mut b), AccessResult::Ok(_)));
     }
     let group_stats = k.memcgs[&group].lru.stats();

@@ -68,17 +68,7 @@ pub fn read_text(path: &Path) -> Result<String> {
 /// cannot be opened, the `opt` policy outside exact replay, too little memory to boot) is blamed like a bad value:
 /// on the `--set` that gave it or on its place in `file`.
 pub fn boot(cfg: &SimConfig, file: Option<(&Path, &str)>, sets: &[String]) -> Result<AnyMachine> {
-    // The replacement policies index frames with 32 bits (reclaim::MAX_FRAMES): refuse a larger machine here, as
-    // a located error, rather than let the model's assertion stop the program.
-    let frames = cfg.machine.frames();
-    if usize::try_from(frames).map_or(true, |f| f > vmsim::reclaim::MAX_FRAMES) {
-        let key = if cfg.machine.frames.is_some() { "machine.frames" } else { "machine.memory" };
-        let message = format!(
-            "machine memory of {frames} frames is more than this build supports: at most {} frames (16 TiB)",
-            vmsim::reclaim::MAX_FRAMES
-        );
-        return Err(anyhow::Error::new(blame(file, sets, key, message)));
-    }
+    // The configuration's range check (SimConfig::check) keeps machines within reclaim::MAX_FRAMES.
     AnyMachine::new(cfg).map_err(|e| {
         let key = match &e {
             KernelError::OptNeedsTrace => "reclaim.policy",

@@ -36,13 +36,31 @@ pub fn translate(path: &Path, pid: Option<u32>, access: AccessArg, addrs: &[Stri
     with_machine!(&mut machine, m => {
         m.run_scenario(path, &text, &scenario)?;
         let Some(p) = m.find_pid(pid) else {
-            bail!("{}: no process {} (the scenario has {} process(es))", path.display(), pid.map_or("to translate in".into(), |p| p.to_string()), scenario.process.len());
+            let n = scenario.process.len();
+            match pid {
+                Some(p) => bail!("--pid {p}: no process {p} in the scenario {} (it declares {n} process(es))", path.display()),
+                None => bail!("{}: no process to translate in (the scenario has {n} process(es))", path.display()),
+            }
         };
         let linear = cfg.machine.arch == vmsim::config::ArchKind::Linear;
         for va in vas {
             match m.translate_verbose(p, VirtAddr::new(va), access) {
                 Some(t) => print_translation(&mut out, &t, linear)?,
-                None => bail!("{}: process {} is not running (it exited or was killed)", path.display(), p.0),
+                None => {
+                    // Blame the option that chose the process, or the scenario's [[process]] entry when the
+                    // default (the first process) was taken.
+                    let name = m.kernel.task(p).map(|t| t.name.clone()).unwrap_or_default();
+                    let entry = scenario.process.iter().position(|q| q.name == name);
+                    let at = entry.map_or_else(
+                        || path.display().to_string(),
+                        |i| vmsim::config::process_location(path, &text, i, "name"),
+                    );
+                    let what = format!("process {} ({name}, {at}) is not running at the end of the scenario (it exited or was killed)", p.0);
+                    match pid {
+                        Some(n) => bail!("--pid {n}: {what}"),
+                        None => bail!("{at}: process {} ({name}) is not running at the end of the scenario (it exited or was killed); choose one with --pid", p.0),
+                    }
+                }
             }
         }
     });
@@ -68,20 +86,30 @@ fn print_translation(out: &mut impl Write, t: &Translation, linear: bool) -> Res
                 "  TLB         hit in the {l}: the MMU needs no page walk. The page table ({levels}) holds:"
             )?;
         }
+        None if t.out_of_range.is_some() => {
+            writeln!(out, "  TLB         miss: the MMU checks the address before it walks the page table ({levels})")?
+        }
         None => writeln!(out, "  TLB         miss: the MMU walks the page table ({levels})")?,
     }
-    {
-        {
-            for (s, name, flags) in &t.steps {
-                writeln!(
-                    out,
-                    "  {name:<5} index {:>3} ({:#05x})  entry at pa {:#x}  = {:#018x}  [{flags}]",
-                    s.index,
-                    s.index,
-                    s.entry_pa.raw(),
-                    s.raw
-                )?;
-            }
+    for (s, name, flags) in &t.steps {
+        if linear {
+            // One flat table indexed by the page number itself.
+            writeln!(
+                out,
+                "  {name:<5} entry for page {}  at pa {:#x}  = {:#018x}  [{flags}]",
+                va / PAGE_SIZE,
+                s.entry_pa.raw(),
+                s.raw
+            )?;
+        } else {
+            writeln!(
+                out,
+                "  {name:<5} index {:>3} ({:#05x})  entry at pa {:#x}  = {:#018x}  [{flags}]",
+                s.index,
+                s.index,
+                s.entry_pa.raw(),
+                s.raw
+            )?;
         }
     }
     if let (Some(pa), Some(pfn)) = (t.pa, t.pfn) {
@@ -112,7 +140,9 @@ fn print_translation(out: &mut impl Write, t: &Translation, linear: bool) -> Res
         )?;
     } else if let Some(f) = &t.fault {
         writeln!(out, "  result      fault: {f}")?;
-        if let Some(p) = &t.page {
+        if let Some(then) = t.out_of_range {
+            writeln!(out, "              {then}")?;
+        } else if let Some(p) = &t.page {
             writeln!(out, "  page        {p}")?;
         } else if t.in_vma {
             writeln!(

@@ -162,12 +162,39 @@ impl PagingMode for Linear {
         // No sign extension: the teaching space is simply 0 .. 2 MiB.
         va.raw() >> Self::VA_BITS == 0
     }
+
+    /// The table has `2^(VA_BITS - 12)` = 512 entries, one per page: an address whose page number is past the
+    /// last entry has no entry at all. The textbook MMU compares each page number with the page-table length
+    /// register (PTLR) and traps to the operating system on failure (Silberschatz et al., *Operating System
+    /// Concepts* 10th ed., §9.3.3), which ends the process with SIGSEGV.
+    fn describe_out_of_range(va: crate::addr::VirtAddr) -> (String, &'static str) {
+        let entries = 1u64 << (Self::VA_BITS - crate::addr::PAGE_SHIFT);
+        (
+            format!(
+                "page {} is beyond the {entries}-entry page table (pages 0..={}): the MMU's page-table length check \
+                 traps to the operating system",
+                va.raw() >> crate::addr::PAGE_SHIFT,
+                entries - 1
+            ),
+            "no entry is read: the kernel sends SIGSEGV",
+        )
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::addr::VirtAddr;
+
+    /// Past the 512-entry table there is no entry: the fault is the table-length check, not x86's #GP.
+    #[test]
+    fn beyond_the_table_is_a_length_check_fault() {
+        assert!(Linear::is_canonical(VirtAddr::new(0x1f_ffff)));
+        assert!(!Linear::is_canonical(VirtAddr::new(0x20_0000)));
+        let (what, then) = Linear::describe_out_of_range(VirtAddr::new(0x30_0000));
+        assert!(what.starts_with("page 768 is beyond the 512-entry page table (pages 0..=511)"), "{what}");
+        assert!(!what.contains("#GP") && !what.contains("canonical") && then.contains("SIGSEGV"));
+    }
 
     #[test]
     fn index_is_the_page_number() {

@@ -152,6 +152,10 @@ pub trait PagingMode: 'static {
     const INDEX_BITS: u32 = 9;
     /// Names of the levels, root first (`["PML4", "PDPT", "PD", "PT"]`).
     const LEVEL_NAMES: &'static [&'static str];
+    /// Whether `ptep_clear_flush_young()` flushes the TLB entry of a young PTE it clears. The generic version
+    /// does (mm/pgtable-generic.c: `young = ptep_test_and_clear_young(...); if (young) flush_tlb_page(...)`);
+    /// x86 overrides it with a plain `ptep_test_and_clear_young()` (arch/x86/mm/pgtable.c).
+    const CLEAR_YOUNG_FLUSHES_TLB: bool = true;
 
     /// Index of `va` in the table at `level` (default: `INDEX_BITS` bits per level above the page offset).
     fn index(va: VirtAddr, level: Level) -> TableIndex {
@@ -165,6 +169,15 @@ pub trait PagingMode: 'static {
         let shift = Self::VA_BITS - 1;
         let top = va.raw() >> shift;
         top == 0 || top == (u64::MAX >> shift)
+    }
+    /// The fault of an address the MMU refuses before it reads any table (`Fault::NonCanonical`), in this mode's
+    /// words, and what the kernel does with it. Default (x86-64): a non-canonical address raises #GP, which the
+    /// kernel delivers as SIGSEGV with SI_KERNEL (arch/x86/kernel/traps.c), not a page fault.
+    fn describe_out_of_range(va: VirtAddr) -> (String, &'static str) {
+        (
+            format!("non-canonical address {:#x} (#GP)", va.raw()),
+            "a general-protection fault, not a page fault: the kernel sends SIGSEGV (SI_KERNEL)",
+        )
     }
     /// Human name of a level (`PML4` …).
     fn level_name(level: Level) -> &'static str {

@@ -227,6 +227,10 @@ impl PagingMode for X86FourLevel {
     const LEVELS: u8 = 4;
     const VA_BITS: u32 = 48;
     const LEVEL_NAMES: &'static [&'static str] = &["PML4", "PDPT", "PD", "PT"];
+    /// arch/x86/mm/pgtable.c `ptep_clear_flush_young()` is only `ptep_test_and_clear_young()`: "On x86 CPUs,
+    /// clearing the accessed bit without a TLB flush doesn't cause data corruption", at worst the mistaken reclaim
+    /// of a hot page whose cached translation keeps it from setting A again; the entry goes at the next flush.
+    const CLEAR_YOUNG_FLUSHES_TLB: bool = false;
 }
 
 #[cfg(test)]

@@ -220,15 +220,22 @@ pub fn clear<M: PagingMode>(mem: &mut PhysMem, slot: PteSlot) -> (M::Pte, TlbFlu
 }
 
 /// `ptep_clear_flush_young()`: clear the Accessed bit of a present entry. Returns whether it was set and the
-/// flush (the model invalidates so the next access walks and sets A again, as the rmap-based `folio_referenced`
-/// expects).
-pub fn test_and_clear_young<M: PagingMode>(mem: &mut PhysMem, slot: PteSlot) -> (bool, TlbFlush) {
+/// flush it needs: the generic version invalidates the page so the next access walks and sets A again
+/// (mm/pgtable-generic.c); on x86 nothing is flushed (arch/x86/mm/pgtable.c, [`PagingMode::CLEAR_YOUNG_FLUSHES_TLB`]),
+/// so an access that hits a still-cached translation does not set A until the entry leaves the TLB. `always_flush`
+/// flushes on every architecture (exact mode: the textbook reference bit sees every reference).
+pub fn test_and_clear_young<M: PagingMode>(mem: &mut PhysMem, slot: PteSlot, always_flush: bool) -> (bool, TlbFlush) {
     let pte = slot.read::<M>(mem);
     if !pte.is_present() || !pte.perms().contains(Perms::ACCESSED) {
         return (false, TlbFlush::nothing());
     }
     let (_, flush) = set::<M>(mem, slot, pte.without_status(Perms::ACCESSED));
-    (true, flush)
+    if M::CLEAR_YOUNG_FLUSHES_TLB || always_flush {
+        (true, flush)
+    } else {
+        // The translation stays valid (same frame and permissions): no stale mapping can be used.
+        (true, TlbFlush::nothing())
+    }
 }
 
 fn span_shift<M: PagingMode>(level: Level) -> u32 {

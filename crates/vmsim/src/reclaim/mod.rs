@@ -59,9 +59,10 @@ impl NextUse {
 
 /// The page state a policy reads and changes while it looks for a victim: the hardware Accessed bits, and the LRU
 /// page flags Linux keeps in `struct page`. The kernel model implements this through the reverse map and the frame
-/// metadata: `test_and_clear_young` clears the A bit in every PTE mapping the frame, invalidates the TLB entries,
-/// and returns how many were set (`folio_referenced()`, mm/rmap.c, returns `pra.referenced`, one per young
-/// mapping: a page young in two processes counts twice); `update_page_flags` writes the frame's flags. Trace
+/// metadata: `test_and_clear_young` clears the A bit in every PTE mapping the frame (invalidating the TLB entries
+/// where `ptep_clear_flush_young` does: not on x86, always in exact mode), and returns how many were set
+/// (`folio_referenced()`, mm/rmap.c, returns `pra.referenced`, one per young mapping: a page young in two
+/// processes counts twice); `update_page_flags` writes the frame's flags. Trace
 /// replay has neither ([`NoHardwareBits`]).
 pub trait Referenced {
     /// Test and clear the Accessed bit of every mapping of `pfn`; the number of mappings whose bit was set (0: not
@@ -449,6 +450,21 @@ impl AnyPolicy {
             return;
         }
         any_policy!(&mut self.inner, p => p.insert(pfn, next))
+    }
+    /// `activate_locked` in `shrink_folio_list` (mm/vmscan.c): put a page that could not be reclaimed back on the
+    /// active list, counted as an activation. True for the `linux` policy (the caller sets PG_active); other
+    /// policies have no active list: false, and nothing is inserted.
+    pub fn putback_activated(&mut self, pfn: Pfn, info: PageInfo) -> bool {
+        if !matches!(self.inner, PolicyImpl::Linux(_)) {
+            return false;
+        }
+        self.account(pfn, info);
+        if let Some(f) = self.file_lists(pfn) {
+            f.putback_activated(pfn);
+        } else if let PolicyImpl::Linux(t) = &mut self.inner {
+            t.putback_activated(pfn);
+        }
+        true
     }
     /// The file lists, if `pfn` is a file page on them.
     fn file_lists(&mut self, pfn: Pfn) -> Option<&mut two_list::TwoList> {

@@ -95,6 +95,15 @@ impl TwoList {
         true
     }
 
+    /// `activate_locked` (mm/vmscan.c `shrink_folio_list`): a page taken for reclaim that could not be reclaimed
+    /// goes to the head of the active list with PG_referenced clear, counted in `pgactivate`.
+    pub fn putback_activated(&mut self, pfn: Pfn) {
+        let i = slot(pfn);
+        self.referenced[i as usize] = false;
+        self.active.push_front(&mut self.links, i);
+        self.stats.activations += 1;
+    }
+
     fn low(&self) -> bool {
         inactive_is_low(self.inactive.len() as u64, self.active.len() as u64)
     }

@@ -84,6 +84,15 @@ pub(crate) enum ReclaimEvent {
     Steal,
 }
 
+/// Why `shrink_folio_list` kept a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NotReclaimed {
+    /// `add_to_swap()` found no free slot (swap is full): `activate_locked`.
+    NoSwapSlot,
+    /// A mapping that could not be resolved, or a failed write: kept on the inactive list.
+    Kept,
+}
+
 /// Which reclaimer is scanning (for the vmstat counters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reclaimer {
@@ -93,7 +102,8 @@ enum Reclaimer {
 }
 
 /// `folio_referenced()` through the reverse map: test and clear the Accessed bit in every PTE that maps the frame
-/// (`ptep_clear_flush_young`), invalidating the TLB entry so the next access walks and sets it again. It returns
+/// (`ptep_clear_flush_young`; the generic version invalidates the TLB entry so the next access walks and sets it
+/// again, x86's flushes nothing: see `pgtable::test_and_clear_young`). It returns
 /// the number of mappings that were young, as `folio_referenced()` returns `pra.referenced` (mm/rmap.c,
 /// `folio_referenced_one` adds one per young PTE): a page young in two processes counts twice.
 struct RmapReferenced<'a, M: PagingMode> {
@@ -104,11 +114,14 @@ struct RmapReferenced<'a, M: PagingMode> {
     entries: u64,
     /// Reverse-map entries that led to no PTE (a model bug; counted in `rmap_unresolved`).
     unresolved: u64,
+    /// Exact (teaching) mode: flush on every architecture, so the textbook reference bit sees every reference and
+    /// the full model's miss counts equal the replacement-only replay's (tests/swap_integrity.rs).
+    always_flush: bool,
 }
 
 impl<'a, M: PagingMode> RmapReferenced<'a, M> {
     fn new(mem: &'a mut PhysMem, cpus: &'a mut Cpus<M>, mms: &'a MmArena) -> Self {
-        Self { mem, cpus, mms, ipis: 0, entries: 0, unresolved: 0 }
+        Self { mem, cpus, mms, ipis: 0, entries: 0, unresolved: 0, always_flush: false }
     }
 }
 
@@ -129,7 +142,7 @@ impl<M: PagingMode> Referenced for RmapReferenced<'_, M> {
                 self.unresolved += 1;
                 continue;
             };
-            let (was_young, flush) = pgtable::test_and_clear_young::<M>(self.mem, slot);
+            let (was_young, flush) = pgtable::test_and_clear_young::<M>(self.mem, slot, self.always_flush);
             let s = flush.flush(self.cpus);
             self.ipis += s.ipis;
             self.entries += s.entries;
@@ -319,6 +332,7 @@ impl<M: PagingMode> Kernel<M> {
             lru.balance = crate::reclaim::ScanBalance { swappiness, may_swap, cache_trim };
             let (victim, scanned) = if lru.uses_accessed_bits() {
                 let mut refs = RmapReferenced::<M>::new(&mut self.mem, &mut self.cpus, &self.mms);
+                refs.always_flush = self.cfg.exact;
                 let v = lru.victim_scanned(&mut refs);
                 self.events.tlb_shootdown_ipis += refs.ipis;
                 self.events.rmap_unresolved += refs.unresolved;
@@ -331,16 +345,9 @@ impl<M: PagingMode> Kernel<M> {
             self.count_reclaim(memcg, who, target.is_some(), ReclaimEvent::Scan, scanned);
             let Some(pfn) = victim else { break };
             self.mem.meta_mut(pfn).clear(PageFlags::LRU);
-            if !self.evict(pfn) {
-                // No swap slot (or a mapping that could not be found): put it back and stop.
-                self.mem.meta_mut(pfn).set(PageFlags::LRU);
-                let class = if self.mem.meta(pfn).is_file() {
-                    crate::reclaim::LruClass::File
-                } else {
-                    crate::reclaim::LruClass::Anon
-                };
-                let info = crate::reclaim::PageInfo { nr_pages: 1, class };
-                self.lru_mut(memcg).insert_folio(pfn, info, crate::reclaim::NextUse::NEVER);
+            if let Err(why) = self.evict(pfn) {
+                // Not reclaimed: put it back and stop.
+                self.putback_unreclaimed(pfn, memcg, why);
                 break;
             }
             self.count_reclaim(memcg, who, target.is_some(), ReclaimEvent::Steal, 1);
@@ -395,23 +402,40 @@ impl<M: PagingMode> Kernel<M> {
         }
     }
 
+    /// Put back a page `shrink_folio_list` could not reclaim. Without a swap slot (`add_to_swap()` failed) Linux
+    /// jumps to `activate_locked`: `folio_set_active()`, counted in `pgactivate`, and the page goes back to the
+    /// active list (mm/vmscan.c), so the next scans do not pick it again at once; other policies have no active
+    /// list and take it back as a new page. A page kept for another reason (a mapping that could not be found, a
+    /// failed write) goes back to the inactive list (`keep_locked`).
+    fn putback_unreclaimed(&mut self, pfn: Pfn, memcg: MemcgId, why: NotReclaimed) {
+        self.mem.meta_mut(pfn).set(PageFlags::LRU);
+        let class =
+            if self.mem.meta(pfn).is_file() { crate::reclaim::LruClass::File } else { crate::reclaim::LruClass::Anon };
+        let info = crate::reclaim::PageInfo { nr_pages: 1, class };
+        if why == NotReclaimed::NoSwapSlot && self.lru_mut(memcg).putback_activated(pfn, info) {
+            self.mem.meta_mut(pfn).set(PageFlags::ACTIVE);
+            return;
+        }
+        self.lru_mut(memcg).insert_folio(pfn, info, crate::reclaim::NextUse::NEVER);
+    }
+
     /// Unmap `pfn` from every PTE, write it to swap unless a valid copy exists, and free it
     /// (`shrink_folio_list` → `add_to_swap` → `try_to_unmap` → `pageout`). False if no swap slot was available,
     /// or if a reverse-map entry could not be resolved (then the page stays, and the error is logged and counted
     /// in `rmap_unresolved`: freeing it could leave a PTE pointing at a free frame).
-    fn evict(&mut self, pfn: Pfn) -> bool {
+    fn evict(&mut self, pfn: Pfn) -> Result<(), NotReclaimed> {
         if self.mem.meta(pfn).is_file() {
             let done = self.reclaim_file_page(pfn);
             self.events.pgsteal_file += u64::from(done);
-            return done;
+            return if done { Ok(()) } else { Err(NotReclaimed::Kept) };
         }
         let done = self.evict_anon(pfn);
-        self.events.pgsteal_anon += u64::from(done);
+        self.events.pgsteal_anon += u64::from(done.is_ok());
         done
     }
 
     /// [`Kernel::evict`] for an anonymous page: to swap.
-    fn evict_anon(&mut self, pfn: Pfn) -> bool {
+    fn evict_anon(&mut self, pfn: Pfn) -> Result<(), NotReclaimed> {
         let mappings = match self.resolve_rmap(pfn) {
             Ok(m) => m,
             Err(u) => {
@@ -425,7 +449,7 @@ impl<M: PagingMode> Kernel<M> {
                         u.entry.vpn.raw()
                     ),
                 });
-                return false;
+                return Err(NotReclaimed::Kept);
             }
         };
         let cached = self.mem.meta(pfn).swap;
@@ -433,7 +457,7 @@ impl<M: PagingMode> Kernel<M> {
             Some(e) => e,
             None => {
                 // add_to_swap(): a slot, and PG_dirty ("Always setting the dirty flag for the folio").
-                let Some(e) = self.swap.alloc() else { return false };
+                let Some(e) = self.swap.alloc() else { return Err(NotReclaimed::NoSwapSlot) };
                 self.mem.meta_mut(pfn).set(PageFlags::DIRTY);
                 e
             }
@@ -460,7 +484,7 @@ impl<M: PagingMode> Kernel<M> {
                     if cached.is_none() {
                         let _ = self.swap_free(entry);
                     }
-                    return false;
+                    return Err(NotReclaimed::Kept);
                 }
             }
         } else {
@@ -491,7 +515,7 @@ impl<M: PagingMode> Kernel<M> {
             self.swap_free(entry);
         }
         self.free_user_frame(pfn);
-        true
+        Ok(())
     }
 }
 
@@ -503,6 +527,9 @@ mod tests {
     use crate::kernel::{KernelConfig, Layout};
     use crate::mmu::tlb::TlbConfig;
     use crate::{VirtAddr, PAGE_SIZE};
+
+    use crate::kernel::tlbflush::TlbFlush;
+    use crate::reclaim::Policy;
 
     type K = Kernel<X86FourLevel>;
 
@@ -536,6 +563,48 @@ mod tests {
         assert_eq!(k.events.pgscan_kswapd, scanned, "free > high: balanced, kswapd sleeps");
     }
 
+    /// Swap full: `add_to_swap()` fails and `shrink_folio_list` jumps to `activate_locked` (mm/vmscan.c): the page
+    /// goes back on the active list with PG_active, counted in `pgactivate`, not back on the inactive list.
+    #[test]
+    fn a_page_that_finds_swap_full_is_activated() {
+        // vm.overcommit_memory = 1: the 200-page mapping is more than RAM + swap, which mode 0 refuses.
+        let overcommit = crate::kernel::overcommit::OvercommitConfig {
+            mode: crate::kernel::overcommit::OvercommitMode::Always,
+            ..Default::default()
+        };
+        let mut k = K::new(128, &TlbConfig::default(), KernelConfig { overcommit, ..KernelConfig::default() }).unwrap();
+        let dev = crate::swap::swapfile::SwapDeviceConfig { priority: None, size_pages: Some(4), file: None };
+        k.swap.add(&dev).unwrap();
+        let a = k.spawn("a", &Layout::default_for::<X86FourLevel>()).unwrap();
+        let va = k.mmap(a, &MmapArgs::anon_rw(200 * PAGE_SIZE)).unwrap();
+        let mut i = 0;
+        while k.swap.free_pages() > 0 {
+            let r = k.write_user(a, VirtAddr::new(va.raw() + i * PAGE_SIZE), &[1]);
+            assert!(matches!(r, crate::kernel::AccessResult::Ok(_)), "{r:?}");
+            i += 1;
+        }
+        // No page is referenced any more, so the scan takes the inactive tail at once.
+        let frames: Vec<Pfn> = (0..k.mem.frames()).map(Pfn::from_index).collect();
+        let mut refs = RmapReferenced::<X86FourLevel>::new(&mut k.mem, &mut k.cpus, &k.mms);
+        for &f in &frames {
+            let _ = refs.test_and_clear_young(f);
+        }
+        let lists = |k: &K| match k.lru.inner() {
+            crate::reclaim::PolicyImpl::Linux(t) => t.clone(),
+            _ => unreachable!("the default policy is linux"),
+        };
+        let before = lists(&k);
+        let (inactive, active) = before.list_sizes();
+        let tail: Vec<Pfn> = frames.iter().copied().filter(|&f| before.contains(f) && !before.is_active(f)).collect();
+        assert_eq!(k.shrink(1, Reclaimer::Direct), 0, "nothing can be reclaimed: swap is full");
+        let after = lists(&k);
+        assert_eq!(after.list_sizes(), (inactive - 1, active + 1), "the victim went to the active list");
+        assert_eq!(after.stats().activations, before.stats().activations + 1, "counted in pgactivate");
+        let moved: Vec<Pfn> = tail.into_iter().filter(|&f| after.is_active(f)).collect();
+        assert_eq!(moved.len(), 1);
+        assert!(k.mem.meta(moved[0]).test(PageFlags::ACTIVE) && k.mem.meta(moved[0]).test(PageFlags::LRU));
+    }
+
     /// `folio_referenced()` counts each young mapping: a page mapped by two address spaces, used through both,
     /// is referenced twice, and the walk clears both bits.
     #[test]
@@ -563,8 +632,41 @@ mod tests {
         assert_eq!(refs.test_and_clear_young(pfn), 2, "young in a and in b");
         assert_eq!(refs.test_and_clear_young(pfn), 0, "both bits were cleared");
         assert_eq!(refs.unresolved, 0);
+        // x86 did not flush when it cleared the bits: b's read hits its cached translation and sets no A bit.
         assert!(matches!(k.read_user(b, vb, &mut byte), crate::kernel::AccessResult::Ok(_)));
         let mut refs = RmapReferenced::<X86FourLevel>::new(&mut k.mem, &mut k.cpus, &k.mms);
-        assert_eq!(refs.test_and_clear_young(pfn), 1, "only b used it since");
+        assert_eq!(refs.test_and_clear_young(pfn), 0, "a TLB hit does not set A");
+        // Once b's translation leaves the TLB, its next read walks and sets A again.
+        let _ = TlbFlush::mm(mm_b).flush(&mut k.cpus);
+        assert!(matches!(k.read_user(b, vb, &mut byte), crate::kernel::AccessResult::Ok(_)));
+        let mut refs = RmapReferenced::<X86FourLevel>::new(&mut k.mem, &mut k.cpus, &k.mms);
+        assert_eq!(refs.test_and_clear_young(pfn), 1, "only b used it since the flush");
+    }
+
+    /// Clearing the Accessed bit flushes no TLB entry on x86 (arch/x86/mm/pgtable.c `ptep_clear_flush_young` is
+    /// `ptep_test_and_clear_young` alone), while the generic `ptep_clear_flush_young` (mm/pgtable-generic.c),
+    /// which the linear teaching table keeps, flushes the page when it was young.
+    #[test]
+    fn clearing_accessed_flushes_the_tlb_only_off_x86() {
+        fn young_clear<M: crate::arch::PagingMode>() -> (u32, bool, bool) {
+            let mut k = Kernel::<M>::new(64, &TlbConfig::default(), KernelConfig::default()).unwrap();
+            let a = k.spawn("a", &Layout::default_for::<M>()).unwrap();
+            let va = k.mmap(a, &MmapArgs::anon_rw(PAGE_SIZE)).unwrap();
+            assert!(matches!(k.write_user(a, va, &[1]), crate::kernel::AccessResult::Ok(_)));
+            let mm = k.mm_of(a).unwrap();
+            let (id, pfn) = (mm.id, pgtable::lookup::<M>(&k.mem, mm.pgd(), va).unwrap().read::<M>(&k.mem).pfn());
+            let mut refs = RmapReferenced::<M>::new(&mut k.mem, &mut k.cpus, &k.mms);
+            let young = refs.test_and_clear_young(pfn);
+            let flushed = refs.entries;
+            // Whether the next read still hits the cached translation (no page walk).
+            let walks = |k: &Kernel<M>| k.cpus.iter().map(|c| c.mmu.walk_stats().count).sum::<u64>();
+            let before = walks(&k);
+            assert!(matches!(k.read_user(a, va, &mut [0]), crate::kernel::AccessResult::Ok(_)));
+            let a_set = pgtable::lookup::<M>(&k.mem, k.mm_of(a).unwrap().pgd(), va).unwrap().read::<M>(&k.mem);
+            assert_eq!(a_set.perms().contains(Perms::ACCESSED), walks(&k) > before, "only a walk sets A ({id:?})");
+            (young, flushed > 0, walks(&k) == before)
+        }
+        assert_eq!(young_clear::<X86FourLevel>(), (1, false, true), "x86: young, nothing flushed, still cached");
+        assert_eq!(young_clear::<crate::arch::linear::Linear>(), (1, true, false), "generic: the page is flushed");
     }
 }
