@@ -268,6 +268,9 @@ pub struct Kernel<M: PagingMode> {
     /// The last task that ran, where, and its address space there: spares the per-access lookups while one
     /// task keeps running. Cleared whenever a task's mm, CPU or ASID may change.
     running: Option<(Pid, CpuId, AddressSpace)>,
+    /// The CPU caches, when modelled (`cache.enabled`; crate::cache): user accesses and page-walk reads go
+    /// through them.
+    pub caches: Option<Box<crate::cache::Hierarchy>>,
 }
 
 /// Why a kernel could not be built.
@@ -290,6 +293,9 @@ pub enum KernelError {
     /// its I/O error, so it is not also given as `source()` (a chain printer would show it twice).
     #[error("{0}")]
     Swap(SwapFileError),
+    /// A cache geometry that cannot be built (`[cache]`).
+    #[error(transparent)]
+    Cache(#[from] crate::cache::hierarchy::CacheConfigError),
     /// `reclaim.policy = opt` for a run that is not a whole-trace replay.
     #[error(
         "reclaim.policy = opt needs to know the future, which only a whole trace gives: use \
@@ -365,6 +371,7 @@ impl<M: PagingMode> Kernel<M> {
             next_pid: 1,
             next_memcg: 1,
             running: None,
+            caches: None,
         })
     }
 
@@ -535,7 +542,7 @@ impl<M: PagingMode> Kernel<M> {
     pub fn access(&mut self, pid: Pid, va: VirtAddr, access: Access) -> AccessResult {
         let Some(out) = self.translate_user(pid, va, access) else { return AccessResult::Dead };
         match out {
-            Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. } => self.access_done(out, pa, 0),
+            Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. } => self.access_done(out, pa, access, 0),
             Outcome::Fault(f) => self.access_faulted(pid, va, access, f),
         }
     }
@@ -545,16 +552,30 @@ impl<M: PagingMode> Kernel<M> {
     fn translate_user(&mut self, pid: Pid, va: VirtAddr, access: Access) -> Option<Outcome> {
         let (cpu, space) = self.enter(pid)?;
         let mmu = &mut self.cpus.get_mut(cpu).mmu;
-        Some(mmu.translate(&mut self.mem, space, va, access, Mode::User))
+        Some(match self.caches.as_deref_mut() {
+            None => mmu.translate(&mut self.mem, space, va, access, Mode::User),
+            // The walker's PTE reads go through the caches (crate::cache).
+            Some(caches) => {
+                let mut obs = crate::cache::WalkCaches { caches, cpu: cpu.index() };
+                mmu.translate_with(&mut self.mem, space, va, access, Mode::User, &mut obs)
+            }
+        })
     }
 
     /// Charges a translated access of round `attempt`, runs kernel threads whose timers expired, and tells the
     /// policy of the hit.
     #[inline(always)]
-    fn access_done(&mut self, out: Outcome, pa: PhysAddr, attempt: u32) -> AccessResult {
-        match out {
-            Outcome::Walked { mem_refs, .. } => self.clock.walked(mem_refs),
-            _ => self.clock.tlb_hit(),
+    fn access_done(&mut self, out: Outcome, pa: PhysAddr, access: Access, attempt: u32) -> AccessResult {
+        match (self.caches.as_deref_mut(), self.running) {
+            // The data access through the caches, charged with the walk's references (crate::cache).
+            (Some(caches), Some((_, cpu, _))) => {
+                let l1_tlb = matches!(out, Outcome::TlbHit { level: crate::mmu::TlbLevel::L1, .. });
+                self.clock.cached(caches.access(cpu.index(), pa, access), !l1_tlb);
+            }
+            _ => match out {
+                Outcome::Walked { mem_refs, .. } => self.clock.walked(mem_refs),
+                _ => self.clock.tlb_hit(),
+            },
         }
         // A scheduling point for kernel threads whose timers expired.
         if self.kthreads.due(self.clock.now_ps(), false) {
@@ -587,7 +608,9 @@ impl<M: PagingMode> Kernel<M> {
                 out = o;
             }
             match out {
-                Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. } => return self.access_done(out, pa, attempt),
+                Outcome::TlbHit { pa, .. } | Outcome::Walked { pa, .. } => {
+                    return self.access_done(out, pa, access, attempt)
+                }
                 Outcome::Fault(f) => match self.handle_fault(pid, f, access) {
                     // Back to user space to retry the access: a scheduling point (a woken kswapd runs here).
                     FaultOutcome::Minor | FaultOutcome::Major => self.schedule_kthreads(true),
