@@ -228,3 +228,136 @@ fn dirty_l1_evictions_are_written_back_to_l2() {
     assert_eq!(r.data, Served { l1: 0, l2: 1, llc: 0, memory: 2 });
     assert_eq!(r.llc.dirty_evictions, 0);
 }
+
+/// The hierarchy's rules written the naive way, one CPU, no prefetcher: non-inclusive fills on the way up,
+/// write-allocate, dirty victims written into the level below (allocated there if absent), LLC victims to memory.
+struct NaiveHierarchy {
+    /// L1D, L1I, L2, LLC.
+    c: [Naive; 4],
+    /// Dirty evictions per cache.
+    dirty: [u64; 4],
+}
+
+impl NaiveHierarchy {
+    fn wb(&mut self, k: usize, line: u64) {
+        // Write `line` back into cache k (2 = L2, 3 = LLC), or to memory past the LLC.
+        if k == 4 {
+            return;
+        }
+        let set = self.c[k].set(line);
+        if let Some(e) = set.iter_mut().find(|(l, _)| *l == line) {
+            e.1 = true; // marking dirty does not refresh recency
+            return;
+        }
+        if let Some((v, true)) = self.c[k].fill(line, true) {
+            self.dirty[k] += 1;
+            self.wb(k + 1, v);
+        }
+    }
+    fn fill(&mut self, k: usize, line: u64, dirty: bool) {
+        if let Some((v, true)) = self.c[k].fill(line, dirty) {
+            self.dirty[k] += 1;
+            self.wb(if k < 2 { 2 } else { k + 1 }, v);
+        }
+    }
+    /// Returns where the access was served: 0 = L1, 1 = L2, 2 = LLC, 3 = memory.
+    fn demand(&mut self, line: u64, write: bool, first: usize) -> usize {
+        if first < 2 && self.c[first].lookup(line, write) {
+            return 0;
+        }
+        let at = if self.c[2].lookup(line, false) {
+            1
+        } else {
+            let at = if self.c[3].lookup(line, false) { 2 } else { 3 };
+            if at == 3 {
+                self.fill(3, line, false);
+            }
+            self.fill(2, line, false);
+            at
+        };
+        if first < 2 {
+            self.fill(first, line, write);
+        }
+        at
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum HOp {
+    Read(u64),
+    Write(u64),
+    Fetch(u64),
+    Walk(u64),
+}
+
+fn hops() -> impl Strategy<Value = Vec<HOp>> {
+    prop::collection::vec(
+        prop_oneof![
+            (0..96u64).prop_map(HOp::Read),
+            (0..96u64).prop_map(HOp::Write),
+            (0..96u64).prop_map(HOp::Fetch),
+            (0..96u64).prop_map(HOp::Walk),
+        ],
+        1..500,
+    )
+}
+
+proptest! {
+    /// A tiny hierarchy (L1s of 4 lines, L2 of 8, LLC of 16, all 2-way LRU) against the naive one: the same level
+    /// serves every access, and the same number of dirty lines leave each cache.
+    #[test]
+    fn hierarchy_matches_the_naive_model(ops in hops(), walker_l2 in any::<bool>()) {
+        use vmsim::cache::{CacheConfig, CacheLevelConfig, Hierarchy, WalkerEntry};
+        use vmsim::config::ByteSize;
+        use vmsim::PhysAddr;
+        let lvl = |lines: u64, cycles: u32| CacheLevelConfig {
+            size: ByteSize(lines * LINE_BYTES), ways: 2, latency_cycles: cycles, ..vmsim::cache::DEFAULT_L1D
+        };
+        let cfg = CacheConfig {
+            enabled: true,
+            clock_ghz: 1.0,
+            walker_entry: if walker_l2 { WalkerEntry::L2 } else { WalkerEntry::L1d },
+            l1d: lvl(4, 1),
+            l1i: lvl(4, 1),
+            l2: lvl(8, 2),
+            llc: lvl(16, 3),
+        };
+        let mut h = Hierarchy::new(&cfg, 1, 100.0, 4, 0).unwrap();
+        let mut n = NaiveHierarchy {
+            c: [
+                Naive::new(2, 2, Replacement::Lru),
+                Naive::new(2, 2, Replacement::Lru),
+                Naive::new(4, 2, Replacement::Lru),
+                Naive::new(8, 2, Replacement::Lru),
+            ],
+            dirty: [0; 4],
+        };
+        let ps = [1000u64, 2000, 3000, 100_000];
+        let mut pending = 0;
+        for op in ops {
+            let pa = |line: u64| PhysAddr::try_new(line * LINE_BYTES).unwrap();
+            match op {
+                HOp::Read(l) | HOp::Write(l) | HOp::Fetch(l) => {
+                    let (access, write, first) = match op {
+                        HOp::Read(_) => (Access::Read, false, 0),
+                        HOp::Write(_) => (Access::Write, true, 0),
+                        _ => (Access::Fetch, false, 1),
+                    };
+                    let at = n.demand(l, write, first);
+                    // An L1 hit costs the L1's latency; below, the level's.
+                    let want = if at == 0 { ps[0] } else { ps[at] } + pending;
+                    prop_assert_eq!(h.access(0, pa(l), access), want, "{:?}", op);
+                    pending = 0;
+                }
+                HOp::Walk(l) => {
+                    let at = n.demand(l, false, if walker_l2 { 2 } else { 0 });
+                    pending += ps[at];
+                    h.walk_read(0, vmsim::arch::Level(1), pa(l));
+                }
+            }
+        }
+        let r = h.report();
+        let got = [r.l1d.dirty_evictions, r.l1i.dirty_evictions, r.l2.dirty_evictions, r.llc.dirty_evictions];
+        prop_assert_eq!(got, n.dirty);
+    }
+}

@@ -36,8 +36,7 @@ pub mod prefetch;
 
 use crate::config::ByteSize;
 pub use array::{Cache, Replacement, LINE_BYTES};
-pub use hierarchy::Served;
-pub use hierarchy::{CacheReport, Hierarchy, WalkCaches};
+pub use hierarchy::{CacheReport, Hierarchy, Served, WalkCaches};
 pub use prefetch::PrefetcherKind;
 use serde::{Deserialize, Serialize};
 
