@@ -242,9 +242,23 @@ impl Hierarchy {
     }
 
     /// A demand access entering at `first` (L1D, L1I or L2); returns where it was served. Prefetchers see it when
-    /// `train`.
-    #[inline]
+    /// `train`. The L1 hit without a prefetcher is inlined into the callers; everything else is out of line.
+    #[inline(always)]
     fn demand(&mut self, cpu: usize, line: u64, write: bool, first: usize, ip: u64, train: bool) -> usize {
+        if first != L2 {
+            let core = &mut self.cores[cpu];
+            if !core.pf[first].is_some() && core.caches[first].lookup(line, write) == Hit::Hit {
+                self.c.level[first].hits += 1;
+                return AT_L1;
+            }
+            // Missed (the lookup changed nothing), or hit and a prefetcher must see it: the full path looks again.
+        }
+        self.demand_slow(cpu, line, write, first, ip, train)
+    }
+
+    /// [`Hierarchy::demand`] beyond an L1 hit without a prefetcher.
+    #[inline(never)]
+    fn demand_slow(&mut self, cpu: usize, line: u64, write: bool, first: usize, ip: u64, train: bool) -> usize {
         let Self { cores, llc, llc_pf, c, .. } = self;
         let core = &mut cores[cpu];
         if first == L2 {

@@ -586,8 +586,8 @@ impl<M: PagingMode> Kernel<M> {
     }
 
     /// [`Kernel::translate_user`] with the CPU caches modelled: the walker's PTE reads go through them
-    /// (crate::cache). Out of line, so the path without caches stays as it was.
-    #[inline(never)]
+    /// (crate::cache).
+    #[inline(always)]
     fn translate_cached(&mut self, cpu: CpuId, space: AddressSpace, va: VirtAddr, access: Access) -> Outcome {
         let mmu = &mut self.cpus.get_mut(cpu).mmu;
         match self.caches.as_deref_mut() {
@@ -601,8 +601,8 @@ impl<M: PagingMode> Kernel<M> {
 
     /// Charges a translated access to the clock through the CPU caches: the data access (and the walk's
     /// references) at the latencies of the levels that served them (crate::cache), plus an STLB lookup unless an
-    /// L1 TLB answered. Out of line, so the path without caches stays as it was.
-    #[inline(never)]
+    /// L1 TLB answered.
+    #[inline(always)]
     fn charge_cached(&mut self, out: Outcome, pa: PhysAddr, access: Access) {
         if let (Some(caches), Some((_, cpu, _))) = (self.caches.as_deref_mut(), self.running) {
             let l1_tlb = matches!(out, Outcome::TlbHit { level: crate::mmu::TlbLevel::L1, .. });
