@@ -238,8 +238,9 @@ impl EntryCache {
         }
     }
 
-    /// The frame cached under `key`, made the most recently used; `None` on a miss.
-    #[inline]
+    /// The frame cached under `key`, made the most recently used; `None` on a miss. Always inlined, like
+    /// [`Psc::lookup`] (issue 16: a second walker instantiation moved the compiler's choice).
+    #[inline(always)]
     fn lookup(&mut self, key: u64) -> Option<Pfn> {
         let s = self.index[self.find(key)?];
         self.make_newest(s);
