@@ -124,6 +124,7 @@ const CASES: &[Case] = &[
     ok("replay-lackey-caches",               &["replay", LACKEY, "--format", "lackey", "--set", "cache.enabled=true"]),
     ok("replay-lackey-caches-prefetch-json", &["replay", LACKEY, "--format", "lackey", "--json", "--set", "cache.enabled=true",
                                               "--set", "cache.l1d.prefetcher=\"ip_stride\"", "--set", "cache.l2.prefetcher=\"next_line\""]),
+    ok("run-example-pyramid",                &["run", "examples/pyramid.toml"]),
     ok("run-demo-cpus2-caches-json",         &["run", "--json", "--set", "machine.cpus=2", "--set", "cache.enabled=true"]),
     // Pages trace: the full model at small --frames, then exact mode under every policy.
     ok("replay-pages-frames32-json",         &["replay", PAGES, "--format", "pages", "--json", "--frames", "32"]),
