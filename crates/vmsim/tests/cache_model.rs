@@ -361,3 +361,58 @@ proptest! {
         prop_assert_eq!(got, n.dirty);
     }
 }
+
+fn prefetcher() -> impl Strategy<Value = vmsim::cache::PrefetcherKind> {
+    use vmsim::cache::PrefetcherKind as P;
+    prop_oneof![Just(P::None), Just(P::NextLine), Just(P::IpStride)]
+}
+
+proptest! {
+    /// With prefetchers anywhere and two CPUs, the bookkeeping holds: every access is served exactly once, each L1
+    /// sees exactly its demand accesses, and no prefetcher is credited with more useful or wasted lines than it
+    /// issued.
+    #[test]
+    fn prefetch_counters_are_consistent(
+        ops in prop::collection::vec((0..2usize, 0..4u8, 0..4096u64), 1..600),
+        pf in prop::collection::vec(prefetcher(), 4),
+        degree in 1u32..=4,
+    ) {
+        use vmsim::cache::{CacheConfig, CacheLevelConfig, Hierarchy};
+        use vmsim::config::ByteSize;
+        use vmsim::PhysAddr;
+        let lvl = |lines: u64, p| CacheLevelConfig {
+            size: ByteSize(lines * LINE_BYTES), ways: 4, latency_cycles: 1, prefetcher: p, prefetch_degree: degree,
+            ..vmsim::cache::DEFAULT_L1D
+        };
+        let cfg = CacheConfig {
+            enabled: true,
+            l1d: lvl(16, pf[0]),
+            l1i: lvl(16, pf[1]),
+            l2: lvl(64, pf[2]),
+            llc: lvl(256, pf[3]),
+            ..CacheConfig::default()
+        };
+        let mut h = Hierarchy::new(&cfg, 2, 100.0, 4, 0).unwrap();
+        let (mut data, mut fetch, mut walk) = (0u64, 0u64, 0u64);
+        for (cpu, kind, line) in ops {
+            let pa = PhysAddr::try_new(line * LINE_BYTES).unwrap();
+            match kind {
+                0 => { h.access(cpu, pa, Access::Read); data += 1; }
+                1 => { h.access(cpu, pa, Access::Write); data += 1; }
+                2 => { h.access(cpu, pa, Access::Fetch); fetch += 1; }
+                _ => { h.walk_read(cpu, vmsim::arch::Level(1), pa); walk += 1; }
+            }
+        }
+        let r = h.report();
+        prop_assert_eq!((r.data.total(), r.fetch.total(), r.walk.total()), (data, fetch, walk));
+        prop_assert_eq!(r.l1d.hits + r.l1d.misses, data + walk);
+        prop_assert_eq!(r.l1i.hits + r.l1i.misses, fetch);
+        prop_assert_eq!(r.data.l1 + r.walk.l1, r.l1d.hits);
+        for l in [r.l1d, r.l1i, r.l2, r.llc] {
+            if let Some(p) = l.prefetch {
+                prop_assert!(p.useful + p.unused_evicted <= p.issued, "{:?}", p);
+                prop_assert!((0.0..=1.0).contains(&p.accuracy) && (0.0..=1.0).contains(&p.coverage));
+            }
+        }
+    }
+}
