@@ -154,7 +154,8 @@ pub struct Cache {
     tags: Box<[u64]>,
     /// Per way: [`DIRTY`] and [`PREFETCHED`].
     flags: Box<[u8]>,
-    /// Per way: LRU: time of the last use; FIFO: time of the fill; 0 when empty. The victim is the smallest.
+    /// Per way: LRU: time of the last use; FIFO: time of the fill; 0 exactly when empty (the clock starts at 1).
+    /// The victim is the smallest.
     stamps: Box<[u64]>,
     /// Ticks once per stamp written.
     clock: u64,
@@ -269,10 +270,14 @@ impl Cache {
         debug_assert!(!self.contains(line), "fill of a cached line {line:#x}");
         let base = self.base(line);
         let set = base..base + self.ways;
-        let w = match self.tags[set.clone()].iter().position(|&t| t == EMPTY) {
-            Some(w) => w,
-            None if self.policy == Replacement::Random => self.rng.gen_range(0..self.ways),
-            None => argmin(&self.stamps[set]),
+        // An empty way has stamp 0 and a valid one at least 1, so for LRU and FIFO the smallest stamp is an empty
+        // way if there is one: one scan of the set.
+        let w = match self.policy {
+            Replacement::Random => match self.tags[set].iter().position(|&t| t == EMPTY) {
+                Some(w) => w,
+                None => self.rng.gen_range(0..self.ways),
+            },
+            Replacement::Lru | Replacement::Fifo => argmin(&self.stamps[set]),
         };
         let i = base + w;
         let victim = (self.tags[i] != EMPTY).then(|| Victim {
@@ -303,15 +308,14 @@ impl Cache {
     }
 }
 
-/// Index of the smallest stamp (the first on ties).
+/// Index of the smallest stamp (the first on ties). Branch-free: which way wins is unpredictable.
 #[inline]
 fn argmin(stamps: &[u64]) -> usize {
     let (mut best, mut at) = (u64::MAX, 0);
     for (i, &s) in stamps.iter().enumerate() {
-        if s < best {
-            best = s;
-            at = i;
-        }
+        let less = s < best;
+        at = if less { i } else { at };
+        best = if less { s } else { best };
     }
     at
 }
