@@ -245,26 +245,45 @@ impl Hierarchy {
     /// `train`. The L1 hit without a prefetcher is inlined into the callers; everything else is out of line.
     #[inline(always)]
     fn demand(&mut self, cpu: usize, line: u64, write: bool, first: usize, ip: u64, train: bool) -> usize {
+        let mut looked = None;
         if first != L2 {
             let core = &mut self.cores[cpu];
-            if !core.pf[first].is_some() && core.caches[first].lookup(line, write) == Hit::Hit {
-                self.c.level[first].hits += 1;
-                return AT_L1;
+            if !core.pf[first].is_some() {
+                // Without a prefetcher no line here is marked prefetched: a hit is a plain hit.
+                match core.caches[first].lookup(line, write) {
+                    Hit::Miss => looked = Some(Hit::Miss),
+                    _ => {
+                        self.c.level[first].hits += 1;
+                        return AT_L1;
+                    }
+                }
             }
-            // Missed (the lookup changed nothing), or hit and a prefetcher must see it: the full path looks again.
         }
-        self.demand_slow(cpu, line, write, first, ip, train)
+        self.demand_slow(cpu, line, write, first, ip, train, looked)
     }
 
-    /// [`Hierarchy::demand`] beyond an L1 hit without a prefetcher.
+    /// [`Hierarchy::demand`] beyond an L1 hit without a prefetcher; `looked` is the L1 lookup already made, if any.
     #[inline(never)]
-    fn demand_slow(&mut self, cpu: usize, line: u64, write: bool, first: usize, ip: u64, train: bool) -> usize {
+    #[allow(clippy::too_many_arguments, reason = "demand's arguments plus the lookup it made")]
+    fn demand_slow(
+        &mut self,
+        cpu: usize,
+        line: u64,
+        write: bool,
+        first: usize,
+        ip: u64,
+        train: bool,
+        looked: Option<Hit>,
+    ) -> usize {
         let Self { cores, llc, llc_pf, c, .. } = self;
         let core = &mut cores[cpu];
         if first == L2 {
             return below_l1(core, llc, llc_pf, c, line, ip, train);
         }
-        let hit = core.caches[first].lookup(line, write);
+        let hit = match looked {
+            Some(h) => h,
+            None => core.caches[first].lookup(line, write),
+        };
         let lc = &mut c.level[first];
         match hit {
             Hit::Hit => {
