@@ -23,8 +23,9 @@ pub struct Cli {
 #[derive(Debug, clap::Args)]
 pub struct MachineOpts {
     /// Override any configuration value, e.g. `--set machine.memory=2GiB --set tlb.l1d.entries=32`.
-    /// Repeatable. Keys are those of the scenario file's [machine], [tlb], [cost], [reclaim] and [swap] tables
-    /// (e.g. `--set reclaim.policy=clock`); an error names the `--set` it comes from.
+    /// Repeatable. Keys are those of the scenario file's [machine], [tlb], [cost], [reclaim], [swap] and [cache]
+    /// tables (e.g. `--set reclaim.policy=clock`, `--set cache.enabled=true`); an error names the `--set` it comes
+    /// from.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
     /// Print the stats as JSON (documented in docs/stats.md) instead of a text report.

@@ -122,6 +122,12 @@ const CASES: &[Case] = &[
     ok("replay-lackey-512k-json",            &["replay", LACKEY, "--format", "lackey", "--json", "--memory", "512KiB"]),
     ok("replay-lackey-256k-json",            &["replay", LACKEY, "--format", "lackey", "--json", "--memory", "256KiB"]),
     ok("replay-lackey-256k-proc",            &["replay", LACKEY, "--format", "lackey", "--memory", "256KiB", "--proc", "meminfo,vmstat"]),
+    // Issue 16: the CPU caches and the pyramid (text), and with both prefetchers and a 2-CPU demo (JSON).
+    ok("replay-lackey-caches",               &["replay", LACKEY, "--format", "lackey", "--set", "cache.enabled=true"]),
+    ok("replay-lackey-caches-prefetch-json", &["replay", LACKEY, "--format", "lackey", "--json", "--set", "cache.enabled=true",
+                                              "--set", "cache.l1d.prefetcher=\"ip_stride\"", "--set", "cache.l2.prefetcher=\"next_line\""]),
+    ok("run-example-pyramid",                &["run", "examples/pyramid.toml"]),
+    ok("run-demo-cpus2-caches-json",         &["run", "--json", "--set", "machine.cpus=2", "--set", "cache.enabled=true"]),
     // Pages trace: the full model at small --frames, then exact mode under every policy.
     ok("replay-pages-frames32-json",         &["replay", PAGES, "--format", "pages", "--json", "--frames", "32"]),
     ok("replay-pages-frames64-json",         &["replay", PAGES, "--format", "pages", "--json", "--frames", "64"]),

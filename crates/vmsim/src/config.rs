@@ -390,6 +390,8 @@ pub struct SimConfig {
     pub zswap: ZswapTable,
     /// `[ksm]`.
     pub ksm: KsmTable,
+    /// `[cache]`: CPU caches (issue 16; off by default).
+    pub cache: crate::cache::CacheConfig,
 }
 
 /// An address in a step: a number, or a region name with an optional offset (`"buf"`, `"buf+0x1000"`).
@@ -746,6 +748,9 @@ pub struct Scenario {
     /// `[ksm]`.
     #[serde(default)]
     pub ksm: KsmTable,
+    /// `[cache]`.
+    #[serde(default)]
+    pub cache: crate::cache::CacheConfig,
     /// Free text shown in reports.
     #[serde(default)]
     pub description: Option<String>,
@@ -1201,6 +1206,7 @@ impl SimConfig {
                 ..Invalid::new(&tlb_key(&e), e.to_string())
             })?;
         }
+        self.cache.check().map_err(|(key, message)| Invalid::new(&key, message))?;
         let psc = &self.tlb.psc;
         for (name, entries) in [("tlb.psc.pml4e", psc.pml4e), ("tlb.psc.pdpte", psc.pdpte), ("tlb.psc.pde", psc.pde)] {
             if entries > crate::mmu::tlb::MAX_TLB_ENTRIES {

@@ -427,6 +427,16 @@ impl<M: PagingMode> Machine<M> {
             ..KernelConfig::default()
         };
         let mut kernel = Kernel::new(frames, &cfg.tlb, kcfg)?;
+        if cfg.cache.enabled {
+            let h = crate::cache::Hierarchy::new(
+                &cfg.cache,
+                cfg.machine.cpus as usize,
+                cfg.cost.memory_ns,
+                M::LEVELS,
+                cfg.machine.seed,
+            )?;
+            kernel.caches = Some(Box::new(h));
+        }
         let devices = if cfg.swap.devices.is_empty() && cfg.swap.size.0 >= 2 * PAGE_SIZE {
             vec![crate::swap::swapfile::SwapDeviceConfig {
                 priority: None,
@@ -1171,6 +1181,7 @@ impl<M: PagingMode> Machine<M> {
                 shootdown_ipis: k.events.tlb_shootdown_ipis,
             },
             walks: WalkReport { count: walks.count, memory_refs: walks.memory_refs, psc_hits: walks.psc_hits },
+            caches: k.caches.as_ref().map(|c| c.report()),
             faults: FaultStats {
                 minor: k.events.min_flt,
                 major: k.events.maj_flt,

@@ -193,6 +193,32 @@ pub struct CostReport {
     pub data_ns: f64,
     /// Of which fault service.
     pub fault_ns: f64,
+    /// Where the time went, level by level (present only when the caches are modelled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pyramid: Option<[PyramidRow; PYRAMID_ROWS]>,
+}
+
+/// Rows of the pyramid: TLB, L1, L2, LLC, DRAM, zswap, swap device, minor faults.
+pub const PYRAMID_ROWS: usize = 8;
+
+/// One level of the memory pyramid in `cost.pyramid`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct PyramidRow {
+    /// `tlb`, `l1`, `l2`, `llc`, `dram`, `swap` (major faults: the swap device or a file's disk), `minor_fault`.
+    pub level: &'static str,
+    /// Accesses served here: data accesses and fetches plus walk references (`tlb`: STLB lookups, as an L1 TLB hit
+    /// overlaps the L1 cache access; `swap`: major faults; `minor_fault`: minor faults).
+    pub served: u64,
+    /// Of which data accesses and instruction fetches.
+    pub data: u64,
+    /// Of which page-walk PTE reads.
+    pub walk: u64,
+    /// Time per access served here (the mean when L1D and L1I latencies differ).
+    pub latency_ns: f64,
+    /// `served × latency_ns`.
+    pub time_ns: f64,
+    /// `time_ns / cost.total_ns`.
+    pub share: f64,
 }
 
 /// `zswap` (present when zswap is enabled): its parameters and the debugfs counters (SPEC §10).
@@ -222,6 +248,9 @@ pub struct Stats {
     pub tlb: TlbReport,
     /// Page walks.
     pub walks: WalkReport,
+    /// CPU caches: present only when modelled (`cache.enabled`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caches: Option<crate::cache::CacheReport>,
     /// Faults.
     pub faults: FaultStats,
     /// Swap.

@@ -211,6 +211,9 @@ pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&st
         "  walks {:>12}   memory refs {:>12} ({per:.2} per walk)   paging-structure cache hits {}",
         s.walks.count, s.walks.memory_refs, s.walks.psc_hits
     )?;
+    if let Some(c) = &s.caches {
+        caches_text(out, c)?;
+    }
     let f = &s.faults;
     writeln!(out, "\nFaults")?;
     writeln!(
@@ -310,5 +313,88 @@ pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&st
         ns(c.data_ns),
         ns(c.fault_ns)
     )?;
+    if let Some(rows) = &c.pyramid {
+        pyramid_text(out, rows)?;
+    }
+    Ok(())
+}
+
+/// The `CPU caches` section: per cache, where accesses and walk references were served, prefetchers.
+fn caches_text(out: &mut impl Write, c: &vmsim::cache::CacheReport) -> Result<()> {
+    writeln!(out, "\nCPU caches (page-walk reads enter at {})", c.walker_entry.to_uppercase())?;
+    writeln!(
+        out,
+        "  {:<24} {:>14} {:>12} {:>9} {:>12} {:>9}",
+        "", "hits", "misses", "hit rate", "dirty evict", "latency"
+    )?;
+    for (name, l) in [("L1D", &c.l1d), ("L1I", &c.l1i), ("L2", &c.l2), ("LLC", &c.llc)] {
+        writeln!(
+            out,
+            "  {name:<24} {:>14} {:>12} {:>9} {:>12} {:>9}",
+            l.hits,
+            l.misses,
+            pct(l.hits, l.hits + l.misses),
+            l.dirty_evictions,
+            ns(l.latency_ns)
+        )?;
+        if let Some(p) = &l.prefetch {
+            writeln!(
+                out,
+                "    prefetcher {}: issued {}, useful {}, unused when evicted {}; accuracy {:.2}%, coverage {:.2}%",
+                p.kind,
+                p.issued,
+                p.useful,
+                p.unused_evicted,
+                p.accuracy * 100.0,
+                p.coverage * 100.0
+            )?;
+        }
+    }
+    writeln!(out, "  {:<24} {:>14} {:>12} {:>12} {:>12}", "served by", "L1", "L2", "LLC", "memory")?;
+    let mut row = |name: &str, v: &vmsim::cache::hierarchy::Served| {
+        writeln!(out, "  {name:<24} {:>14} {:>12} {:>12} {:>12}", v.l1, v.l2, v.llc, v.memory)
+    };
+    row("data (loads, stores)", &c.data)?;
+    row("instruction fetches", &c.fetch)?;
+    row("page-walk PTE reads", &c.walk)?;
+    for w in c.walk_levels.rows() {
+        row(&format!("  level {} entries", w.level), &w.served)?;
+    }
+    if c.coherence_invalidations > 0 {
+        writeln!(out, "  copies invalidated in other CPUs' caches by stores: {}", c.coherence_invalidations)?;
+    }
+    Ok(())
+}
+
+/// The pyramid: per level, accesses served, latency, time and share of the total.
+fn pyramid_text(out: &mut impl Write, rows: &[vmsim::stats::PyramidRow]) -> Result<()> {
+    writeln!(out, "\nThe memory pyramid (where the time went)")?;
+    writeln!(
+        out,
+        "  {:<28} {:>14} {:>13} {:>12} {:>14} {:>8}",
+        "level", "served", "of which walk", "latency", "time", "share"
+    )?;
+    for r in rows {
+        let name = match r.level {
+            "tlb" => "TLB (STLB lookups)",
+            "l1" => "L1 cache",
+            "l2" => "L2 cache",
+            "llc" => "last-level cache",
+            "dram" => "DRAM",
+            "zswap" => "zswap (major faults, decompressed)",
+            "swap" => "swap device (major faults)",
+            "minor_fault" => "minor faults (kernel)",
+            other => other,
+        };
+        writeln!(
+            out,
+            "  {name:<28} {:>14} {:>13} {:>12} {:>14} {:>7.2}%",
+            r.served,
+            r.walk,
+            ns(r.latency_ns),
+            ns(r.time_ns),
+            r.share * 100.0
+        )?;
+    }
     Ok(())
 }

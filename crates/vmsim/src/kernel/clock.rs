@@ -83,6 +83,13 @@ impl SimClock {
     pub fn walked(&mut self, refs: u8) {
         self.advance(self.rates.tlb_ps + (u64::from(refs) + 1) * self.rates.mem_ps);
     }
+    /// A translation whose walk references and data access went through the CPU caches, taking `ps` in all
+    /// (crate::cache::Hierarchy::access), plus the TLB lookup unless an L1 TLB answered (`stlb`): an L1 TLB hit
+    /// overlaps the L1 cache access (crate::cost).
+    #[inline]
+    pub fn cached(&mut self, ps: u64, stlb: bool) {
+        self.advance(if stlb { self.rates.tlb_ps } else { 0 } + ps);
+    }
 }
 
 #[cfg(test)]

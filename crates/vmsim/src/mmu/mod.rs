@@ -215,6 +215,21 @@ impl<M: PagingMode> Mmu<M> {
         access: Access,
         mode: Mode,
     ) -> Outcome {
+        self.translate_with(mem, space, va, access, mode, &mut ())
+    }
+
+    /// [`Mmu::translate`], reporting each PTE the walker reads or writes to `obs` (the data caches, when modelled:
+    /// the walker's references go through them; crate::cache). A TLB hit reads no PTE.
+    #[inline(always)]
+    pub fn translate_with<O: WalkObserver>(
+        &mut self,
+        mem: &mut PhysMem,
+        space: AddressSpace,
+        va: VirtAddr,
+        access: Access,
+        mode: Mode,
+        obs: &mut O,
+    ) -> Outcome {
         let fetch = access == Access::Fetch;
         let hit = match self.tlb.lookup(space.asid, va.vpn(), fetch) {
             TlbLookup::L1(e) => Some((e, TlbLevel::L1)),
@@ -231,9 +246,9 @@ impl<M: PagingMode> Mmu<M> {
                 return Outcome::TlbHit { pa: PhysAddr::from_parts(e.pfn, va.page_offset()), level };
             }
             // Dirty-bit assist: the cached entry predates the first write; walk again to set D in memory.
-            return self.walk(mem, space, va, access, mode, &mut (), false);
+            return self.walk(mem, space, va, access, mode, obs, false);
         }
-        self.walk(mem, space, va, access, mode, &mut (), true)
+        self.walk(mem, space, va, access, mode, obs, true)
     }
 
     /// Translate without consulting the TLB, reporting each step to `obs` (for `vmsim translate`).
@@ -287,7 +302,7 @@ impl<M: PagingMode> Mmu<M> {
             return Outcome::Fault(f);
         }
         // SDM 3A §4.8: set A in every entry used and D in the leaf on a write, in memory (locked update).
-        walk::set_accessed_dirty::<M>(mem, &w, access == Access::Write);
+        walk::set_accessed_dirty::<M, O>(mem, &w, access == Access::Write, obs);
         let mut perms = leaf.perms | Perms::ACCESSED;
         if access == Access::Write {
             perms |= Perms::DIRTY;

@@ -21,6 +21,11 @@ pub struct WalkStep {
 pub trait WalkObserver {
     /// Called after each entry is read.
     fn step(&mut self, step: WalkStep);
+    /// Called when the walker writes an entry it read (setting A or D; SDM 3A §4.8). Default: nothing.
+    #[inline(always)]
+    fn wrote(&mut self, entry_pa: PhysAddr) {
+        let _ = entry_pa;
+    }
 }
 
 impl WalkObserver for () {
@@ -126,7 +131,7 @@ pub fn walk<M: PagingMode, O: WalkObserver>(
 /// Set A in every entry the walk used and D in the leaf on a write (SDM 3A §4.8). Entries already set are not
 /// rewritten (the hardware's locked update is skipped when the bit is already 1). `w` must be the walk just done,
 /// with no write to memory since: the values it read are not read again.
-pub fn set_accessed_dirty<M: PagingMode>(mem: &mut PhysMem, w: &Walk, write: bool) {
+pub fn set_accessed_dirty<M: PagingMode, O: WalkObserver>(mem: &mut PhysMem, w: &Walk, write: bool, obs: &mut O) {
     for (i, (&pa, &raw)) in w.entries.iter().zip(&w.raws).take(w.entries_len).enumerate() {
         let pte = M::Pte::from_raw(raw);
         let is_leaf = i + 1 == w.entries_len;
@@ -134,6 +139,7 @@ pub fn set_accessed_dirty<M: PagingMode>(mem: &mut PhysMem, w: &Walk, write: boo
         let new = pte.with_status(bits);
         if new != pte {
             mem.write_u64(pa, new.raw());
+            obs.wrote(pa);
         }
     }
 }
