@@ -381,7 +381,7 @@ fn pyramid_text(out: &mut impl Write, rows: &[vmsim::stats::PyramidRow]) -> Resu
             "l2" => "L2 cache",
             "llc" => "last-level cache",
             "dram" => "DRAM",
-            "zswap" => "zswap (major faults, decompressed)",
+            "zswap" => "zswap (major faults)",
             "swap" => "swap device (major faults)",
             "minor_fault" => "minor faults (kernel)",
             other => other,
