@@ -54,8 +54,8 @@ fn ksm(c: &mut Criterion) {
     g.bench_function("full_pass_2x1024_pages", |b| {
         b.iter_batched(
             || {
-                let mut k = Kernel::<X86FourLevel>::new(1 << 16, &TlbConfig::default(), KernelConfig::default())
-                    .expect("boot");
+                let mut k =
+                    Kernel::<X86FourLevel>::new(1 << 16, &TlbConfig::default(), KernelConfig::default()).expect("boot");
                 for name in ["a", "b"] {
                     let pid = k.spawn(name, &Layout::default_for::<X86FourLevel>()).expect("spawn");
                     let base = k.mmap(pid, &MmapArgs::anon_rw(PAGES * PAGE_SIZE)).expect("mmap");
