@@ -325,6 +325,43 @@ fn json_is_one_document() {
 #[rustfmt::skip]
 fn scenario_errors_are_located() {
     run_all("scenario", vec![
+        // Issue 10: overcommit, OOM, KSM, zswap, contents, snapshots, sweeps.
+        case("run: vm overcommit_memory 3", &["run", "s.toml"])
+            .file("s.toml", b"[vm]\novercommit_memory = 3\n[[process]]\nname = \"a\"\n")
+            .err("s.toml:2:21: vm.overcommit_memory = 3: expected 0 (heuristic), 1 (always) or 2 (strict)"),
+        case("run: zswap compressor lzo", &["run", "s.toml"])
+            .file("s.toml", b"[zswap]\ncompressor = \"lzo\"\n[[process]]\nname = \"a\"\n")
+            .err("s.toml:2:14: unknown variant `lzo`, expected `lz4` or `zstd`"),
+        case("run: ksm pages_to_scan 0", &["run", "s.toml"])
+            .file("s.toml", b"[ksm]\npages_to_scan = 0\n[[process]]\nname = \"a\"\n")
+            .err("s.toml:2:17: ksm.pages_to_scan = 0: out of range 1..=1000000"),
+        case("run: ksm max_page_sharing 1", &["run", "s.toml"])
+            .file("s.toml", b"[ksm]\nmax_page_sharing = 1\n[[process]]\nname = \"a\"\n")
+            .err("s.toml:2:20: ksm.max_page_sharing = 1: out of range 2..=65536"),
+        case("run: oom_score_adj out of range", &["run", "s.toml"])
+            .file("s.toml", b"[[process]]\nname = \"a\"\noom_score_adj = 5000\n")
+            .err("s.toml:3:17: oom_score_adj = 5000: out of range -1000..=1000"),
+        case("run: fill content bogus", &["run", "s.toml"])
+            .file("s.toml", b"[[process]]\nname = \"a\"\nsteps = [\n  { op = \"mmap\", name = \"b\", len = 4096 },\n  { op = \"fill\", addr = \"b\", len = 4096, content = \"bogus\" },\n]\n")
+            .err("s.toml:5:3: step 2 (fill) of process \"a\": unknown content \"bogus\" (expected zero, same:0xAB, random, text or copy:REGION)"),
+        case("run: fill same value too big", &["run", "s.toml"])
+            .file("s.toml", b"[[process]]\nname = \"a\"\nsteps = [\n  { op = \"mmap\", name = \"b\", len = 4096 },\n  { op = \"fill\", addr = \"b\", len = 4096, content = \"same:300\" },\n]\n")
+            .err("s.toml:5:3: step 2 (fill) of process \"a\": same:300: expected a byte value 0..=255 such as same:0xAB"),
+        case("run: snapshot missing", &["run", "s.toml"])
+            .file("s.toml", b"[[process]]\nname = \"a\"\nsnapshot = \"missing.vmsnap\"\n")
+            .err("s.toml:3:12: snapshot missing.vmsnap: No such file or directory (os error 2)"),
+        case("run: snapshot not a snapshot", &["run", "s.toml"])
+            .file("bad.vmsnap", b"not a snapshot")
+            .file("s.toml", b"[[process]]\nname = \"a\"\nsnapshot = \"bad.vmsnap\"\n")
+            .err("s.toml:3:12: snapshot bad.vmsnap: not a vmsim snapshot (expected the zstd-compressed magic \"VMSIMSNP\")"),
+        case("run: sweep without values", &["run", "--demo", "fork", "--sweep", "machine.memory"])
+            .err("--sweep machine.memory: expected KEY=V1,V2,... (e.g. --sweep machine.memory=64MiB,48MiB,32MiB)"),
+        case("run: sweep bad value", &["run", "--demo", "fork", "--sweep", "zswap.max_pool_percent=0,20"])
+            .err("--sweep zswap.max_pool_percent=0: zswap.max_pool_percent = 0: out of range 1..=100"),
+        case("run: set zswap accept threshold", &["run", "--demo", "fork", "--set", "zswap.accept_threshold_percent=101"])
+            .err("--set zswap.accept_threshold_percent=101: zswap.accept_threshold_percent = 101: out of range 0..=100"),
+        case("snapshot: no such process", &["snapshot", "0", "-o", "x.vmsnap"])
+            .err("/proc/0/maps: No such file or directory (os error 2)"),
         case("run: machine memory bad unit", &["run", "s.toml"])
             .file("s.toml", b"[machine]\nmemory = \"12parsecs\"\n")
             .err("s.toml:2:10: unknown size unit \"parsecs\" in \"12parsecs\" (expected B, KiB, MiB, GiB, TiB or pages)"),

@@ -111,7 +111,9 @@ pub fn sweep(shown: &Path, text: &str, opts: &MachineOpts, sweeps: &[String]) ->
     for c in &combos {
         let mut sets = opts.sets.clone();
         sets.extend(c.iter().cloned());
-        let (scenario, cfg) = Scenario::parse(shown, text, &sets)?;
+        // A bad swept value is blamed on the --sweep that gave it.
+        let options: Vec<(String, String)> = c.iter().map(|set| (set.clone(), format!("--sweep {set}"))).collect();
+        let (scenario, cfg) = Scenario::parse(shown, text, &sets).map_err(|e| super::relabel(e, &options))?;
         jobs.push((c.clone(), sets, scenario, cfg));
     }
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(jobs.len()).max(1);
