@@ -78,7 +78,8 @@ pub enum Command {
         /// (MAP_SHARED vs MAP_PRIVATE across fork), multicpu (TLB
         /// shootdowns between two CPUs), pagecache (files: fault-around, readahead, msync, file reclaim),
         /// threads (munmap by one thread shoots down another CPU's TLB),
-        /// seed (the seed note's page table).
+        /// seed (the seed note's page table), whatif (replicas for KSM and a batch job for zswap; try it with
+        /// --sweep).
         #[arg(long, value_name = "NAME")]
         demo: Option<String>,
         /// What-if sweep: run the scenario once for each value (repeat for a product of settings) and print one

@@ -19,6 +19,7 @@ pub const DEMOS: &[(&str, &str)] = &[
     ("pagecache", include_str!("../../../../examples/pagecache.toml")),
     ("threads", include_str!("../../../../examples/threads.toml")),
     ("seed", include_str!("../../../../examples/seed.toml")),
+    ("whatif", include_str!("../../../../examples/whatif.toml")),
 ];
 
 pub fn run(path: Option<&Path>, demo: Option<&str>, opts: &MachineOpts, sweep: &[String]) -> Result<()> {
