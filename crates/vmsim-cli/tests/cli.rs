@@ -256,3 +256,37 @@ fn unknown_option_value_exits_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("champsim"));
 }
+
+/// `vmsim snapshot` on a live process (itself: `exec` keeps the shell's pid, and reading one's own
+/// /proc/PID/mem needs no ptrace permission), then a scenario started from the snapshot, merged by KSM with a
+/// second copy of itself.
+#[test]
+fn snapshot_of_a_live_process_runs_in_a_scenario() {
+    let dir = std::env::temp_dir().join(format!("vmsim-snap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let snap = dir.join("self.vmsnap");
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!("exec \"{}\" snapshot $$ -o \"{}\"", env!("CARGO_BIN_EXE_vmsim"), snap.display()))
+        .output()
+        .expect("run sh");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("(vmsim): ") && s.contains("resident pages") && s.contains("written"), "{s}");
+    let scenario = dir.join("s.toml");
+    std::fs::write(
+        &scenario,
+        "[ksm]\npages_to_scan = 100000\n[[process]]\nname = \"one\"\nsnapshot = \"self.vmsnap\"\nmemory_merge = true\n\
+         steps = [{ op = \"ksm_scan\", batches = 3 }]\n[[process]]\nname = \"two\"\nsnapshot = \"self.vmsnap\"\n\
+         memory_merge = true\n",
+    )
+    .unwrap();
+    let o = vmsim(&["run", scenario.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let events = v["events"].to_string();
+    assert!(events.contains("started from snapshot"), "{events}");
+    let sharing = v["ksm"]["pages_sharing"].as_u64().unwrap();
+    assert!(sharing > 100, "two copies of one process share their pages: {}", v["ksm"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
