@@ -8,6 +8,7 @@
 //! Simplifies: one node, one zone; no memory hotplug.
 
 pub mod alloc;
+pub mod buddy;
 pub mod folio;
 pub mod frame_meta;
 pub mod rmap;
