@@ -28,6 +28,14 @@ use crate::cache::hierarchy::{CacheReport, Served};
 use crate::config::CostConfig;
 use crate::stats::{CostReport, PyramidRow, Stats, PYRAMID_ROWS};
 
+/// Time spent in major faults: device reads at `major_fault_ns`, zswap loads at `zswap_load_ns`. Returns
+/// (device ns, zswap ns).
+#[allow(clippy::cast_precision_loss, reason = "counters far below 2^53 in practice; output is an estimate")]
+pub fn major_fault_ns(cfg: &CostConfig, s: &Stats) -> (f64, f64) {
+    let device = s.faults.major.saturating_sub(s.faults.major_zswap);
+    (device as f64 * cfg.major_fault_ns, s.faults.major_zswap as f64 * cfg.zswap_load_ns)
+}
+
 /// Apply the cost model to counters.
 #[allow(clippy::cast_precision_loss, reason = "counters far below 2^53 in practice; output is an estimate")]
 pub fn estimate(cfg: &CostConfig, s: &Stats) -> CostReport {
@@ -37,10 +45,8 @@ pub fn estimate(cfg: &CostConfig, s: &Stats) -> CostReport {
     let tlb_ns = s.accesses.translations as f64 * cfg.tlb_hit_ns;
     let walk_ns = s.walks.memory_refs as f64 * cfg.memory_ns;
     let data_ns = s.accesses.total as f64 * cfg.memory_ns;
-    let device = s.faults.major.saturating_sub(s.faults.major_zswap);
-    let fault_ns = s.faults.minor as f64 * cfg.minor_fault_ns
-        + device as f64 * cfg.major_fault_ns
-        + s.faults.major_zswap as f64 * cfg.zswap_load_ns;
+    let (device_ns, zswap_ns) = major_fault_ns(cfg, s);
+    let fault_ns = s.faults.minor as f64 * cfg.minor_fault_ns + device_ns + zswap_ns;
     let total_ns = tlb_ns + walk_ns + data_ns + fault_ns;
     let eat = if s.accesses.total == 0 { 0.0 } else { total_ns / s.accesses.total as f64 };
     CostReport { total_ns, effective_access_time_ns: eat, tlb_ns, walk_ns, data_ns, fault_ns, pyramid: None }
@@ -63,8 +69,7 @@ fn estimate_cached(cfg: &CostConfig, s: &Stats, c: &CacheReport) -> CostReport {
     let tlb_ns = f(stlb_lookups) * cfg.tlb_hit_ns;
     let minor_ns = f(s.faults.minor) * cfg.minor_fault_ns;
     let device = s.faults.major.saturating_sub(s.faults.major_zswap);
-    let major_ns = f(device) * cfg.major_fault_ns;
-    let zswap_ns = f(s.faults.major_zswap) * cfg.zswap_load_ns;
+    let (major_ns, zswap_ns) = major_fault_ns(cfg, s);
     let fault_ns = minor_ns + major_ns + zswap_ns;
     let total_ns = tlb_ns + walk_ns + data_ns + fault_ns;
     let eat = if s.accesses.total == 0 { 0.0 } else { total_ns / f(s.accesses.total) };

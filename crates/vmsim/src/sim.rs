@@ -695,8 +695,7 @@ impl<M: PagingMode> Machine<M> {
                 continue;
             }
             let page = data.as_deref().copied().unwrap_or([0u8; crate::addr::PAGE_BYTES]);
-            self.accesses.total += 1;
-            self.accesses.writes += 1;
+            self.accesses.count(Access::Write);
             self.accesses.translations += 1;
             if !matches!(self.kernel.write_user(pid, VirtAddr::new(*va), &page), AccessResult::Ok(_)) {
                 break;
@@ -845,8 +844,7 @@ impl<M: PagingMode> Machine<M> {
             Step::Store { addr, text, hex } => {
                 let a = self.resolve(pid, addr)?;
                 let bytes = step_bytes(text, hex, StepErrorKind::StoreNeedsOneSource)?;
-                self.accesses.total += 1;
-                self.accesses.writes += 1;
+                self.accesses.count(Access::Write);
                 self.accesses.translations += (bytes.len() as u64).div_ceil(PAGE_SIZE);
                 let _ = self.kernel.write_user(pid, a, &bytes);
             }
@@ -865,8 +863,7 @@ impl<M: PagingMode> Machine<M> {
                             let from = src
                                 .checked_add(i * PAGE_SIZE)
                                 .ok_or(StepErrorKind::BadContent("copy source range wraps".into()))?;
-                            self.accesses.total += 1;
-                            self.accesses.reads += 1;
+                            self.accesses.count(Access::Read);
                             self.accesses.translations += 1;
                             if !matches!(self.kernel.read_user(pid, from, &mut p), AccessResult::Ok(_)) {
                                 break;
@@ -875,8 +872,7 @@ impl<M: PagingMode> Machine<M> {
                         }
                         None => content.page(*seed, i),
                     };
-                    self.accesses.total += 1;
-                    self.accesses.writes += 1;
+                    self.accesses.count(Access::Write);
                     self.accesses.translations += 1;
                     if !matches!(self.kernel.write_user(pid, at, &page), AccessResult::Ok(_)) {
                         break;
@@ -922,8 +918,7 @@ impl<M: PagingMode> Machine<M> {
                 let a = self.resolve(pid, addr)?;
                 let want = step_bytes(text, hex, StepErrorKind::ExpectNeedsOneSource)?;
                 let mut got = vec![0u8; want.len()];
-                self.accesses.total += 1;
-                self.accesses.reads += 1;
+                self.accesses.count(Access::Read);
                 self.accesses.translations += (got.len() as u64).div_ceil(PAGE_SIZE);
                 if matches!(self.kernel.read_user(pid, a, &mut got), AccessResult::Ok(_)) && got != want {
                     self.expect_failures += 1;

@@ -81,9 +81,8 @@ pub fn combinations(sweeps: &[String]) -> Result<Vec<Vec<String>>> {
 
 fn row(sets: Vec<String>, r: &Report, cfg: &vmsim::config::SimConfig) -> SweepRow {
     let s = &r.stats;
-    let device = s.faults.major.saturating_sub(s.faults.major_zswap);
-    #[allow(clippy::cast_precision_loss, reason = "an estimate for people")]
-    let stall = device as f64 * cfg.cost.major_fault_ns + s.faults.major_zswap as f64 * cfg.cost.zswap_load_ns;
+    let (device_ns, zswap_ns) = vmsim::cost::major_fault_ns(&cfg.cost, s);
+    let stall = device_ns + zswap_ns;
     let psi = if s.cost.total_ns > 0.0 { stall / s.cost.total_ns } else { 0.0 };
     SweepRow {
         sets,

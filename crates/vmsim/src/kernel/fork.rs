@@ -24,7 +24,6 @@ use super::mm::{Mm, MmCounters};
 use super::pgtable::{self, PteAllocError};
 use super::task::{Pid, Task};
 use super::tlbflush::TlbFlush;
-use super::vma::VmFlags;
 use super::{Kernel, Layout};
 use crate::arch::{PagingMode, Perms, Pte};
 use crate::phys::rmap::{self, MmId, RmapEntry};
@@ -65,8 +64,7 @@ impl<M: PagingMode> Kernel<M> {
         let (vmas, brk, old_memcg) = (old.vmas.clone(), old.brk, old.memcg);
         // dup_mmap(): each VM_ACCOUNT VMA is charged again for the child (`security_vm_enough_memory_mm(oldmm,
         // len)`); charging the sum at once decides as the per-VMA checks do, since the count only grows.
-        let charge: u64 =
-            vmas.iter().filter(|v| v.flags.contains(VmFlags::ACCOUNT)).map(|v| v.len() / crate::addr::PAGE_SIZE).sum();
+        let charge: u64 = vmas.iter().map(super::vma::Vma::accounted_pages).sum();
         if !self.vm_enough_memory(Some(old_id), charge, self.cap_sys_admin(parent)) {
             return Err(SysError::new(SysOp::Fork, None, Errno::NoMem, self.overcommit_cause(charge)));
         }

@@ -242,9 +242,7 @@ impl<M: PagingMode> Kernel<M> {
         let (mm_id, pgd) = (mm.id, mm.pgd());
         let removed = mm.vmas.remove_range(addr, end);
         // vms_complete_munmap_vmas() → vm_unacct_memory(nr_accounted).
-        let nr_accounted: u64 =
-            removed.iter().filter(|v| v.flags.contains(VmFlags::ACCOUNT)).map(|v| v.len() / PAGE_SIZE).sum();
-        self.vm_unacct_memory(nr_accounted);
+        self.vm_unacct_memory(removed.iter().map(Vma::accounted_pages).sum());
         let mut batch = FlushBatch::new();
         for v in &removed {
             batch = self.zap_range(mm_id, v.start, v.end, batch);

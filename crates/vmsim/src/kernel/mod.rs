@@ -956,9 +956,7 @@ impl<M: PagingMode> Kernel<M> {
         self.ksm_exit(mm_id); // __ksm_exit()
         let mut mm = self.mms.remove(mm_id)?;
         // exit_mmap(): `vm_unacct_memory(nr_accounted)` for every VM_ACCOUNT VMA.
-        let nr_accounted: u64 =
-            mm.vmas.iter().filter(|v| v.flags.contains(VmFlags::ACCOUNT)).map(|v| v.len() / PAGE_SIZE).sum();
-        self.vm_unacct_memory(nr_accounted);
+        self.vm_unacct_memory(mm.vmas.iter().map(Vma::accounted_pages).sum());
         let (freed, flush) = pgtable::free_all::<M>(&mut self.mem, &mut self.frames, mm.pgd());
         self.flush(flush);
         self.page_table_frames -= freed;

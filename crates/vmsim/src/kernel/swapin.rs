@@ -54,9 +54,6 @@ impl<M: PagingMode> Kernel<M> {
                 StoreResult::Rejected => {}
                 StoreResult::PoolFull => self.zswap_shrink_worker(),
             }
-        } else if self.zswap.contains(entry) {
-            self.zswap.invalidate(entry); // zswap was turned off: the old copy is stale
-            self.zswap.release_frames(&mut self.frames);
         }
         if out == SwapOut::Device {
             self.swap.write(entry, page)?;

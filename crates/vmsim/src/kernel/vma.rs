@@ -161,6 +161,14 @@ impl Vma {
     pub fn len(&self) -> u64 {
         self.end.raw() - self.start.raw()
     }
+    /// Pages charged to `Committed_AS` for it: its length if `VM_ACCOUNT`, else 0 (`vma_pages` of an accounted VMA).
+    pub fn accounted_pages(&self) -> u64 {
+        if self.flags.contains(VmFlags::ACCOUNT) {
+            self.len() / crate::addr::PAGE_SIZE
+        } else {
+            0
+        }
+    }
     /// Whether the VMA is empty (never true for a VMA in a tree).
     pub fn is_empty(&self) -> bool {
         self.len() == 0

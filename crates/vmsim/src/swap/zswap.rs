@@ -375,11 +375,6 @@ impl Zswap {
         self.total_pages() > self.accept_thr_pages(totalram)
     }
 
-    /// The slots with entries, in store order.
-    pub fn slots(&self) -> impl Iterator<Item = SwapEntry> + '_ {
-        self.lru.values().copied()
-    }
-
     fn update_size(&mut self) {
         self.stats.pool_total_size = self.total_pages() * PAGE_BYTES as u64;
     }
