@@ -11,7 +11,8 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::Duration;
 use vmsim::content::Content;
-use vmsim::phys::alloc::FreeList;
+use vmsim::phys::buddy::Buddy;
+use vmsim::phys::PhysMem;
 use vmsim::swap::entry::SwapEntry;
 use vmsim::swap::zswap::{Compressor, Zswap, ZswapConfig};
 
@@ -22,12 +23,13 @@ fn zswap(c: &mut Criterion) {
     let page = Content::Text.page(1, 0);
     for comp in [Compressor::Lz4, Compressor::Zstd] {
         let mut z = Zswap::new(ZswapConfig { enabled: true, compressor: comp, ..ZswapConfig::default() });
-        let mut frames = FreeList::new(1 << 16);
+        let mut frames = Buddy::new(1 << 16);
+        let mem = PhysMem::new(1 << 16);
         let mut out = [0u8; 4096];
         let e = SwapEntry::new(0, 1);
         g.bench_function(format!("store_load_{}", comp.name()), |b| {
             b.iter(|| {
-                z.store(e, &page, 1 << 20, &mut frames);
+                z.store(e, &page, 1 << 20, &mut frames, &mem);
                 z.load(e, &mut out, &mut frames);
             })
         });

@@ -15,7 +15,8 @@ use vmsim::kernel::task::Pid;
 use vmsim::mmu::psc::PscConfig;
 use vmsim::mmu::tlb::{TlbConfig, TlbGeometry};
 use vmsim::mmu::{check_access, Access, AddressSpace, Fault, Mode, Outcome};
-use vmsim::phys::alloc::{FrameAllocator, FreeList};
+use vmsim::phys::alloc::FrameAllocator;
+use vmsim::phys::buddy::Buddy;
 use vmsim::phys::rmap::MmId;
 use vmsim::phys::PhysMem;
 use vmsim::{Pfn, VirtAddr};
@@ -75,8 +76,8 @@ fn check(ops: Vec<Op>, spread: u64, pcid: bool) -> Result<(), TestCaseError> {
     };
     let mut cpus: Cpus<X86FourLevel> = Cpus::new(usize::from(CPUS), &tiny, pcid).unwrap();
     let mut mem = PhysMem::new(4096);
-    let mut frames = FreeList::new(4096);
-    // Data frames are 0..64 (never handed out by the allocator, which takes from the top).
+    let mut frames = Buddy::new(4096);
+    // Data frames are 0..64, claimed so that the allocator never hands them out for tables.
     for i in 0..64 {
         assert!(frames.claim(Pfn::try_new(i).unwrap()));
     }

@@ -33,7 +33,7 @@ use crate::addr::{AddrError, Pfn, PhysAddr, VirtAddr, Vpn, PAGE_SIZE};
 use crate::arch::{PageSizeKind, PagingMode, Perms, Pte};
 use crate::mmu::tlb::{TlbConfig, TlbConfigError};
 use crate::mmu::{Access, AddressSpace, Fault, Mode, Outcome};
-use crate::phys::alloc::{FrameAllocator, FreeList};
+use crate::phys::buddy::{Buddy, MigrateType};
 use crate::phys::rmap::{self, MmId, RmapEntry};
 use crate::phys::{PageFlags, PhysMem};
 use crate::reclaim::vmscan::ReclaimState;
@@ -236,7 +236,7 @@ pub struct Kernel<M: PagingMode> {
     /// RAM.
     pub mem: PhysMem,
     /// Frame allocator.
-    pub frames: FreeList,
+    pub frames: Buddy,
     /// The CPUs, each with its MMU and ASID table.
     pub cpus: Cpus<M>,
     /// Tasks by pid (exited ones stay, for reports).
@@ -357,18 +357,17 @@ impl<M: PagingMode> Kernel<M> {
         // Exact mode: page tables and the zero page come from a reserve beyond the N user frames (lazily backed).
         let frames = if cfg.exact { frames + EXACT_KERNEL_RESERVE } else { frames };
         let mut mem = PhysMem::new(frames);
-        let mut alloc = FreeList::new(frames);
         let mut reclaim = ReclaimState::new(user_frames);
+        // Exact mode: frames 0..N are the user frames, handed out lowest first, outside the buddy allocator, which
+        // manages the reserve above them.
+        let mut alloc = Buddy::with_reserved(frames as u64, if cfg.exact { user_frames } else { 0 });
         if cfg.exact {
-            // Frames 0..N are the user frames, handed out lowest first; the allocator keeps the reserve above.
             for i in (0..user_frames).rev() {
-                let pfn = Pfn::try_new(i)?;
-                alloc.claim(pfn);
-                reclaim.exact_free.push(pfn);
+                reclaim.exact_free.push(Pfn::try_new(i)?);
             }
         }
         // The shared zero page (`empty_zero_page`, arch/x86/kernel/head_64.S): reserved at boot, never freed.
-        let zero_pfn = alloc.alloc().ok_or(KernelError::TooSmall(frames))?;
+        let zero_pfn = alloc.alloc_pages(0, MigrateType::Unmovable, &mem).ok_or(KernelError::TooSmall(frames))?;
         let m = mem.meta_mut(zero_pfn);
         m.set(PageFlags::ZERO_PAGE | PageFlags::RESERVED);
         m.refcount = 1;
@@ -431,7 +430,7 @@ impl<M: PagingMode> Kernel<M> {
 
     /// Frames in use (including the zero page and page tables).
     pub fn frames_used(&self) -> usize {
-        self.mem.frames() - self.frames.free_frames()
+        self.mem.frames() - usize::try_from(self.frames.free_frames()).unwrap_or(0)
     }
 
     /// Create a process with an empty address space (`fork` + `exec` of an empty image). It runs on the CPUs in
@@ -999,7 +998,7 @@ impl<M: PagingMode> Kernel<M> {
         if self.cfg.exact && pfn.raw() < self.reclaim.user_frames {
             self.reclaim.exact_free.push(pfn);
         } else {
-            self.frames.free(pfn);
+            self.frames.free_pages(pfn, 0);
         }
         self.reclaim.user_used = self.reclaim.user_used.saturating_sub(1);
     }

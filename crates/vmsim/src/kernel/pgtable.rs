@@ -16,6 +16,7 @@ use crate::addr::{Pfn, PhysAddr, VirtAddr, PAGE_SHIFT};
 use crate::arch::{Level, PageSizeKind, PagingMode, Perms, Pte, PTE_BYTES};
 use crate::kernel::tlbflush::TlbFlush;
 use crate::phys::alloc::FrameAllocator;
+use crate::phys::buddy::MigrateType;
 use crate::phys::rmap::{MmId, RmapEntry};
 use crate::phys::{PageFlags, PhysMem};
 
@@ -125,9 +126,10 @@ pub fn leaf_size(level: Level) -> PageSizeKind {
     }
 }
 
-/// Allocate a zeroed frame for a page table (`pte_alloc_one`, flagged `PG_table`).
+/// Allocate a zeroed frame for a page table (`pte_alloc_one`, flagged `PG_table`): `GFP_PGTABLE_USER`, an
+/// unmovable allocation.
 pub fn alloc_table(mem: &mut PhysMem, frames: &mut impl FrameAllocator) -> Result<Pfn, NoFrame> {
-    let pfn = frames.alloc().ok_or(NoFrame)?;
+    let pfn = frames.alloc_pages(0, MigrateType::Unmovable, mem).ok_or(NoFrame)?;
     mem.zero_frame(pfn);
     let m = mem.meta_mut(pfn);
     m.set(PageFlags::PAGE_TABLE);
@@ -357,7 +359,7 @@ fn prune<M: PagingMode>(
 fn free_table(mem: &mut PhysMem, frames: &mut impl FrameAllocator, table: Pfn) {
     mem.free_meta(table);
     mem.zero_frame(table);
-    frames.free(table);
+    frames.free_pages(table, 0);
 }
 
 /// Whether every entry of a table is none.

@@ -16,7 +16,7 @@ use super::{pgtable, Event, Kernel};
 use crate::addr::{Pfn, VirtAddr, PAGE_BYTES};
 use crate::arch::{PageSizeKind, PagingMode, Perms, Pte};
 use crate::mmu::Access;
-use crate::phys::alloc::FrameAllocator;
+use crate::phys::buddy::MigrateType;
 use crate::phys::rmap::{self, RmapEntry};
 use crate::phys::PageFlags;
 use crate::swap::entry::SwapEntry;
@@ -49,7 +49,7 @@ impl<M: PagingMode> Kernel<M> {
         let mut out = SwapOut::Device;
         if self.zswap.cfg.enabled {
             let totalram = self.mem.frames() as u64;
-            match self.zswap.store(entry, page, totalram, &mut self.frames) {
+            match self.zswap.store(entry, page, totalram, &mut self.frames, &self.mem) {
                 StoreResult::Stored => out = SwapOut::Zswap,
                 StoreResult::Rejected => {}
                 StoreResult::PoolFull => self.zswap_shrink_worker(),
@@ -329,10 +329,10 @@ impl<M: PagingMode> Kernel<M> {
             if self.reclaim.swap_memcg.get(&e).is_some_and(|&g| g != MemcgId::ROOT && self.memcgs.contains_key(&g)) {
                 continue;
             }
-            if (self.frames.free_frames() as u64) <= self.wmark.min {
+            if (self.frames.free_frames()) <= self.wmark.min {
                 return;
             }
-            let Some(pfn) = self.frames.alloc() else { return };
+            let Some(pfn) = self.frames.alloc_pages(0, MigrateType::Movable, &self.mem) else { return };
             self.reclaim.user_used += 1;
             let Ok(from) = self.swap_read_into(e, pfn, None) else {
                 self.free_user_frame(pfn);

@@ -34,7 +34,7 @@ use crate::kernel::mm::MmArena;
 use crate::kernel::pgtable::{self, PteSlot};
 use crate::kernel::task::Pid;
 use crate::kernel::{Event, Kernel};
-use crate::phys::alloc::FrameAllocator;
+use crate::phys::buddy::MigrateType;
 use crate::phys::rmap::{self, RmapEntry};
 use crate::phys::{PageFlags, PhysMem};
 use crate::reclaim::{NoHardwareBits, Referenced};
@@ -206,7 +206,7 @@ impl<M: PagingMode> Kernel<M> {
         }
         self.balance();
         loop {
-            if let Some(pfn) = self.frames.alloc() {
+            if let Some(pfn) = self.frames.alloc_pages(0, MigrateType::Movable, &self.mem) {
                 self.reclaim.user_used += 1;
                 return Some(pfn);
             }
@@ -230,20 +230,20 @@ impl<M: PagingMode> Kernel<M> {
     /// killing a process (realistic mode; exact mode takes tables from its reserve). The caller's table
     /// allocation fails if they still are not free.
     pub(crate) fn reserve_table_frames(&mut self, n: usize) {
-        if !self.cfg.exact && self.frames.free_frames() < n {
+        if !self.cfg.exact && self.frames.free_frames() < n as u64 {
             self.shrink(SWAP_CLUSTER_MAX, Reclaimer::Direct);
-            while self.frames.free_frames() < n && self.oom_or_fail().is_some() {}
+            while self.frames.free_frames() < n as u64 && self.oom_or_fail().is_some() {}
         }
     }
 
     /// The watermark logic of the allocator slow path (SPEC §5): wake kswapd at or below low (it runs at the
     /// next scheduling point, kernel/kthread.rs); reclaim directly at or below min.
     fn balance(&mut self) {
-        let free = self.frames.free_frames() as u64;
+        let free = self.frames.free_frames();
         if free <= self.wmark.low && self.kthreads.wake(KthreadKind::Kswapd) {
             self.events.kswapd_wake += 1; // wakeup_kswapd()
         }
-        if self.frames.free_frames() as u64 <= self.wmark.min {
+        if self.frames.free_frames() <= self.wmark.min {
             self.events.allocstall += 1;
             self.shrink(SWAP_CLUSTER_MAX, Reclaimer::Direct);
         }
@@ -259,13 +259,13 @@ impl<M: PagingMode> Kernel<M> {
         // pgdat_balanced() → zone_watermark_ok_safe(zone, order, high_wmark_pages(zone), ...) →
         // __zone_watermark_ok(): `if (free_pages <= min + z->lowmem_reserve[highest_zoneidx]) return false;`, so
         // the zone is balanced only with free pages strictly above the high watermark (mm/page_alloc.c).
-        if self.frames.free_frames() as u64 > self.wmark.high {
+        if self.frames.free_frames() > self.wmark.high {
             // pgdat_balanced(): nothing to do (an allocation woke it, but frees since then balanced the zone).
             self.kthreads.sleep(KthreadKind::Kswapd, None);
             return;
         }
         let reclaimed = self.shrink(SWAP_CLUSTER_MAX, Reclaimer::Kswapd);
-        if self.frames.free_frames() as u64 > self.wmark.high || reclaimed == 0 {
+        if self.frames.free_frames() > self.wmark.high || reclaimed == 0 {
             self.kthreads.sleep(KthreadKind::Kswapd, None);
         }
     }
@@ -552,12 +552,12 @@ mod tests {
             let r = k.write_user(a, VirtAddr::new(va.raw() + i * PAGE_SIZE), &[1]);
             assert!(matches!(r, crate::kernel::AccessResult::Ok(_)));
         }
-        k.wmark.high = k.frames.free_frames() as u64;
+        k.wmark.high = k.frames.free_frames();
         k.kthreads.wake(KthreadKind::Kswapd);
         k.kswapd_run();
         assert!(k.events.pgscan_kswapd > 0, "free == high is not balanced: kswapd reclaims");
         let scanned = k.events.pgscan_kswapd;
-        k.wmark.high = k.frames.free_frames() as u64 - 1;
+        k.wmark.high = k.frames.free_frames() - 1;
         k.kthreads.wake(KthreadKind::Kswapd);
         k.kswapd_run();
         assert_eq!(k.events.pgscan_kswapd, scanned, "free > high: balanced, kswapd sleeps");

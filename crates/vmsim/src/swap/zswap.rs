@@ -232,6 +232,7 @@ impl Zswap {
         page: &[u8; PAGE_BYTES],
         totalram: u64,
         frames: &mut impl FrameAllocator,
+        mem: &crate::phys::PhysMem,
     ) -> StoreResult {
         // A store replaces any older entry of the slot ("check_old"): that copy is stale either way.
         if self.invalidate(e) {
@@ -261,7 +262,8 @@ impl Zswap {
         let size = object_size(&data);
         let need = (self.pool_bytes + size).div_ceil(PAGE_BYTES as u64);
         while self.total_pages() < need {
-            match frames.alloc() {
+            // zswap's pool pages are __GFP_MOVABLE (zsmalloc supports migration, mm/zswap.c zswap_store).
+            match frames.alloc_pages(0, crate::phys::buddy::MigrateType::Movable, mem) {
                 Some(pfn) => self.frames.push(pfn),
                 None => {
                     self.stats.reject_alloc_fail += 1;
@@ -332,7 +334,7 @@ impl Zswap {
         let need = self.pool_pages_needed();
         while self.total_pages() > need {
             if let Some(pfn) = self.frames.pop() {
-                frames.free(pfn);
+                frames.free_pages(pfn, 0);
             }
         }
         self.update_size();
@@ -398,7 +400,8 @@ pub fn same_filled(page: &[u8; PAGE_BYTES]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::phys::alloc::FreeList;
+    use crate::phys::buddy::Buddy;
+    use crate::phys::PhysMem;
 
     fn text_page(seed: u8) -> [u8; PAGE_BYTES] {
         let mut p = [0u8; PAGE_BYTES];
@@ -422,15 +425,16 @@ mod tests {
     fn store_load_roundtrip() {
         for c in [Compressor::Lz4, Compressor::Zstd] {
             let mut z = Zswap::new(ZswapConfig { enabled: true, compressor: c, ..ZswapConfig::default() });
-            let mut frames = FreeList::new(8);
+            let mut frames = Buddy::new(8);
+            let mem = PhysMem::new(8);
             let e1 = SwapEntry::new(0, 1);
             let page = text_page(3);
-            assert_eq!(z.store(e1, &page, 1 << 20, &mut frames), StoreResult::Stored);
+            assert_eq!(z.store(e1, &page, 1 << 20, &mut frames, &mem), StoreResult::Stored);
             assert_eq!((z.total_pages(), frames.free_frames()), (1, 7));
             assert!(z.stats.compressed_bytes < 400, "{c:?}: {}", z.stats.compressed_bytes);
             let e2 = SwapEntry::new(0, 2);
             let same = [0xABu8; PAGE_BYTES];
-            assert_eq!(z.store(e2, &same, 1 << 20, &mut frames), StoreResult::Stored);
+            assert_eq!(z.store(e2, &same, 1 << 20, &mut frames, &mem), StoreResult::Stored);
             assert_eq!(z.stats.same_filled_pages, 1);
             let mut rng = 0x1234_5678_u64;
             let mut random = [0u8; PAGE_BYTES];
@@ -440,7 +444,7 @@ mod tests {
                 rng ^= rng << 17;
                 *b = rng.to_le_bytes()[0];
             }
-            assert_eq!(z.store(SwapEntry::new(0, 3), &random, 1 << 20, &mut frames), StoreResult::Rejected);
+            assert_eq!(z.store(SwapEntry::new(0, 3), &random, 1 << 20, &mut frames, &mem), StoreResult::Rejected);
             assert_eq!(z.stats.reject_compress_poor, 1);
             let mut out = [0u8; PAGE_BYTES];
             assert_eq!(z.load(e1, &mut out, &mut frames), Some(true));
