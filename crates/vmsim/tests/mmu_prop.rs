@@ -15,7 +15,6 @@ use vmsim::kernel::task::Pid;
 use vmsim::mmu::psc::PscConfig;
 use vmsim::mmu::tlb::{TlbConfig, TlbGeometry};
 use vmsim::mmu::{check_access, Access, AddressSpace, Fault, Mode, Outcome};
-use vmsim::phys::alloc::FrameAllocator;
 use vmsim::phys::buddy::Buddy;
 use vmsim::phys::rmap::MmId;
 use vmsim::phys::PhysMem;

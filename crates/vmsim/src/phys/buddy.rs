@@ -188,7 +188,9 @@ impl Buddy {
 
     /// The type of the pageblock holding `pfn` (`get_pfnblock_migratetype`).
     pub fn pageblock_type(&self, pfn: u64) -> MigrateType {
-        self.pageblock.get(usize::try_from(pfn >> PAGEBLOCK_ORDER).unwrap_or(usize::MAX)).map_or(MigrateType::Movable, |&t| MigrateType::from_u8(t))
+        self.pageblock
+            .get(usize::try_from(pfn >> PAGEBLOCK_ORDER).unwrap_or(usize::MAX))
+            .map_or(MigrateType::Movable, |&t| MigrateType::from_u8(t))
     }
 
     fn set_pageblock_type(&mut self, pfn: u64, t: MigrateType) {
@@ -270,7 +272,14 @@ impl Buddy {
     }
 
     /// `try_to_claim_block()`.
-    fn try_to_claim_block(&mut self, current: u8, order: u8, t: MigrateType, block_type: MigrateType, mem: &PhysMem) -> Option<u64> {
+    fn try_to_claim_block(
+        &mut self,
+        current: u8,
+        order: u8,
+        t: MigrateType,
+        block_type: MigrateType,
+        mem: &PhysMem,
+    ) -> Option<u64> {
         if current >= PAGEBLOCK_ORDER {
             // Take ownership of whole pageblocks: change_pageblock_range() then expand() onto t's lists.
             let pfn = self.take_first(current, block_type)?;
@@ -453,7 +462,8 @@ impl Buddy {
     pub fn nr_free_of(&self, t: MigrateType) -> [u64; NR_PAGE_ORDERS] {
         std::array::from_fn(|k| {
             let listed = self.free[k][t.idx()].len() as u64;
-            listed + if k == usize::from(MAX_PAGE_ORDER) && t == MigrateType::Movable { self.untouched_blocks } else { 0 }
+            listed
+                + if k == usize::from(MAX_PAGE_ORDER) && t == MigrateType::Movable { self.untouched_blocks } else { 0 }
         })
     }
 
