@@ -9,6 +9,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// Largest machine: 2^36 frames of 4 KiB, 256 TiB (x86-64 `MAX_PHYSMEM_BITS` = 46 with 4-level paging,
+/// arch/x86/include/asm/sparsemem.h).
+pub const MAX_MACHINE_FRAMES: u64 = 1 << 36;
+
 /// A size in bytes, written as an integer or a string with a binary unit: `4096`, `"64KiB"`, `"2 GiB"`, `"1G"`.
 /// `K`, `KB` and `KiB` all mean 1024 (as in `/proc/meminfo`'s `kB`).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default, Serialize)]
@@ -1113,13 +1117,13 @@ impl SimConfig {
             ));
         }
         let frames = self.machine.frames();
-        // At most 2^32 - 1 frames (just under 16 TiB): the replacement policies index frames with 32 bits
-        // (reclaim::MAX_FRAMES). Host memory stays proportional to the touched pages up to there (docs/performance.md).
-        if !(4..=crate::reclaim::MAX_FRAMES as u64).contains(&frames) {
+        // At most 2^36 frames (256 TiB, x86-64's MAX_PHYSMEM_BITS = 46 with 4-level paging). Host memory follows
+        // the frames in use, not the size of RAM (docs/performance.md): the buddy allocator packs them at the bottom.
+        if !(4..=MAX_MACHINE_FRAMES).contains(&frames) {
             let key = if self.machine.frames.is_some() { "machine.frames" } else { "machine.memory" };
             return Err(Invalid::new(
                 key,
-                format!("machine memory of {frames} frames is out of range 4..=2^32-1 frames (16 KiB ..< 16 TiB)"),
+                format!("machine memory of {frames} frames is out of range 4..=2^36 frames (16 KiB ..= 256 TiB)"),
             ));
         }
         let r = &self.reclaim;

@@ -68,7 +68,7 @@ pub fn read_text(path: &Path) -> Result<String> {
 /// cannot be opened, the `opt` policy outside exact replay, too little memory to boot) is blamed like a bad value:
 /// on the `--set` that gave it or on its place in `file`.
 pub fn boot(cfg: &SimConfig, file: Option<(&Path, &str)>, sets: &[String]) -> Result<AnyMachine> {
-    // The configuration's range check (SimConfig::check) keeps machines within reclaim::MAX_FRAMES.
+    // The configuration's range check (SimConfig::check) keeps machines within config::MAX_MACHINE_FRAMES.
     AnyMachine::new(cfg).map_err(|e| {
         let key = match &e {
             KernelError::OptNeedsTrace => "reclaim.policy",

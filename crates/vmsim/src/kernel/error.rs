@@ -209,6 +209,12 @@ pub enum Cause {
         /// Frames of RAM.
         frames: usize,
     },
+    /// The frame lies beyond the replacement policies' 32-bit frame index (reclaim::MAX_FRAMES).
+    #[error("frame {} is beyond frame 2^32-2, the last a replacement policy can track", .pfn.raw())]
+    FrameBeyondPolicies {
+        /// The frame asked for.
+        pfn: Pfn,
+    },
     /// The frame is already allocated.
     #[error("frame {} is already in use", .pfn.raw())]
     FrameInUse {
@@ -366,6 +372,7 @@ mod tests {
             Cause::RangeNotMapped { start: VirtAddr::new(0x1000), end: VirtAddr::new(0x3000) },
             Cause::NoHeap,
             Cause::FrameOutsideRam { pfn, frames: 2 },
+            Cause::FrameBeyondPolicies { pfn },
             Cause::FrameInUse { pfn },
             Cause::NotInVma { vpn },
             Cause::AlreadyMapped { vpn },

@@ -372,7 +372,10 @@ impl<M: PagingMode> Kernel<M> {
         m.set(PageFlags::ZERO_PAGE | PageFlags::RESERVED);
         m.refcount = 1;
         // Exact mode: user pages live in frames 0..N, and size-dependent policies (S3-FIFO) size by N.
+        // Policies index frames with 32 bits (reclaim::MAX_FRAMES): the buddy allocator hands out the lowest frames
+        // first, so frames above 2^32 - 1 are used only with 16 TiB in use, more than any host holds.
         let policy_frames = if cfg_exact { usize::try_from(user_frames).unwrap_or(frames) } else { frames };
+        let policy_frames = policy_frames.min(crate::reclaim::MAX_FRAMES);
         Ok(Self {
             mem,
             frames: alloc,
@@ -782,6 +785,9 @@ impl<M: PagingMode> Kernel<M> {
         let err = |errno, cause| SysError::new(SysOp::Pin, Some(vpn.start()), errno, cause);
         if !self.mem.contains(pfn) {
             return Err(err(Errno::Inval, Cause::FrameOutsideRam { pfn, frames: self.mem.frames() }));
+        }
+        if pfn.index() >= crate::reclaim::MAX_FRAMES {
+            return Err(err(Errno::Inval, Cause::FrameBeyondPolicies { pfn }));
         }
         let (slot, flags, mm_id) = self.prepare_slot(SysOp::Pin, pid, vpn)?;
         if !self.frames.claim(pfn) {

@@ -36,10 +36,18 @@ impl Chunk {
 }
 
 /// Simulated RAM: `frames` page frames, lazily backed by host memory.
+///
+/// Chunks live in a table indexed by chunk number that grows to the highest chunk touched, as long as that stays
+/// within twice the chunks in use (the buddy allocator packs frames at the bottom of RAM); a chunk far beyond
+/// (a teaching set-up that places a page in the last frame of a 256 TiB machine) goes to a sorted side table, so
+/// the host never pays for the size of simulated RAM.
 #[derive(Debug)]
 pub struct PhysMem {
     frames: usize,
     chunks: Vec<Option<Box<Chunk>>>,
+    far: std::collections::BTreeMap<usize, Box<Chunk>>,
+    /// Chunks created in `chunks`.
+    live_chunks: usize,
     data_frames: usize,
 }
 
@@ -49,7 +57,7 @@ static ZERO_PAGE: PageData = [0; PAGE_BYTES];
 impl PhysMem {
     /// RAM of `frames` frames, all free and reading as zero.
     pub fn new(frames: usize) -> Self {
-        Self { frames, chunks: (0..frames.div_ceil(CHUNK_FRAMES)).map(|_| None).collect(), data_frames: 0 }
+        Self { frames, chunks: Vec::new(), far: std::collections::BTreeMap::new(), live_chunks: 0, data_frames: 0 }
     }
 
     /// Number of frames of RAM.
@@ -62,16 +70,61 @@ impl PhysMem {
         pfn.index() < self.frames
     }
 
+    /// The chunk holding `pfn`, if it was ever touched.
+    #[inline]
+    fn chunk(&self, pfn: Pfn) -> Option<&Chunk> {
+        let c = pfn.index() / CHUNK_FRAMES;
+        match self.chunks.get(c) {
+            Some(slot) => slot.as_deref(),
+            None => self.far_chunk(c),
+        }
+    }
+
+    #[cold]
+    fn far_chunk(&self, c: usize) -> Option<&Chunk> {
+        self.far.get(&c).map(|b| &**b)
+    }
+
+    /// The chunk holding `pfn` for writing, if it was ever touched.
+    #[inline]
+    fn chunk_if_mut(&mut self, pfn: Pfn) -> Option<&mut Chunk> {
+        let c = pfn.index() / CHUNK_FRAMES;
+        match self.chunks.get_mut(c) {
+            Some(slot) => slot.as_deref_mut(),
+            None => self.far.get_mut(&c).map(|b| &mut **b),
+        }
+    }
+
+    /// The chunk holding `pfn`, created if needed.
+    #[inline]
     fn chunk_mut(&mut self, pfn: Pfn) -> &mut Chunk {
-        let slot = &mut self.chunks[pfn.index() / CHUNK_FRAMES];
+        let c = pfn.index() / CHUNK_FRAMES;
+        if c >= self.chunks.len() {
+            return self.grow_to(c);
+        }
+        let slot = &mut self.chunks[c];
+        if slot.is_none() {
+            self.live_chunks += 1;
+        }
         slot.get_or_insert_with(|| Box::new(Chunk::new()))
+    }
+
+    #[cold]
+    fn grow_to(&mut self, c: usize) -> &mut Chunk {
+        let limit = 2 * (self.live_chunks + 1).max(512);
+        if c < limit && !self.far.contains_key(&c) {
+            self.chunks.resize_with((c + 1).max(self.chunks.len() * 2).min(limit), || None);
+            self.live_chunks += 1;
+            return self.chunks[c].get_or_insert_with(|| Box::new(Chunk::new()));
+        }
+        self.far.entry(c).or_insert_with(|| Box::new(Chunk::new()))
     }
 
     /// Metadata of a frame (a shared default for frames never touched).
     pub fn meta(&self, pfn: Pfn) -> &FrameMeta {
-        match self.chunks.get(pfn.index() / CHUNK_FRAMES) {
-            Some(Some(c)) => &c.meta[pfn.index() % CHUNK_FRAMES],
-            _ => &EMPTY_META,
+        match self.chunk(pfn) {
+            Some(c) => &c.meta[pfn.index() % CHUNK_FRAMES],
+            None => &EMPTY_META,
         }
     }
 
@@ -83,36 +136,33 @@ impl PhysMem {
     /// Reset the metadata of a frame being freed (`free_pages_prepare()`, mm/page_alloc.c): the only way to
     /// rewrite a [`FrameMeta`] as a whole. The caller returns the frame to the allocator.
     pub fn free_meta(&mut self, pfn: Pfn) {
-        if let Some(Some(c)) = self.chunks.get_mut(pfn.index() / CHUNK_FRAMES) {
+        if let Some(c) = self.chunk_if_mut(pfn) {
             c.meta[pfn.index() % CHUNK_FRAMES].reset();
         }
     }
 
     /// The frame's bytes (all zero if never written).
     pub fn page(&self, pfn: Pfn) -> &PageData {
-        match self.chunks.get(pfn.index() / CHUNK_FRAMES) {
-            Some(Some(c)) => c.data[pfn.index() % CHUNK_FRAMES].as_deref().unwrap_or(&ZERO_PAGE),
-            _ => &ZERO_PAGE,
+        match self.chunk(pfn) {
+            Some(c) => c.data[pfn.index() % CHUNK_FRAMES].as_deref().unwrap_or(&ZERO_PAGE),
+            None => &ZERO_PAGE,
         }
     }
 
     /// The frame's bytes for writing; allocates host memory for it.
     pub fn page_mut(&mut self, pfn: Pfn) -> &mut PageData {
         let i = pfn.index() % CHUNK_FRAMES;
-        let chunk = self.chunks[pfn.index() / CHUNK_FRAMES].get_or_insert_with(|| Box::new(Chunk::new()));
-        let slot = &mut chunk.data[i];
-        if slot.is_none() {
+        if self.is_zero_backed(pfn) {
             self.data_frames += 1;
         }
-        slot.get_or_insert_with(|| Box::new([0; PAGE_BYTES]))
+        self.chunk_mut(pfn).data[i].get_or_insert_with(|| Box::new([0; PAGE_BYTES]))
     }
 
     /// Replace the frame's bytes with `data` (a copy into the frame). Unlike `*page_mut(pfn) = *data`, a frame
     /// without host memory gets a fresh copy of `data` rather than 4 KiB of zeros overwritten at once.
     pub fn set_page(&mut self, pfn: Pfn, data: &PageData) {
         let i = pfn.index() % CHUNK_FRAMES;
-        let chunk = self.chunks[pfn.index() / CHUNK_FRAMES].get_or_insert_with(|| Box::new(Chunk::new()));
-        match &mut chunk.data[i] {
+        match &mut self.chunk_mut(pfn).data[i] {
             Some(page) => **page = *data,
             slot @ None => {
                 *slot = Some(Box::new(*data));
@@ -123,7 +173,7 @@ impl PhysMem {
 
     /// Fill the frame with zeros (`clear_page`), releasing its host memory.
     pub fn zero_frame(&mut self, pfn: Pfn) {
-        if let Some(Some(c)) = self.chunks.get_mut(pfn.index() / CHUNK_FRAMES) {
+        if let Some(c) = self.chunk_if_mut(pfn) {
             if c.data[pfn.index() % CHUNK_FRAMES].take().is_some() {
                 self.data_frames -= 1;
             }
@@ -142,9 +192,9 @@ impl PhysMem {
 
     /// Whether the frame has no host memory (reads as all zeros).
     pub fn is_zero_backed(&self, pfn: Pfn) -> bool {
-        match self.chunks.get(pfn.index() / CHUNK_FRAMES) {
-            Some(Some(c)) => c.data[pfn.index() % CHUNK_FRAMES].is_none(),
-            _ => true,
+        match self.chunk(pfn) {
+            Some(c) => c.data[pfn.index() % CHUNK_FRAMES].is_none(),
+            None => true,
         }
     }
 
@@ -202,6 +252,25 @@ mod tests {
         assert_eq!(m.host_data_bytes(), 4096);
         m.write_u64(PhysAddr::from_parts(Pfn::try_new(3).unwrap(), 8), 0xDEAD_BEEF);
         assert_eq!(m.read_u64(PhysAddr::from_parts(Pfn::try_new(3).unwrap(), 8)), 0xDEAD_BEEF);
+    }
+
+    /// A frame near the top of a 2^36-frame RAM goes to the side table; the dense table stays small.
+    #[test]
+    fn far_frames_do_not_size_the_table() {
+        let mut m = PhysMem::new(1 << 36);
+        let top = Pfn::from_index((1 << 36) - 1);
+        m.write_u64(top.start(), 42);
+        m.meta_mut(top).refcount = 1;
+        assert_eq!(m.read_u64(top.start()), 42);
+        assert_eq!(m.meta(top).refcount, 1);
+        assert!(m.chunks.is_empty() && m.far.len() == 1);
+        for i in 0..2000 {
+            m.meta_mut(Pfn::from_index(i * CHUNK_FRAMES)).refcount = 1;
+        }
+        assert!(m.chunks.len() <= 4096, "{}", m.chunks.len());
+        assert_eq!(m.read_u64(top.start()), 42);
+        m.zero_frame(top);
+        assert_eq!((m.read_u64(top.start()), m.host_data_bytes()), (0, 0));
     }
 
     #[test]

@@ -15,16 +15,19 @@
 //! model, frames that hold no tracked page (free, page tables) are skipped by the hand, so a victim search is
 //! O(frames) in the worst case, amortized O(1) per hand step.
 
+use super::frame_list::PerFrame;
 use super::{NextUse, Policy, PolicyStats, Referenced};
 use crate::addr::Pfn;
 
 /// Second-chance CLOCK over frame slots in index order.
 #[derive(Debug, Clone)]
 pub struct Clock {
+    /// Frames of RAM: the hand's circle.
+    frames: usize,
     /// Whether the frame holds a tracked page.
-    resident: Vec<bool>,
+    resident: PerFrame<bool>,
     /// The software reference bit.
-    referenced: Vec<bool>,
+    referenced: PerFrame<bool>,
     /// The slot the hand points at.
     hand: usize,
     len: usize,
@@ -42,9 +45,11 @@ impl Clock {
         self.resident.get(pfn.index()).copied().unwrap_or(false) && self.referenced[pfn.index()]
     }
 
+    /// The hand moves to the next frame, wrapping after the last frame of RAM, or after the last frame the policy
+    /// ever tracked when that comes first (frames beyond it were never resident: skipping them changes no choice).
     fn advance(&mut self) {
         self.hand += 1;
-        if self.hand == self.resident.len() {
+        if self.hand >= self.frames.min(self.resident.len()) {
             self.hand = 0;
         }
     }
@@ -55,10 +60,10 @@ impl Policy for Clock {
     const NAME: &'static str = "clock";
 
     fn new(frames: usize, _seed: u64) -> Self {
-        super::frame_list::check_frames(frames);
         Self {
-            resident: vec![false; frames],
-            referenced: vec![false; frames],
+            frames,
+            resident: PerFrame::new(false),
+            referenced: PerFrame::new(false),
             hand: 0,
             len: 0,
             stats: PolicyStats::default(),

@@ -19,8 +19,8 @@ pub struct Fifo {
 impl Policy for Fifo {
     const NAME: &'static str = "fifo";
 
-    fn new(frames: usize, _seed: u64) -> Self {
-        Self { links: Links::new(frames), queue: List::new(1) }
+    fn new(_frames: usize, _seed: u64) -> Self {
+        Self { links: Links::new(), queue: List::new(1) }
     }
 
     #[inline]

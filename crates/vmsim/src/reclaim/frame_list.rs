@@ -26,10 +26,56 @@ pub(crate) fn pfn_of(slot: u32) -> Pfn {
     Pfn::from_index(slot as usize)
 }
 
-/// Checks a policy's frame count. A count above [`MAX_FRAMES`](super::MAX_FRAMES) is a bug in the caller's config
-/// validation (the CLI bounds RAM size long before 16 TiB), not bad user input reaching the model.
-pub(crate) fn check_frames(frames: usize) {
-    assert!(frames <= super::MAX_FRAMES, "{frames} frames exceed reclaim::MAX_FRAMES");
+/// Per-frame state of a policy, indexed by frame slot: it grows to the highest slot written, so host memory
+/// follows the frames in use, not the size of RAM (a 2^36-frame machine would otherwise need 2^36 entries).
+/// Reading a slot never written gives the zero value.
+#[derive(Debug, Clone)]
+pub(crate) struct PerFrame<T: Copy> {
+    v: Vec<T>,
+    zero: T,
+}
+
+impl<T: Copy> PerFrame<T> {
+    /// Empty; every slot reads as `zero`.
+    pub(crate) const fn new(zero: T) -> Self {
+        Self { v: Vec::new(), zero }
+    }
+
+    /// The value at `i`, or `None` beyond the highest slot written.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<&T> {
+        self.v.get(i)
+    }
+
+    /// Slots covered so far (every slot at or beyond reads as zero).
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.v.len()
+    }
+
+    #[cold]
+    fn grow(&mut self, i: usize) {
+        let len = (i + 1).max(self.v.len() * 2).max(64);
+        self.v.resize(len, self.zero);
+    }
+}
+
+impl<T: Copy> std::ops::Index<usize> for PerFrame<T> {
+    type Output = T;
+    #[inline]
+    fn index(&self, i: usize) -> &T {
+        self.v.get(i).unwrap_or(&self.zero)
+    }
+}
+
+impl<T: Copy> std::ops::IndexMut<usize> for PerFrame<T> {
+    #[inline]
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        if i >= self.v.len() {
+            self.grow(i);
+        }
+        &mut self.v[i]
+    }
 }
 
 /// A link as stored in the per-frame arrays: the slot plus one, so that [`NIL`] is stored as 0 and the arrays start
@@ -51,17 +97,16 @@ const fn link(stored: u32) -> u32 {
 #[derive(Debug, Clone)]
 pub(crate) struct Links {
     /// Neighbour towards the head (newer), as [`stored`].
-    prev: Vec<u32>,
+    prev: PerFrame<u32>,
     /// Neighbour towards the tail (older), as [`stored`].
-    next: Vec<u32>,
+    next: PerFrame<u32>,
     /// Id of the list holding the frame, 0 for none.
-    on: Vec<u8>,
+    on: PerFrame<u8>,
 }
 
 impl Links {
-    pub(crate) fn new(frames: usize) -> Self {
-        check_frames(frames);
-        Self { prev: vec![stored(NIL); frames], next: vec![stored(NIL); frames], on: vec![0; frames] }
+    pub(crate) const fn new() -> Self {
+        Self { prev: PerFrame::new(stored(NIL)), next: PerFrame::new(stored(NIL)), on: PerFrame::new(0) }
     }
 
     /// Id of the list holding `i`, 0 if none. Out-of-range frames are on no list.
@@ -188,7 +233,7 @@ mod tests {
 
     #[test]
     fn push_unlink_move_keep_order_and_membership() {
-        let mut links = Links::new(8);
+        let mut links = Links::new();
         let (mut a, mut b) = (List::new(1), List::new(2));
         for i in [3, 1, 4] {
             a.push_front(&mut links, i);

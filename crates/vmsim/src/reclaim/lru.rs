@@ -21,8 +21,8 @@ pub struct Lru {
 impl Policy for Lru {
     const NAME: &'static str = "lru";
 
-    fn new(frames: usize, _seed: u64) -> Self {
-        Self { links: Links::new(frames), list: List::new(1) }
+    fn new(_frames: usize, _seed: u64) -> Self {
+        Self { links: Links::new(), list: List::new(1) }
     }
 
     #[inline]

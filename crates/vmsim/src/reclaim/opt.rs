@@ -12,9 +12,10 @@
 //! older entries go stale and are skipped when popped; the heap is compacted when stale entries outnumber live
 //! ones. O(log n) amortized per reference.
 
+use super::frame_list::PerFrame;
 use std::collections::BinaryHeap;
 
-use super::frame_list::{check_frames, pfn_of, slot};
+use super::frame_list::{pfn_of, slot};
 use super::{NextUse, Policy, Referenced};
 use crate::addr::Pfn;
 
@@ -23,11 +24,11 @@ use crate::addr::Pfn;
 pub struct Opt {
     /// (next use, frame, stamp); an entry is live iff the frame is resident and the stamp is the frame's current one.
     heap: BinaryHeap<(NextUse, u32, u32)>,
-    resident: Vec<bool>,
-    stamp: Vec<u32>,
+    resident: PerFrame<bool>,
+    stamp: PerFrame<u32>,
     /// Each frame's next use, bitwise complemented so that [`NextUse::NEVER`] is stored as 0 and the vector starts
     /// zeroed (calloc'd: no host memory for frames never used).
-    next_not: Vec<u64>,
+    next_not: PerFrame<u64>,
     len: usize,
 }
 
@@ -53,12 +54,11 @@ impl Policy for Opt {
     const USES_NEXT_USE: bool = true;
 
     fn new(frames: usize, _seed: u64) -> Self {
-        check_frames(frames);
         Self {
             heap: BinaryHeap::with_capacity(frames.min(1 << 20)),
-            resident: vec![false; frames],
-            stamp: vec![0; frames],
-            next_not: vec![!NextUse::NEVER.0; frames],
+            resident: PerFrame::new(false),
+            stamp: PerFrame::new(0),
+            next_not: PerFrame::new(!NextUse::NEVER.0),
             len: 0,
         }
     }

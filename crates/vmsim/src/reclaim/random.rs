@@ -5,6 +5,7 @@
 //! are much hotter than others: a hot page is as likely to go as a cold one. It has no pathological trace either,
 //! which is why it is a useful yardstick for loops where LRU and FIFO miss on every reference.
 
+use super::frame_list::PerFrame;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -19,7 +20,7 @@ pub struct Random {
     members: Vec<u32>,
     /// Index of each frame in `members` plus one, 0 if not resident (so the vector starts zeroed: calloc'd, no host
     /// memory for frames never used).
-    pos: Vec<u32>,
+    pos: PerFrame<u32>,
     rng: ChaCha8Rng,
 }
 
@@ -38,9 +39,8 @@ impl Random {
 impl Policy for Random {
     const NAME: &'static str = "random";
 
-    fn new(frames: usize, seed: u64) -> Self {
-        super::frame_list::check_frames(frames);
-        Self { members: Vec::with_capacity(frames), pos: vec![0; frames], rng: ChaCha8Rng::seed_from_u64(seed) }
+    fn new(_frames: usize, seed: u64) -> Self {
+        Self { members: Vec::new(), pos: PerFrame::new(0), rng: ChaCha8Rng::seed_from_u64(seed) }
     }
 
     #[allow(clippy::cast_possible_truncation, reason = "members.len() < frames <= MAX_FRAMES = u32::MAX")]

@@ -18,7 +18,7 @@
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use super::frame_list::{check_frames, pfn_of, slot};
+use super::frame_list::{pfn_of, slot};
 use super::{NextUse, NoHardwareBits, Policy, PolicyKind};
 use crate::addr::Pfn;
 
@@ -96,9 +96,11 @@ pub struct Replay<P: Policy> {
 }
 
 impl<P: Policy> Replay<P> {
-    /// Empty memory of `frames` frames (at most [`MAX_FRAMES`](super::MAX_FRAMES)), a fresh policy seeded `seed`.
+    /// Empty memory of `frames` frames, a fresh policy seeded `seed`. Frames beyond [`MAX_FRAMES`](super::MAX_FRAMES)
+    /// are never used: a cache that large evicts nothing for any trace with fewer distinct pages, and a trace with
+    /// more does not fit in host memory.
     pub fn new(frames: usize, seed: u64) -> Self {
-        check_frames(frames);
+        let frames = frames.min(super::MAX_FRAMES);
         let mut frame_of = FxHashMap::default();
         frame_of.reserve(frames.min(1 << 24));
         Self {

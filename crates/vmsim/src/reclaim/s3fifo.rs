@@ -12,6 +12,7 @@
 //! the small queue is at least 1 frame. Does badly when the working set shifts to pages that are each used only
 //! once or twice before a long gap (they never reach main), and on loops larger than memory.
 
+use super::frame_list::PerFrame;
 use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
@@ -35,9 +36,9 @@ pub struct S3Fifo {
     links: Links,
     small: List,
     main: List,
-    freq: Vec<u8>,
+    freq: PerFrame<u8>,
     /// Identity of the page in each frame, if the caller gave one through `miss`.
-    key: Vec<Option<u64>>,
+    key: PerFrame<Option<u64>>,
     ghost: Ghost,
     small_cap: usize,
     main_cap: usize,
@@ -100,11 +101,11 @@ impl Policy for S3Fifo {
     fn new(frames: usize, _seed: u64) -> Self {
         let small_cap = (frames * SMALL_TENTHS / 10).max(1);
         Self {
-            links: Links::new(frames),
+            links: Links::new(),
             small: List::new(1),
             main: List::new(2),
-            freq: vec![0; frames],
-            key: vec![None; frames],
+            freq: PerFrame::new(0),
+            key: PerFrame::new(None),
             ghost: Ghost::new(frames * GHOST_TENTHS / 10),
             small_cap,
             main_cap: frames.saturating_sub(small_cap),

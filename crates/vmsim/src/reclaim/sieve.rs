@@ -9,6 +9,7 @@
 //! before the hand reaches it survives a whole sweep, one touched just after it is evicted), and on block/page
 //! workloads with loops larger than memory, where the paper itself reports it behind LRU and ARC.
 
+use super::frame_list::PerFrame;
 use super::frame_list::{pfn_of, slot, Links, List, NIL};
 use super::{NextUse, Policy, PolicyStats, Referenced};
 use crate::addr::Pfn;
@@ -18,7 +19,7 @@ use crate::addr::Pfn;
 pub struct Sieve {
     links: Links,
     queue: List,
-    visited: Vec<bool>,
+    visited: PerFrame<bool>,
     /// Next frame the hand examines; [`NIL`] = start at the tail.
     hand: u32,
     stats: PolicyStats,
@@ -27,11 +28,11 @@ pub struct Sieve {
 impl Policy for Sieve {
     const NAME: &'static str = "sieve";
 
-    fn new(frames: usize, _seed: u64) -> Self {
+    fn new(_frames: usize, _seed: u64) -> Self {
         Self {
-            links: Links::new(frames),
+            links: Links::new(),
             queue: List::new(1),
-            visited: vec![false; frames],
+            visited: PerFrame::new(false),
             hand: NIL,
             stats: PolicyStats::default(),
         }

@@ -35,6 +35,7 @@
 //! with no A bits, `folio_check_references` always reclaims and only double hits (via `touch`) promote, so it acts
 //! like a 2Q with a FIFO probation queue; and in general on looping scans slightly larger than the inactive list.
 
+use super::frame_list::PerFrame;
 use super::frame_list::{pfn_of, slot, Links, List};
 use super::{Isolated, NextUse, Policy, PolicyStats, Referenced};
 use crate::addr::Pfn;
@@ -63,7 +64,7 @@ pub struct TwoList {
     inactive: List,
     active: List,
     /// PG_referenced.
-    referenced: Vec<bool>,
+    referenced: PerFrame<bool>,
     stats: PolicyStats,
 }
 
@@ -136,12 +137,12 @@ impl Policy for TwoList {
     const USES_ACCESSED_BITS: bool = true;
     const NAME: &'static str = "linux";
 
-    fn new(frames: usize, _seed: u64) -> Self {
+    fn new(_frames: usize, _seed: u64) -> Self {
         Self {
-            links: Links::new(frames),
+            links: Links::new(),
             inactive: List::new(INACTIVE),
             active: List::new(ACTIVE),
-            referenced: vec![false; frames],
+            referenced: PerFrame::new(false),
             stats: PolicyStats::default(),
         }
     }
