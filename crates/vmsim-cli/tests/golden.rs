@@ -70,6 +70,7 @@ const CASES: &[Case] = &[
     ok("run-example-multicpu-json",          &["run", "--json", "examples/multicpu.toml"]),
     ok("run-example-fork-json",              &["run", "--json", "examples/fork.toml"]),
     ok("run-demo-fork-text",                 &["run", "--demo", "fork"]),
+    ok("run-demo-tour-text",                 &["run", "--demo", "tour"]),
     ok("run-demo-shared-json-proc",          &["run", "--demo", "shared", "--json", "--proc", "status,smaps_rollup"]),
     ok("run-demo-threads-json",              &["run", "--demo", "threads", "--json"]),
     ok("run-demo-pagecache-proc",            &["run", "--demo", "pagecache", "--set", "reclaim.verify=true", "--proc", "meminfo,vmstat,smaps:3"]),
