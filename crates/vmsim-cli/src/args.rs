@@ -193,6 +193,10 @@ pub enum Command {
         /// Process id (default: the first process).
         #[arg(long)]
         pid: Option<u32>,
+        /// CPU to translate on (default: the process's own): the process is moved there first, as
+        /// sched_setaffinity would, so the translation sees that CPU's TLBs and PCID.
+        #[arg(long)]
+        cpu: Option<u16>,
         /// Kind of access to translate.
         #[arg(long, value_enum, default_value_t = AccessArg::Read)]
         access: AccessArg,
