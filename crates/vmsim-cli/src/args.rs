@@ -74,7 +74,8 @@ pub enum Command {
     Run {
         /// Scenario file. Omit to run the built-in demo (examples/demo.toml).
         scenario: Option<PathBuf>,
-        /// Run an embedded demo instead: paging (the default demo), fork (fork and copy-on-write), shared
+        /// Run an embedded demo instead: paging (the default demo), fork (fork and copy-on-write), tour (fork
+        /// and copy-on-write, a shared mapping, file fault-around and a munmap shootdown, on two CPUs), shared
         /// (MAP_SHARED vs MAP_PRIVATE across fork), multicpu (TLB
         /// shootdowns between two CPUs), pagecache (files: fault-around, readahead, msync, file reclaim),
         /// threads (munmap by one thread shoots down another CPU's TLB),
@@ -192,6 +193,10 @@ pub enum Command {
         /// Process id (default: the first process).
         #[arg(long)]
         pid: Option<u32>,
+        /// CPU to translate on (default: the process's own): the process is moved there first, as
+        /// sched_setaffinity would, so the translation sees that CPU's TLBs and PCID.
+        #[arg(long)]
+        cpu: Option<u16>,
         /// Kind of access to translate.
         #[arg(long, value_enum, default_value_t = AccessArg::Read)]
         access: AccessArg,

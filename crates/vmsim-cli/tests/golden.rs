@@ -70,6 +70,7 @@ const CASES: &[Case] = &[
     ok("run-example-multicpu-json",          &["run", "--json", "examples/multicpu.toml"]),
     ok("run-example-fork-json",              &["run", "--json", "examples/fork.toml"]),
     ok("run-demo-fork-text",                 &["run", "--demo", "fork"]),
+    ok("run-demo-tour-text",                 &["run", "--demo", "tour"]),
     ok("run-demo-shared-json-proc",          &["run", "--demo", "shared", "--json", "--proc", "status,smaps_rollup"]),
     ok("run-demo-threads-json",              &["run", "--demo", "threads", "--json"]),
     ok("run-demo-pagecache-proc",            &["run", "--demo", "pagecache", "--set", "reclaim.verify=true", "--proc", "meminfo,vmstat,smaps:3"]),
@@ -109,6 +110,10 @@ const CASES: &[Case] = &[
     // Translations: the linear seed table (a resident page and a swapped one) and x86-64's four levels.
     ok("translate-fork-cow",                 &["translate", "--scenario", "examples/cow.toml", "--pid", "2", "--access", "write", "0x7ffff7eef000", "0x7ffff7ef0000"]),
     ok("translate-fork-parent",              &["translate", "--scenario", "examples/cow.toml", "--pid", "1", "0x7ffff7ef0000"]),
+    // Per-CPU TLBs: the thread worker's page is cached on its own CPU (1), not on CPU 0.
+    ok("translate-threads-own-cpu",          &["translate", "--scenario", "examples/threads.toml", "--pid", "2", "0x7ffff7efe000"]),
+    ok("translate-threads-cpu0",             &["translate", "--scenario", "examples/threads.toml", "--pid", "2", "--cpu", "0", "0x7ffff7efe000"]),
+    fails("translate-cpu-beyond", 2,         &["translate", "--scenario", "examples/cow.toml", "--cpu", "1", "0x7ffff7ef0000"]),
     ok("translate-seed-9192",                &["translate", "--scenario", "examples/seed.toml", "9192"]),
     ok("translate-seed-0xD000",              &["translate", "--scenario", "examples/seed.toml", "0xD000"]),
     // The linear table's last page, then pages past its 512 entries: the table-length check, not x86's #GP.

@@ -53,8 +53,8 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             std::io::Write::write_all(&mut std::io::stdout().lock(), &page)?;
             Ok(())
         }
-        Command::Translate { scenario, pid, access, addrs, sets } => {
-            translate::translate(&scenario, pid, access, &addrs, &sets)
+        Command::Translate { scenario, pid, cpu, access, addrs, sets } => {
+            translate::translate(&scenario, pid, cpu, access, &addrs, &sets)
         }
     }
 }

@@ -14,6 +14,7 @@ pub const DEMO: &str = include_str!("../../../../examples/demo.toml");
 pub const DEMOS: &[(&str, &str)] = &[
     ("paging", DEMO),
     ("fork", include_str!("../../../../examples/fork.toml")),
+    ("tour", include_str!("../../../../examples/tour.toml")),
     ("shared", include_str!("../../../../examples/shared.toml")),
     ("multicpu", include_str!("../../../../examples/multicpu.toml")),
     ("pagecache", include_str!("../../../../examples/pagecache.toml")),

@@ -1,4 +1,4 @@
-//! `vmsim translate --scenario FILE [--pid P] ADDR...`: a translation step by step.
+//! `vmsim translate --scenario FILE [--pid P] [--cpu C] ADDR...`: a translation step by step.
 
 use crate::args::AccessArg;
 use anyhow::{bail, Result};
@@ -22,7 +22,14 @@ fn parse_addr(s: &str) -> Result<u64> {
     }
 }
 
-pub fn translate(path: &Path, pid: Option<u32>, access: AccessArg, addrs: &[String], sets: &[String]) -> Result<()> {
+pub fn translate(
+    path: &Path,
+    pid: Option<u32>,
+    cpu: Option<u16>,
+    access: AccessArg,
+    addrs: &[String],
+    sets: &[String],
+) -> Result<()> {
     let vas: Vec<u64> = addrs.iter().map(|a| parse_addr(a)).collect::<Result<_>>()?;
     let text = super::read_text(path)?;
     let (scenario, cfg) = Scenario::parse(path, &text, sets)?;
@@ -42,6 +49,12 @@ pub fn translate(path: &Path, pid: Option<u32>, access: AccessArg, addrs: &[Stri
                 None => bail!("{}: no process to translate in (the scenario has {n} process(es))", path.display()),
             }
         };
+        if let Some(c) = cpu {
+            if !m.kernel.set_task_cpu(p, vmsim::kernel::cpu::CpuId(c)) {
+                let n = m.kernel.cpus.len();
+                bail!("--cpu {c}: the machine has {n} CPU{} (0..={}; set machine.cpus)", if n == 1 { "" } else { "s" }, n - 1);
+            }
+        }
         let linear = cfg.machine.arch == vmsim::config::ArchKind::Linear;
         for va in vas {
             match m.translate_verbose(p, VirtAddr::new(va), access) {

@@ -203,6 +203,9 @@ pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&st
         s.tlb.misses,
         pct(s.tlb.hits, s.tlb.hits + s.tlb.misses)
     )?;
+    if !r.cpus.is_empty() {
+        cpus_text(out, r)?;
+    }
     writeln!(out, "\nPage walks")?;
     #[allow(clippy::cast_precision_loss, reason = "display only")]
     let per = if s.walks.count == 0 { 0.0 } else { s.walks.memory_refs as f64 / s.walks.count as f64 };
@@ -316,6 +319,30 @@ pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&st
     if let Some(rows) = &c.pyramid {
         pyramid_text(out, rows)?;
     }
+    Ok(())
+}
+
+/// The `CPUs` section (a machine with more than one CPU): per CPU its switches, the ASID flushes they cost, the
+/// TLB-shootdown IPIs it received and its TLB hits and misses; then the IPIs sent and TLB entries the kernel's
+/// flushes dropped, over all CPUs (the JSON's `cpus[]` and `tlb.shootdown_ipis`, `tlb.flushed_entries`).
+fn cpus_text(out: &mut impl Write, r: &Report) -> Result<()> {
+    writeln!(
+        out,
+        "\nCPUs{:>21} {:>12} {:>13} {:>11} {:>12} {:>12}",
+        "ctx switches", "mm switches", "ASID flushes", "shootdowns", "TLB hits", "TLB misses"
+    )?;
+    for c in &r.cpus {
+        writeln!(
+            out,
+            "  CPU {:<6} {:>12} {:>12} {:>13} {:>11} {:>12} {:>12}",
+            c.cpu, c.context_switches, c.mm_switches, c.asid_flushes, c.shootdowns_received, c.tlb_hits, c.tlb_misses
+        )?;
+    }
+    writeln!(
+        out,
+        "  TLB-shootdown IPIs sent {}   TLB entries dropped by the kernel's flushes {}",
+        r.stats.tlb.shootdown_ipis, r.stats.tlb.flushed_entries
+    )?;
     Ok(())
 }
 

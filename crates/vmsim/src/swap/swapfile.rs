@@ -5,10 +5,11 @@
 //! A [`SwapSpace`] is the set of active areas (`swap_info[]` plus the `swap_avail_heads` priority list): it picks an
 //! area by priority and turns offsets into [`SwapEntry`] values.
 //!
-//! Simplifies: one CPU, so one "current cluster" per area instead of per-CPU clusters and slot caches; round-robin
-//! between equal priorities is per slot (Linux rotates per batch of up to `SWAP_BATCH` = 64 slots); no discard, no
-//! swapoff, no NUMA priority tweak; `SWAP_HAS_CACHE` is not kept in `swap_map` (the swap cache is
-//! [`super::swap_state::SwapCache`]), so a caller that keeps a page in the swap cache holds one usage count for it.
+//! Simplifies: one "current cluster" per area, shared by every CPU of the machine (`machine.cpus`), instead of
+//! Linux's per-CPU clusters and slot caches; round-robin between equal priorities is per slot (Linux rotates per
+//! batch of up to `SWAP_BATCH` = 64 slots); no discard, no swapoff, no NUMA priority tweak; `SWAP_HAS_CACHE` is not
+//! kept in `swap_map` (the swap cache is [`super::swap_state::SwapCache`]), so a caller that keeps a page in the swap
+//! cache holds one usage count for it.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
