@@ -197,7 +197,7 @@ pub struct ProcessReport {
     pub min_flt: u64,
     /// `maj_flt`.
     pub maj_flt: u64,
-    /// Resident anonymous pages (`RssAnon` / 4 KiB).
+    /// Resident pages, anon + file + shmem (`VmRSS` / 4 KiB).
     pub rss_pages: u64,
     /// Peak resident pages (`VmHWM` / 4 KiB).
     pub hwm_pages: u64,
@@ -1274,7 +1274,7 @@ impl<M: PagingMode> Machine<M> {
                     state,
                     min_flt: p.counters.min_flt,
                     maj_flt: p.counters.maj_flt,
-                    rss_pages: c.anon_pages + c.shmem_pages,
+                    rss_pages: c.anon_pages + c.file_pages + c.shmem_pages,
                     hwm_pages: c.hiwater_rss,
                     swap_pages: c.swap_ents,
                     pgtable_frames: c.pgtable_frames,

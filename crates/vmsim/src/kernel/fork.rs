@@ -17,7 +17,7 @@
 //! PTEs copied, page-cache pages counted in the child's RssFile.
 //!
 //! Simplifies: no `VM_DONTCOPY`/`VM_WIPEONFORK` (no `MADV_DONTFORK`), no pinned pages (which fork must copy at
-//! once); fork does not charge overcommit.
+//! once). fork charges overcommit for the child's accountable VMAs (`dup_mmap` → `security_vm_enough_memory_mm`).
 
 use super::error::{Cause, Errno, SysError, SysOp};
 use super::mm::{Mm, MmCounters};

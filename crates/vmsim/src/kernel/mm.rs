@@ -23,7 +23,7 @@ pub struct MmCounters {
     pub file_pages: u64,
     /// Page-table frames of this mm (`mm_pgtables_bytes / PAGE_SIZE`).
     pub pgtable_frames: u64,
-    /// Peak `anon_pages` (`hiwater_rss`, VmHWM, in pages).
+    /// Peak resident pages, anon + file + shmem (`hiwater_rss`, VmHWM, in pages).
     pub hiwater_rss: u64,
     /// Peak size of the address space in pages (`mm->hiwater_vm`, VmPeak): raised by
     /// [`Mm::update_hiwater_vm`] wherever a VMA is added or grows (mmap, brk, stack growth, fork's copy).

@@ -85,7 +85,7 @@ impl TlbFlush {
     }
     /// This invalidation is part of a whole-mm flush of `mm` the caller issues anyway (`dup_mmap`'s
     /// `flush_tlb_mm(oldmm)` covers every PTE fork write-protected). Debug builds check that it concerns `mm`.
-    pub fn covered_by(self, mm: MmId) {
+    pub(crate) fn covered_by(self, mm: MmId) {
         debug_assert!(self.scope.mm().is_none_or(|m| m == mm), "{:?} is not covered by a flush of {mm:?}", self.scope);
     }
 

@@ -47,14 +47,14 @@ bitflags! {
         const ANON_EXCLUSIVE = 1 << 9;
         /// `PG_lru`: on the replacement policy's lists.
         const LRU = 1 << 10;
-        /// `PG_readahead`: read ahead from swap and not yet used by a fault.
+        /// `PG_readahead`: read ahead (from swap, or by file readahead's async trigger) and not yet used by a fault.
         const READAHEAD = 1 << 11;
         /// `PG_head`: the first frame of a compound page (`PageHead()`; set by `prep_compound_page`,
         /// mm/page_alloc.c). Its order is in [`FrameMeta::order`]; the tails point to it.
         const HEAD = 1 << 12;
         /// `PG_workingset`: the page was on the active list, so it belonged to the working set: set when
         /// `shrink_active_list()` (mm/vmscan.c) deactivates it (`folio_set_workingset`). Linux's refault detection
-        /// (mm/workingset.c) reads it when the page is evicted; the model has no shadow entries yet.
+        /// (mm/workingset.c) reads it when the page is evicted, into the shadow entry left in the page cache.
         const WORKINGSET = 1 << 13;
     }
 }
@@ -69,8 +69,7 @@ pub struct StableNodeId(pub u32);
 
 /// Whom a page belongs to: `folio->mapping` with its low bits decoded (`PAGE_MAPPING_ANON`, `PAGE_MAPPING_KSM`,
 /// include/linux/page-flags.h; `folio_test_anon()`, `folio_test_ksm()`, `folio_mapping()`). Together with
-/// [`FrameMeta::index`] it says where the page lives in its owner. Only [`Mapping::Anon`] is used so far; the other
-/// payloads are the least the coming page cache, shmem and KSM need.
+/// [`FrameMeta::index`] it says where the page lives in its owner.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 pub enum Mapping {
     /// Nothing: a free frame, a page table, the zero page, or a page read into the swap cache and not mapped yet
