@@ -97,16 +97,34 @@ const fn link(stored: u32) -> u32 {
 #[derive(Debug, Clone)]
 pub(crate) struct Links {
     /// Neighbour towards the head (newer), as [`stored`].
-    prev: PerFrame<u32>,
+    prev: Vec<u32>,
     /// Neighbour towards the tail (older), as [`stored`].
-    next: PerFrame<u32>,
+    next: Vec<u32>,
     /// Id of the list holding the frame, 0 for none.
-    on: PerFrame<u8>,
+    on: Vec<u8>,
 }
 
 impl Links {
+    /// No frame linked. The arrays grow (in [`List::push_front`], the only way a frame joins a list) to the highest
+    /// frame linked, so host memory follows the frames in use; every other access is to a linked frame.
     pub(crate) const fn new() -> Self {
-        Self { prev: PerFrame::new(stored(NIL)), next: PerFrame::new(stored(NIL)), on: PerFrame::new(0) }
+        Self { prev: Vec::new(), next: Vec::new(), on: Vec::new() }
+    }
+
+    /// Cover frame `i`.
+    #[inline]
+    fn ensure(&mut self, i: usize) {
+        if i >= self.on.len() {
+            self.grow(i);
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self, i: usize) {
+        let len = (i + 1).max(self.on.len() * 2).max(64);
+        self.prev.resize(len, stored(NIL));
+        self.next.resize(len, stored(NIL));
+        self.on.resize(len, 0);
     }
 
     /// Id of the list holding `i`, 0 if none. Out-of-range frames are on no list.
@@ -162,6 +180,7 @@ impl List {
     /// Adds `i` (on no list) at the head.
     #[inline]
     pub(crate) fn push_front(&mut self, links: &mut Links, i: u32) {
+        links.ensure(i as usize);
         debug_assert_eq!(links.on[i as usize], 0, "frame {i} already on list {}", links.on[i as usize]);
         let iu = i as usize;
         links.prev[iu] = stored(NIL);
