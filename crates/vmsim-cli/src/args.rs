@@ -51,7 +51,7 @@ fn parse_proc_view(s: &str) -> Result<ProcFile, String> {
         None => (s, None),
     };
     let bad = || {
-        format!("unknown /proc view `{s}` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID], oom_score[:PID], oom_score_adj[:PID], ksm, zswap, memory.events)")
+        format!("unknown /proc view `{s}` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID], oom_score[:PID], oom_score_adj[:PID], ksm, zswap, memory.events, buddyinfo, pagetypeinfo, extfrag_index, unusable_index)")
     };
     match (name, pid) {
         ("meminfo", None) => Ok(ProcFile::Meminfo),
@@ -63,6 +63,10 @@ fn parse_proc_view(s: &str) -> Result<ProcFile, String> {
         ("ksm", None) => Ok(ProcFile::Ksm),
         ("zswap", None) => Ok(ProcFile::Zswap),
         ("memory.events", None) => Ok(ProcFile::MemoryEvents),
+        ("buddyinfo", None) => Ok(ProcFile::Buddyinfo),
+        ("pagetypeinfo", None) => Ok(ProcFile::Pagetypeinfo),
+        ("extfrag_index", None) => Ok(ProcFile::ExtfragIndex),
+        ("unusable_index", None) => Ok(ProcFile::UnusableIndex),
         ("oom_score_adj", p) => Ok(ProcFile::OomScoreAdj(p)),
         _ => Err(bad()),
     }

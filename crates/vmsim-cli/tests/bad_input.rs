@@ -1937,13 +1937,13 @@ fn command_line_and_trace_errors_are_located() {
             .err("s.toml: cannot read file: stream did not contain valid UTF-8"),
         case("run empty proc", &["run", "s.toml", "--proc", "bogus"])
             .file("s.toml", b"[machine]\nmemory = \"1MiB\"\n[[process]]\nname = \"a\"\nsteps = [ { op = \"mmap\", name = \"buf\", len = \"64KiB\" }, { op = \"write\", addr = \"buf\", len = \"64KiB\" } ]\n")
-            .err("invalid value 'bogus' for '--proc <VIEWS>': unknown /proc view `bogus` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID], oom_score[:PID], oom_score_adj[:PID], ksm, zswap, memory.events)"),
+            .err("invalid value 'bogus' for '--proc <VIEWS>': unknown /proc view `bogus` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID], oom_score[:PID], oom_score_adj[:PID], ksm, zswap, memory.events, buddyinfo, pagetypeinfo, extfrag_index, unusable_index)"),
         case("run proc bad pid", &["run", "s.toml", "--proc", "status:x"])
             .file("s.toml", b"[machine]\nmemory = \"1MiB\"\n[[process]]\nname = \"a\"\nsteps = [ { op = \"mmap\", name = \"buf\", len = \"64KiB\" }, { op = \"write\", addr = \"buf\", len = \"64KiB\" } ]\n")
             .err("invalid value 'status:x' for '--proc <VIEWS>': `x` is not a pid"),
         case("run proc meminfo pid", &["run", "s.toml", "--proc", "meminfo:1"])
             .file("s.toml", b"[machine]\nmemory = \"1MiB\"\n[[process]]\nname = \"a\"\nsteps = [ { op = \"mmap\", name = \"buf\", len = \"64KiB\" }, { op = \"write\", addr = \"buf\", len = \"64KiB\" } ]\n")
-            .err("invalid value 'meminfo:1' for '--proc <VIEWS>': unknown /proc view `meminfo:1` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID], oom_score[:PID], oom_score_adj[:PID], ksm, zswap, memory.events)"),
+            .err("invalid value 'meminfo:1' for '--proc <VIEWS>': unknown /proc view `meminfo:1` (meminfo, vmstat, status[:PID], smaps[:PID], smaps_rollup[:PID], oom_score[:PID], oom_score_adj[:PID], ksm, zswap, memory.events, buddyinfo, pagetypeinfo, extfrag_index, unusable_index)"),
         case("unknown command", &["frobnicate"])
             .err("unrecognized subcommand 'frobnicate'"),
         case("unknown flag", &["run", "--frobnicate"])

@@ -504,6 +504,10 @@ pub enum Step {
         /// Length.
         len: ByteSize,
     },
+    /// `echo 1 > /proc/sys/vm/compact_memory`: compact the whole zone (kernel/compaction.rs); the event log shows
+    /// `/proc/buddyinfo` before and after.
+    #[serde(rename = "compact_memory")]
+    CompactMemory,
     /// `echo 1 > /proc/sys/vm/drop_caches`: drop every clean, unmapped page-cache page.
     #[serde(rename = "drop_caches")]
     DropCaches,

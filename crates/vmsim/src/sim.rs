@@ -983,6 +983,21 @@ impl<M: PagingMode> Machine<M> {
                     self.event(pid, format!("msync({:#x}, {len}) failed: {}", a.raw(), e.errno));
                 }
             }
+            Step::CompactMemory => {
+                let before = self.kernel.frames.buddyinfo_line(0, "Normal");
+                let moved = self.kernel.compaction.pgmigrate_success;
+                self.kernel.compact_zone(None);
+                let moved = self.kernel.compaction.pgmigrate_success - moved;
+                let after = self.kernel.frames.buddyinfo_line(0, "Normal");
+                self.event(
+                    pid,
+                    format!(
+                        "compact_memory: {moved} pages migrated; buddyinfo before: {} after: {}",
+                        before.trim_end(),
+                        after.trim_end()
+                    ),
+                );
+            }
             Step::DropCaches => {
                 let n = self.kernel.drop_caches();
                 self.event(pid, format!("drop_caches: {n} clean page-cache pages dropped"));
@@ -1410,6 +1425,7 @@ impl<M: PagingMode> Machine<M> {
     /// `/proc/vmstat` counters the model keeps, with Linux's names (SPEC §15).
     pub fn vmstat(&self) -> String {
         let e = &self.kernel.events;
+        let c = &self.kernel.compaction;
         crate::procfs::vmstat::render(&[
             ("pgfault", e.pgfault),
             ("pgmajfault", e.pgmajfault),
@@ -1434,6 +1450,14 @@ impl<M: PagingMode> Machine<M> {
             ("nr_vmscan_write", e.nr_vmscan_write),
             ("pgsteal_anon", e.pgsteal_anon),
             ("pgsteal_file", e.pgsteal_file),
+            ("pgmigrate_success", c.pgmigrate_success),
+            ("pgmigrate_fail", c.pgmigrate_fail),
+            ("compact_migrate_scanned", c.migrate_scanned),
+            ("compact_free_scanned", c.free_scanned),
+            ("compact_isolated", c.isolated),
+            ("compact_stall", c.stall),
+            ("compact_fail", c.fail),
+            ("compact_success", c.success),
         ])
     }
 
@@ -1446,6 +1470,18 @@ impl<M: PagingMode> Machine<M> {
             ProcFile::Meminfo => return vec![("/proc/meminfo".into(), self.meminfo())],
             ProcFile::Vmstat => return vec![("/proc/vmstat".into(), self.vmstat())],
             ProcFile::Ksm => return vec![("/sys/kernel/mm/ksm".into(), k.ksm.render())],
+            ProcFile::Buddyinfo => {
+                return vec![("/proc/buddyinfo".into(), k.frames.buddyinfo_line(0, "Normal") + "\n")]
+            }
+            ProcFile::Pagetypeinfo => return vec![("/proc/pagetypeinfo".into(), k.frames.pagetypeinfo(0, "Normal"))],
+            ProcFile::ExtfragIndex => {
+                let line = crate::phys::buddy::extfrag_line(&k.frames.nr_free(), 0, "Normal");
+                return vec![("/sys/kernel/debug/extfrag/extfrag_index".into(), line + "\n")];
+            }
+            ProcFile::UnusableIndex => {
+                let line = crate::phys::buddy::unusable_line(&k.frames.nr_free(), 0, "Normal");
+                return vec![("/sys/kernel/debug/extfrag/unusable_index".into(), line + "\n")];
+            }
             ProcFile::Zswap => return vec![("/sys/kernel/debug/zswap".into(), self.zswap_debugfs())],
             ProcFile::MemoryEvents => {
                 return k

@@ -11,7 +11,7 @@ use vmsim::kernel::task::Pid;
 use vmsim::kernel::tlbflush::{FlushBatch, FlushSummary, TLB_SINGLE_PAGE_FLUSH_CEILING};
 use vmsim::mmu::tlb::TlbConfig;
 use vmsim::mmu::{Access, AddressSpace, Mode, Outcome};
-use vmsim::phys::alloc::{FrameAllocator, FreeList};
+use vmsim::phys::buddy::Buddy;
 use vmsim::phys::rmap::MmId;
 use vmsim::phys::PhysMem;
 use vmsim::{Pfn, VirtAddr};
@@ -23,7 +23,7 @@ const CPUS: u16 = 3;
 fn unmap_batch(pages: u64) -> (FlushSummary, bool) {
     let mut cpus: Cpus<X86FourLevel> = Cpus::new(usize::from(CPUS), &TlbConfig::default(), true).unwrap();
     let mut mem = PhysMem::new(4096);
-    let mut frames = FreeList::new(4096);
+    let mut frames = Buddy::new(4096);
     for i in 0..pages {
         assert!(frames.claim(Pfn::try_new(i).unwrap()));
     }

@@ -8,6 +8,7 @@
 //! [`vma`] the VMA tree, [`signal`] SIGSEGV, [`error`] errnos and the typed errors of operations.
 
 pub mod clock;
+pub mod compaction;
 pub mod cpu;
 pub mod error;
 pub mod fault;
@@ -237,6 +238,8 @@ pub struct Kernel<M: PagingMode> {
     pub mem: PhysMem,
     /// Frame allocator.
     pub frames: Buddy,
+    /// Compaction's counters (kernel/compaction.rs).
+    pub compaction: compaction::CompactStats,
     /// The CPUs, each with its MMU and ASID table.
     pub cpus: Cpus<M>,
     /// Tasks by pid (exited ones stay, for reports).
@@ -379,6 +382,7 @@ impl<M: PagingMode> Kernel<M> {
         Ok(Self {
             mem,
             frames: alloc,
+            compaction: compaction::CompactStats::default(),
             cpus: Cpus::new(cfg.cpus, tlb, cfg.pcid)?,
             tasks: BTreeMap::new(),
             mms: MmArena::default(),

@@ -54,6 +54,16 @@ impl ShmemObjects {
             o.charged = pages;
         }
     }
+    /// Page `index` of object `id` moved to frame `pfn` (page migration). False if the object has no such page.
+    pub fn replace_page(&mut self, id: InodeId, index: u64, pfn: Pfn) -> bool {
+        match self.objs.get_mut(&id).and_then(|o| o.pages.get_mut(&index)) {
+            Some(p) => {
+                *p = pfn;
+                true
+            }
+            None => false,
+        }
+    }
     /// One object.
     pub fn get(&self, id: InodeId) -> Option<&ShmemObject> {
         self.objs.get(&id)

@@ -426,6 +426,70 @@ impl Buddy {
         false
     }
 
+    /// Take every free frame of the pageblock at `start` off the free lists (compaction's free scanner,
+    /// `isolate_freepages_block` → `__isolate_free_page`, which splits what it takes to order 0). A free block
+    /// larger than the pageblock gives up the pageblock and keeps its other half free. The frames come back
+    /// lowest first; the caller returns unused ones with [`Buddy::free_pages`].
+    pub fn isolate_free_pageblock(&mut self, start: u64) -> Vec<u64> {
+        let start = start & !(PAGEBLOCK_PAGES - 1);
+        let end = (start + PAGEBLOCK_PAGES).min(self.frames);
+        if start < self.first || start >= end {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        // An untouched order-10 block: list it, so that the order-10 case below finds it.
+        let block = start & !(MAX_ORDER_PAGES - 1);
+        if let Some((&s, &e)) = self.untouched.range(..=block).next_back() {
+            if block < e {
+                self.untouched.remove(&s);
+                if s < block {
+                    self.untouched.insert(s, block);
+                }
+                if block + MAX_ORDER_PAGES < e {
+                    self.untouched.insert(block + MAX_ORDER_PAGES, e);
+                }
+                self.untouched_blocks -= 1;
+                self.add(block, MAX_PAGE_ORDER, MigrateType::Movable);
+            }
+        }
+        for t in MigrateType::ALL {
+            if self.remove(block, MAX_PAGE_ORDER, t) {
+                // Keep the other half free, at order 9 and of its own pageblock's type.
+                let other = if start == block { block + PAGEBLOCK_PAGES } else { block };
+                let ot = self.pageblock_type(other);
+                self.add(other, PAGEBLOCK_ORDER, ot);
+                out.extend(start..end);
+                self.nr_free -= end - start;
+                return out;
+            }
+        }
+        for (o, by_type) in self.free.iter_mut().enumerate().take(usize::from(PAGEBLOCK_ORDER) + 1) {
+            for (ti, set) in by_type.iter_mut().enumerate() {
+                let taken: Vec<u64> = set.range(start..end).copied().collect();
+                for b in taken {
+                    set.remove(&b);
+                    out.extend(b..b + (1 << o));
+                }
+                if set.is_empty() {
+                    self.nonempty[ti] &= !(1 << o);
+                }
+            }
+        }
+        out.sort_unstable();
+        self.nr_free -= out.len() as u64;
+        out
+    }
+
+    /// One past the highest frame ever handed out or listed below the untouched ranges: the end of the region in
+    /// use (the zone's end when no untouched range is left, or when the boot tail lies above them).
+    pub fn used_frontier(&self) -> u64 {
+        match self.untouched.last_key_value() {
+            // The last untouched range reaches the aligned end: the region in use ends where it starts.
+            Some((&start, &end)) if end == self.frames / MAX_ORDER_PAGES * MAX_ORDER_PAGES => start.max(self.first),
+            _ => self.frames,
+        }
+    }
+
     /// Free frames in all.
     pub fn free_frames(&self) -> u64 {
         self.nr_free

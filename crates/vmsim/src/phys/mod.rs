@@ -141,6 +141,14 @@ impl PhysMem {
         }
     }
 
+    /// Page migration's move of a page's `struct page` state to its new frame (mm/migrate.c
+    /// `folio_migrate_mapping` + `folio_migrate_flags`: mapping, index, flags, counts, swap entry, rmap, memcg).
+    /// The old frame is left as a freed frame's metadata; the contents are copied separately.
+    pub fn migrate_meta(&mut self, old: Pfn, new: Pfn) {
+        let m = std::mem::replace(self.meta_mut(old), FrameMeta::EMPTY);
+        *self.meta_mut(new) = m;
+    }
+
     /// The frame's bytes (all zero if never written).
     pub fn page(&self, pfn: Pfn) -> &PageData {
         match self.chunk(pfn) {

@@ -28,4 +28,12 @@ pub enum ProcFile {
     Zswap,
     /// Every memory group's `memory.events`.
     MemoryEvents,
+    /// `/proc/buddyinfo`.
+    Buddyinfo,
+    /// `/proc/pagetypeinfo`.
+    Pagetypeinfo,
+    /// debugfs `extfrag/extfrag_index`.
+    ExtfragIndex,
+    /// debugfs `extfrag/unusable_index`.
+    UnusableIndex,
 }

@@ -84,6 +84,18 @@ impl SwapCache {
         self.map.get(&entry).copied()
     }
 
+    /// The page cached under `entry` moved to frame `pfn` (page migration: `__folio_migrate_mapping` replaces the
+    /// folio in the swap cache's xarray). False if `entry` is not cached.
+    pub fn replace(&mut self, entry: SwapEntry, pfn: Pfn) -> bool {
+        match self.map.get_mut(&entry) {
+            Some(p) => {
+                *p = pfn;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Removes `entry`, returning the frame it was cached in: `__delete_from_swap_cache()`. The caller drops the
     /// cache's usage count on the slot (`put_swap_folio()`).
     pub fn delete(&mut self, entry: SwapEntry) -> Option<Pfn> {
