@@ -129,8 +129,12 @@ pub enum Command {
         #[arg(long, value_enum)]
         format: TraceFormat,
         /// Print CSV (`frames,misses,miss_ratio`) instead of a table.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "json")]
         csv: bool,
+        /// Print one JSON document: `refs`, `distinct_pages` and the curve as three equal-length arrays
+        /// `frames`, `misses`, `miss_ratio` (docs/stats.md).
+        #[arg(long)]
+        json: bool,
         /// Largest number of frames shown (default: the distinct pages of the trace, where the curve is flat).
         #[arg(long, value_name = "N")]
         max_frames: Option<u64>,

@@ -290,3 +290,24 @@ fn snapshot_of_a_live_process_runs_in_a_scenario() {
     assert!(sharing > 100, "two copies of one process share their pages: {}", v["ksm"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `vmsim mrc --json` (issue 15: the Python package's `vmsim.mrc` returns this document): the same curve as
+/// `--csv`, as three arrays of equal length.
+#[test]
+fn mrc_json_is_the_csv_curve_as_arrays() {
+    let f = temp_file("mrc.txt", "1\n2\n3\n1\n2\n4\n1\n");
+    let path = f.to_str().unwrap();
+    let o = vmsim(&["mrc", path, "--format", "pages", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((v["refs"].as_u64(), v["distinct_pages"].as_u64()), (Some(7), Some(4)));
+    let csv = stdout(&vmsim(&["mrc", path, "--format", "pages", "--csv"]));
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 4);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(v["frames"][i].as_u64().unwrap().to_string(), r[0]);
+        assert_eq!(v["misses"][i].as_u64().unwrap().to_string(), r[1]);
+        assert_eq!(format!("{:.6}", v["miss_ratio"][i].as_f64().unwrap()), r[2]);
+    }
+    assert_eq!(v["misses"], serde_json::json!([7, 7, 4, 4]));
+}

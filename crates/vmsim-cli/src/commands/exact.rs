@@ -71,7 +71,8 @@ struct ExactReport<'a> {
     replay: &'a ReplayStats,
 }
 
-pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>) -> Result<()> {
+/// `vmsim replay --exact`; the report goes to `out`.
+pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>, out: &mut dyn Write) -> Result<()> {
     let Some(frames) = a.frames else {
         bail!("--exact needs --frames N: the number of page frames to replace pages in (e.g. --frames 3)");
     };
@@ -93,7 +94,6 @@ pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>) -> Result<()> {
     pb.finish_and_clear();
     let run = result?;
     let stats = stats(&run, frames as u64, &cfg);
-    let mut out = std::io::stdout().lock();
     if a.machine.json {
         let report = ExactReport {
             arch: "none",
@@ -126,9 +126,9 @@ pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>) -> Result<()> {
         effective.reclaim.policy = kind;
         effective.reclaim.exact = true;
         effective.machine.frames = Some(frames as u64);
-        output::json_report(&mut out, &report, &[], &inputs, &effective)?;
+        output::json_report(out, &report, &[], &inputs, &effective)?;
     } else {
-        text(&mut out, a, kind, &run, &stats, &cfg)?;
+        text(out, a, kind, &run, &stats, &cfg)?;
     }
     Ok(())
 }
@@ -205,7 +205,7 @@ fn stats(run: &ExactRun, frames: u64, cfg: &SimConfig) -> Stats {
 
 /// The short text summary.
 fn text(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     a: &ReplayArgs,
     kind: PolicyKind,
     run: &ExactRun,

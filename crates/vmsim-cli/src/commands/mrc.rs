@@ -7,19 +7,56 @@ use super::replay::{drive, input, progress};
 use crate::args::TraceFormat;
 use anyhow::{bail, Result};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use vmsim::addr::PAGE_SHIFT;
 use vmsim::reclaim::mrc::{Mrc, StackDistances};
 use vmsim_trace::{pages_touched, Access, LackeyReader, PagesReader};
 
-pub fn mrc(
-    trace: &Path,
-    format: TraceFormat,
-    csv: bool,
-    max_frames: Option<u64>,
-    step: u64,
-    quiet: bool,
-) -> Result<()> {
+/// How the curve is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A table for people.
+    Table,
+    /// `frames,misses,miss_ratio` lines.
+    Csv,
+    /// One JSON document with the curve as three arrays.
+    Json,
+}
+
+/// What `vmsim mrc` was asked for.
+#[derive(Debug)]
+pub struct MrcArgs {
+    /// The trace (`-` for standard input).
+    pub trace: PathBuf,
+    /// Its format.
+    pub format: TraceFormat,
+    /// How to print the curve.
+    pub shape: Shape,
+    /// Largest number of frames shown (default: the trace's distinct pages).
+    pub max_frames: Option<u64>,
+    /// Show every K-th number of frames.
+    pub step: u64,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+/// The JSON document of `vmsim mrc --json`.
+#[derive(Debug, serde::Serialize)]
+struct MrcJson<'a> {
+    vmsim_version: &'static str,
+    inputs: crate::output::Inputs,
+    policy: &'static str,
+    exact: bool,
+    refs: u64,
+    distinct_pages: u64,
+    frames: &'a [u64],
+    misses: &'a [u64],
+    miss_ratio: &'a [f64],
+}
+
+/// `vmsim mrc`: the curve goes to `out`.
+pub fn mrc(a: &MrcArgs, out: &mut dyn Write) -> Result<()> {
+    let (trace, format, max_frames, step, quiet) = (a.trace.as_path(), a.format, a.max_frames, a.step, a.quiet);
     if step == 0 {
         bail!("--step 0: must be at least 1 (show every K-th number of frames)");
     }
@@ -36,8 +73,34 @@ pub fn mrc(
         let c_idx = usize::try_from(c).unwrap_or(usize::MAX);
         (c, curve.misses(c_idx), curve.miss_ratio(c_idx))
     };
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    if csv {
+    if a.shape == Shape::Json {
+        // Collected (the document holds the arrays): bounded by the distinct pages unless --max-frames is larger.
+        let (mut frames, mut misses, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for (c, m, r) in sizes.map(row) {
+            frames.push(c);
+            misses.push(m);
+            ratios.push(r);
+        }
+        let doc = MrcJson {
+            vmsim_version: env!("CARGO_PKG_VERSION"),
+            inputs: crate::output::Inputs {
+                command: "mrc",
+                trace: Some(super::replay::trace_name(trace)),
+                format: Some(super::replay::format_name(format)),
+                ..crate::output::Inputs::default()
+            },
+            policy: "lru",
+            exact: true,
+            refs: curve.refs(),
+            distinct_pages: curve.distinct_pages() as u64,
+            frames: &frames,
+            misses: &misses,
+            miss_ratio: &ratios,
+        };
+        return crate::output::json(out, &doc);
+    }
+    let mut out = std::io::BufWriter::new(out);
+    if a.shape == Shape::Csv {
         writeln!(out, "frames,misses,miss_ratio")?;
         for (c, m, r) in sizes.map(row) {
             writeln!(out, "{c},{m},{r:.6}")?;

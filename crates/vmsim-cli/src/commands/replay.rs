@@ -18,6 +18,7 @@ use vmsim::sim::Machine;
 use vmsim::with_machine;
 use vmsim_trace::{AccessKind, BatchSource, LackeyReader, PagesReader, Threaded};
 
+#[derive(Debug)]
 pub struct ReplayArgs {
     pub trace: PathBuf,
     pub format: TraceFormat,
@@ -61,7 +62,8 @@ impl std::io::Read for Counted {
     }
 }
 
-pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Result<()> {
+/// `vmsim replay` in the full model; the report goes to `out`.
+pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>, out: &mut dyn std::io::Write) -> Result<()> {
     let mut sets = a.machine.sets.clone();
     // The options that stand for a --set, with how they were typed (errors name the option).
     let mut options = Vec::new();
@@ -118,7 +120,6 @@ pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Res
         (report, output::proc_views(&a.machine.proc, |v| m.proc_files(v)))
     });
     let (report, views) = report;
-    let mut out = std::io::stdout().lock();
     let json = a.machine.json;
     if json {
         let inputs = output::Inputs {
@@ -128,17 +129,17 @@ pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Res
             format: Some(format_name(a.format)),
             sets,
         };
-        output::json_report(&mut out, &report, &views, &inputs, &cfg)?;
+        output::json_report(out, &report, &views, &inputs, &cfg)?;
     } else {
         let title = format!(
             "replay of {} ({} format)",
             a.trace.display(),
             if a.format == TraceFormat::Lackey { "lackey" } else { "pages" }
         );
-        output::text(&mut out, &report, &cfg, Some(&title))?;
+        output::text(out, &report, &cfg, Some(&title))?;
     }
     if !json {
-        std::io::Write::write_all(&mut out, output::views_text(&views).as_bytes())?;
+        std::io::Write::write_all(out, output::views_text(&views).as_bytes())?;
     }
     Ok(())
 }

@@ -103,7 +103,7 @@ fn row(sets: Vec<String>, r: &Report, cfg: &vmsim::config::SimConfig) -> SweepRo
 }
 
 /// Runs the scenario once per combination and prints the table (or JSON lines with `--json`).
-pub fn sweep(shown: &Path, text: &str, opts: &MachineOpts, sweeps: &[String]) -> Result<()> {
+pub fn sweep(shown: &Path, text: &str, opts: &MachineOpts, sweeps: &[String], out: &mut dyn Write) -> Result<()> {
     let combos = combinations(sweeps)?;
     // Parse every configuration first: a bad value is reported before anything runs.
     let mut jobs = Vec::new();
@@ -146,7 +146,6 @@ pub fn sweep(shown: &Path, text: &str, opts: &MachineOpts, sweeps: &[String]) ->
             None => bail!("a sweep run did not finish"),
         }
     }
-    let mut out = std::io::stdout().lock();
     if opts.json {
         let doc = serde_json::json!({
             "vmsim_version": env!("CARGO_PKG_VERSION"),
@@ -155,7 +154,7 @@ pub fn sweep(shown: &Path, text: &str, opts: &MachineOpts, sweeps: &[String]) ->
             "sweep": sweeps,
             "runs": rows,
         });
-        serde_json::to_writer_pretty(&mut out, &doc)?;
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
         writeln!(out)?;
         return Ok(());
     }
