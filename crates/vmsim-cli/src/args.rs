@@ -45,7 +45,7 @@ pub struct MachineOpts {
 }
 
 /// `--proc` names: `meminfo`, `vmstat`, and `status`, `smaps`, `smaps_rollup` with an optional `:PID`.
-fn parse_proc_view(s: &str) -> Result<ProcFile, String> {
+pub fn parse_proc_view(s: &str) -> Result<ProcFile, String> {
     let (name, pid) = match s.split_once(':') {
         Some((n, p)) => (n, Some(p.parse::<u32>().map_err(|_| format!("`{p}` is not a pid"))?)),
         None => (s, None),
