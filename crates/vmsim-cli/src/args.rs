@@ -145,6 +145,27 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Run a research sweep: every combination of a grid file's traces (or scenario), policies and [grid] values,
+    /// on all cores, one JSON line per run (its id, settings and report). Resumable with -o; docs/research.md.
+    Sweep {
+        /// The grid file (TOML: [[trace]] path/format or scenario, policies, exact, [set], [grid]).
+        grid: PathBuf,
+        /// Append result lines to FILE, skipping runs whose id is already there (`-`: standard output).
+        #[arg(long, short = 'o', value_name = "FILE", default_value = "-")]
+        out: PathBuf,
+        /// Run only shard I of N (1-based): runs I, I+N, I+2N, ... of the grid's order.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Threads (default: one per core).
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
+        /// Print the runs as JSON lines (id, settings) without running them.
+        #[arg(long)]
+        list: bool,
+        /// No summary line on stderr.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Create a swap file with a SWAPSPACE2 header, like util-linux mkswap (the UUID is derived, not random).
     Mkswap {
         /// The swap file to create (replaced if it exists).

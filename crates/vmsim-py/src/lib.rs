@@ -212,7 +212,17 @@ fn replay_json(
         })
         .transpose()?;
     let machine = machine_opts(sets, &proc, max_accesses)?;
-    let a = commands::replay::ReplayArgs { trace, format, frames, memory, strict, scenario, quiet: true, machine };
+    let a = commands::replay::ReplayArgs {
+        trace,
+        format,
+        frames,
+        memory,
+        strict,
+        scenario,
+        quiet: true,
+        machine,
+        decoded: None,
+    };
     capture(py, move |out| {
         if exact {
             commands::exact::replay_exact(&a, policy, out)

@@ -2,6 +2,7 @@
 
 mod convert;
 pub mod exact;
+pub mod grid;
 mod mkswap;
 pub mod mrc;
 pub mod replay;
@@ -26,7 +27,8 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Replay { trace, format, frames, exact, policy, memory, strict, scenario, machine } => {
             let quiet = machine.quiet;
-            let a = replay::ReplayArgs { trace, format, frames, memory, strict, scenario, quiet, machine };
+            let a =
+                replay::ReplayArgs { trace, format, frames, memory, strict, scenario, quiet, machine, decoded: None };
             if exact {
                 exact::replay_exact(&a, policy, stdout)
             } else {
@@ -42,6 +44,9 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                 mrc::Shape::Table
             };
             mrc::mrc(&mrc::MrcArgs { trace, format, shape, max_frames, step, quiet }, stdout)
+        }
+        Command::Sweep { grid, out, shard, jobs, list, quiet } => {
+            grid::sweep(&grid::SweepArgs { grid, out, shard, jobs, list, quiet }, stdout)
         }
         Command::Mkswap { file, size, label } => mkswap::mkswap(&file, &size, label.as_deref()),
         Command::Snapshot { pid, out } => snapshot::snapshot(pid, &out),
