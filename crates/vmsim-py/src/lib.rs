@@ -22,6 +22,7 @@ use vmsim::sim::{AnyMachine, StepError as StepErr};
 use vmsim::with_machine;
 use vmsim_cli::args::{parse_proc_view, MachineOpts, TraceFormat};
 use vmsim_cli::commands;
+use vmsim_cli::commands::grid;
 
 create_exception!(vmsim, VmsimError, PyException, "Any error vmsim reports: bad input, a failed run.");
 create_exception!(
@@ -249,6 +250,71 @@ fn config_json(py: Python<'_>, sets: Vec<String>) -> PyResult<String> {
     serde_json::to_string(&cfg).map_err(|e| vmsim_error(e.to_string()))
 }
 
+/// A grid given as a file or as text (then relative paths start in the current directory).
+fn grid_input(path: Option<PathBuf>, text: Option<String>) -> anyhow::Result<(PathBuf, String, PathBuf)> {
+    use anyhow::Context;
+    match (path, text) {
+        (Some(p), None) => {
+            let text = std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read file", p.display()))?;
+            let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+            let dir =
+                std::fs::canonicalize(&parent).with_context(|| format!("{}: cannot resolve", parent.display()))?;
+            Ok((p, text, dir))
+        }
+        (None, Some(t)) => Ok((PathBuf::from("<grid>"), t, std::env::current_dir()?)),
+        _ => anyhow::bail!("give the grid as a path or as text, not both"),
+    }
+}
+
+/// The runs of a grid (`vmsim sweep --list`), each as JSON: id, settings, trace or scenario.
+#[pyfunction]
+#[pyo3(signature = (path=None, text=None, shard=None))]
+fn sweep_expand(
+    py: Python<'_>,
+    path: Option<PathBuf>,
+    text: Option<String>,
+    shard: Option<String>,
+) -> PyResult<Vec<String>> {
+    let r = py.detach(move || -> anyhow::Result<Vec<String>> {
+        let (shown, text, dir) = grid_input(path, text)?;
+        let shard_of = shard.as_deref().map(grid::parse_shard).transpose()?;
+        let runs = grid::shard(grid::expand(&shown, &text, &dir)?, shard_of);
+        runs.iter().map(|r| Ok(serde_json::to_string(r)?)).collect()
+    });
+    r.map_err(|e| to_py(py, &e))
+}
+
+/// One run of a grid (a JSON run from `sweep_expand`), as a worker does it: reads the trace, checks its digest,
+/// returns the output line.
+#[pyfunction]
+fn sweep_run(py: Python<'_>, spec: String) -> PyResult<String> {
+    let r = py.detach(move || -> anyhow::Result<String> {
+        let spec: grid::RunSpec = serde_json::from_str(&spec)?;
+        grid::run_one(&spec, None)
+    });
+    r.map_err(|e| to_py(py, &e))
+}
+
+/// `vmsim sweep` on this machine's cores: appends to `out` (skipping runs already there), or returns the lines
+/// when `out` is None.
+#[pyfunction]
+#[pyo3(signature = (path=None, text=None, out=None, shard=None, jobs=None))]
+fn sweep_local(
+    py: Python<'_>,
+    path: Option<PathBuf>,
+    text: Option<String>,
+    out: Option<PathBuf>,
+    shard: Option<String>,
+    jobs: Option<usize>,
+) -> PyResult<String> {
+    capture(py, move |buf| {
+        let (shown, text, dir) = grid_input(path, text)?;
+        let out = out.unwrap_or_else(|| PathBuf::from("-"));
+        let a = grid::SweepArgs { grid: shown.clone(), out, shard, jobs, list: false, quiet: true };
+        grid::sweep_text(&shown, &text, &dir, &a, buf)
+    })
+}
+
 /// A machine to drive step by step: accesses, mmap, munmap, fork, and the report at any time.
 #[pyclass(module = "vmsim._vmsim")]
 struct Simulator {
@@ -417,6 +483,9 @@ fn _vmsim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(replay_json, m)?)?;
     m.add_function(wrap_pyfunction!(mrc_json, m)?)?;
     m.add_function(wrap_pyfunction!(config_json, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep_expand, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep_run, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep_local, m)?)?;
     m.add_class::<Simulator>()?;
     m.add("VmsimError", py.get_type::<VmsimError>())?;
     m.add("ConfigError", py.get_type::<ConfigError>())?;

@@ -504,8 +504,13 @@ pub fn sweep(a: &SweepArgs, stdout: &mut dyn Write) -> Result<()> {
     // Absolute paths in the runs: a worker (another thread, process or machine) may start elsewhere.
     let parent = a.grid.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let dir = std::fs::canonicalize(parent).with_context(|| format!("{}: cannot resolve", parent.display()))?;
+    sweep_text(&a.grid, &text, &dir, a, stdout)
+}
+
+/// [`sweep`] of a grid given as text (`shown` names it; relative paths start in `dir`, which should be absolute).
+pub fn sweep_text(shown: &Path, text: &str, dir: &Path, a: &SweepArgs, stdout: &mut dyn Write) -> Result<()> {
     let shard_of = a.shard.as_deref().map(parse_shard).transpose()?;
-    let runs = shard(expand(&a.grid, &text, &dir)?, shard_of);
+    let runs = shard(expand(shown, text, dir)?, shard_of);
     if a.list {
         for r in &runs {
             writeln!(stdout, "{}", serde_json::to_string(r)?)?;
@@ -519,7 +524,7 @@ pub fn sweep(a: &SweepArgs, stdout: &mut dyn Write) -> Result<()> {
     if !a.quiet {
         eprintln!(
             "sweep {}: {} runs{}, {} already done, {} to run on {threads} threads",
-            a.grid.display(),
+            shown.display(),
             runs.len(),
             shard_of.map_or(String::new(), |(i, n)| format!(" in shard {i}/{n}")),
             runs.len() - todo.len(),

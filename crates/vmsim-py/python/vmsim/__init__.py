@@ -26,7 +26,7 @@ from . import _vmsim
 from ._vmsim import ConfigError, StepError, SysError, TraceError, VmsimError, __version__
 
 __all__ = [
-    "run", "replay", "mrc", "config", "Simulator",
+    "run", "replay", "mrc", "config", "Simulator", "sweep", "expand",
     "VmsimError", "ConfigError", "TraceError", "StepError", "SysError", "__version__",
 ]
 
@@ -148,3 +148,5 @@ class Simulator:
         """The report so far: the keys of ``vmsim run --json``."""
         return json.loads(self._sim.report_json(list(proc)))
 
+
+from .sweep import expand, sweep  # noqa: E402  (the sweep module uses the names above)
