@@ -138,6 +138,10 @@ pub enum Command {
         /// Largest number of frames shown (default: the distinct pages of the trace, where the curve is flat).
         #[arg(long, value_name = "N")]
         max_frames: Option<u64>,
+        /// Estimate the curve from a sample of the pages (SHARDS, fixed rate R in (0, 1], e.g. 0.01): memory and
+        /// time grow with the sampled pages only; the misses are estimates. Default: the exact curve.
+        #[arg(long, value_name = "R")]
+        sample_rate: Option<f64>,
         /// Show every K-th number of frames (K, 2K, ...; the largest is always shown).
         #[arg(long, value_name = "K", default_value_t = 1)]
         step: u64,

@@ -235,10 +235,18 @@ fn replay_json(
 
 /// `vmsim mrc --json`.
 #[pyfunction]
-#[pyo3(signature = (trace, format, max_frames=None, step=1))]
-fn mrc_json(py: Python<'_>, trace: PathBuf, format: &str, max_frames: Option<u64>, step: u64) -> PyResult<String> {
+#[pyo3(signature = (trace, format, max_frames=None, step=1, sample_rate=None))]
+fn mrc_json(
+    py: Python<'_>,
+    trace: PathBuf,
+    format: &str,
+    max_frames: Option<u64>,
+    step: u64,
+    sample_rate: Option<f64>,
+) -> PyResult<String> {
     let format = trace_format(format)?;
-    let a = commands::mrc::MrcArgs { trace, format, shape: commands::mrc::Shape::Json, max_frames, step, quiet: true };
+    let shape = commands::mrc::Shape::Json;
+    let a = commands::mrc::MrcArgs { trace, format, shape, max_frames, step, quiet: true, sample_rate };
     capture(py, move |out| commands::mrc::mrc(&a, out))
 }
 

@@ -58,6 +58,20 @@ def test_mrc_matches_exact_lru_replays(pages_trace, run_cli):
     assert curve["misses"] == sorted(curve["misses"], reverse=True)
 
 
+def test_sampled_mrc(big_trace, run_cli):
+    exact = vmsim.mrc(big_trace, format="pages", step=1000)
+    whole = vmsim.mrc(big_trace, format="pages", step=1000, sample_rate=1.0)
+    assert whole["misses"] == exact["misses"] and whole["exact"] is False and whole["sampled_refs"] == 300_000
+    est = vmsim.mrc(big_trace, format="pages", step=1000, sample_rate=0.1, max_frames=exact["frames"][-1])
+    assert est == run_cli("mrc", str(big_trace), "--format", "pages", "--step", "1000", "--sample-rate", "0.1",
+                          "--max-frames", str(exact["frames"][-1]), "--json")
+    assert est["frames"] == exact["frames"]
+    err = sum(abs(a - b) for a, b in zip(est["miss_ratio"], exact["miss_ratio"])) / len(exact["frames"])
+    assert err < 0.02, err
+    with pytest.raises(vmsim.VmsimError, match="--sample-rate 2"):
+        vmsim.mrc(big_trace, format="pages", sample_rate=2.0)
+
+
 def test_mrc_as_numpy(pages_trace):
     np = pytest.importorskip("numpy", reason="numpy is optional (vmsim.mrc(..., numpy=True))")
     c = vmsim.mrc(pages_trace, format="pages", numpy=True)

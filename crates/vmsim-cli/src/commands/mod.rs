@@ -35,7 +35,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                 replay::replay(&a, policy, stdout)
             }
         }
-        Command::Mrc { trace, format, csv, json, max_frames, step, quiet } => {
+        Command::Mrc { trace, format, csv, json, max_frames, step, quiet, sample_rate } => {
             let shape = if json {
                 mrc::Shape::Json
             } else if csv {
@@ -43,7 +43,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             } else {
                 mrc::Shape::Table
             };
-            mrc::mrc(&mrc::MrcArgs { trace, format, shape, max_frames, step, quiet }, stdout)
+            mrc::mrc(&mrc::MrcArgs { trace, format, shape, max_frames, step, quiet, sample_rate }, stdout)
         }
         Command::Sweep { grid, out, shard, jobs, list, quiet } => {
             grid::sweep(&grid::SweepArgs { grid, out, shard, jobs, list, quiet }, stdout)

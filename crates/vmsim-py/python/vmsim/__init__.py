@@ -79,9 +79,11 @@ def replay(trace: PathLike, *, format: str, policy: Optional[str] = None, frames
 
 
 def mrc(trace: PathLike, *, format: str, max_frames: Optional[int] = None, step: int = 1,
-        numpy: bool = False) -> dict:
-    """The exact LRU miss-ratio curve; ``vmsim mrc --json``. With ``numpy``, the curve's three lists are arrays."""
-    d = json.loads(_vmsim.mrc_json(os.fspath(trace), format, max_frames=max_frames, step=step))
+        sample_rate: Optional[float] = None, numpy: bool = False) -> dict:
+    """The exact LRU miss-ratio curve (``vmsim mrc --json``), or with ``sample_rate`` SHARDS' estimate of it.
+    With ``numpy``, the curve's three lists are arrays."""
+    d = json.loads(_vmsim.mrc_json(os.fspath(trace), format, max_frames=max_frames, step=step,
+                                   sample_rate=sample_rate))
     if numpy:
         import numpy as np
 
