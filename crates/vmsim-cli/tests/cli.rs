@@ -496,3 +496,71 @@ fn mrc_sample_rate_estimates_the_exact_curve() {
     assert!((15_000..25_000).contains(&sampled), "{sampled} of 100000 references sampled");
     assert_one_line_error(&vmsim(&["mrc", path, "--format", "pages", "--sample-rate", "0"]), "--sample-rate 0");
 }
+
+/// A grid over a scenario (each run is `vmsim run --json`) and an exact-mode grid (each run is `vmsim replay
+/// --exact --json`, machine.frames giving --frames); a bad trace line stops the sweep with its file and line.
+#[test]
+fn sweep_scenario_and_exact_grids() {
+    let dir = sweep_dir("sweep-kinds");
+    let whatif = root().join("examples/whatif.toml");
+    let grid = dir.join("scenario.toml");
+    std::fs::write(
+        &grid,
+        format!(
+            "scenario = {:?}\npolicies = [\"lru\", \"clock\"]\n[grid]\n\"machine.memory\" = [\"40MiB\", \"24MiB\"]\n",
+            whatif.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let o = vmsim(&["sweep", grid.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r["kind"] == "run"));
+    let want = vmsim(&[
+        "run",
+        whatif.to_str().unwrap(),
+        "--set",
+        "machine.memory=\"24MiB\"",
+        "--set",
+        "reclaim.policy=\"clock\"",
+        "--json",
+    ]);
+    let want: serde_json::Value = serde_json::from_slice(&want.stdout).unwrap();
+    assert_eq!(rows[3]["result"]["faults"], want["faults"]);
+    assert_eq!(rows[3]["result"]["config"], want["config"]);
+
+    let grid = dir.join("exact.toml");
+    std::fs::write(
+        &grid,
+        "exact = true\npolicies = [\"fifo\", \"opt\"]\n[[trace]]\npath = \"a.pages\"\nformat = \"pages\"\n\
+         [grid]\n\"machine.frames\" = [3, 50]\n",
+    )
+    .unwrap();
+    let o = vmsim(&["sweep", grid.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        let frames = r["frames"].as_u64().unwrap().to_string();
+        let want = vmsim(&[
+            "replay",
+            r["trace"].as_str().unwrap(),
+            "--format",
+            "pages",
+            "--exact",
+            "--policy",
+            r["policy"].as_str().unwrap(),
+            "--frames",
+            &frames,
+            "--json",
+        ]);
+        let want: serde_json::Value = serde_json::from_slice(&want.stdout).unwrap();
+        assert_eq!(r["result"]["replay"], want["replay"], "{r}");
+    }
+    // OPT never misses more than FIFO.
+    assert!(rows[2]["result"]["replay"]["misses"].as_u64() <= rows[0]["result"]["replay"]["misses"].as_u64());
+
+    std::fs::write(dir.join("a.pages"), "1\n2\nthree\n").unwrap();
+    assert_one_line_error(&vmsim(&["sweep", grid.to_str().unwrap(), "--quiet"]), "a.pages:3:");
+}
