@@ -45,7 +45,7 @@ pub struct MachineOpts {
 }
 
 /// `--proc` names: `meminfo`, `vmstat`, and `status`, `smaps`, `smaps_rollup` with an optional `:PID`.
-fn parse_proc_view(s: &str) -> Result<ProcFile, String> {
+pub fn parse_proc_view(s: &str) -> Result<ProcFile, String> {
     let (name, pid) = match s.split_once(':') {
         Some((n, p)) => (n, Some(p.parse::<u32>().map_err(|_| format!("`{p}` is not a pid"))?)),
         None => (s, None),
@@ -134,15 +134,44 @@ pub enum Command {
         #[arg(long, value_enum)]
         format: TraceFormat,
         /// Print CSV (`frames,misses,miss_ratio`) instead of a table.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "json")]
         csv: bool,
+        /// Print one JSON document: `refs`, `distinct_pages` and the curve as three equal-length arrays
+        /// `frames`, `misses`, `miss_ratio` (docs/stats.md).
+        #[arg(long)]
+        json: bool,
         /// Largest number of frames shown (default: the distinct pages of the trace, where the curve is flat).
         #[arg(long, value_name = "N")]
         max_frames: Option<u64>,
+        /// Estimate the curve from a sample of the pages (SHARDS, fixed rate R in (0, 1], e.g. 0.01): memory and
+        /// time grow with the sampled pages only; the misses are estimates. Default: the exact curve.
+        #[arg(long, value_name = "R")]
+        sample_rate: Option<f64>,
         /// Show every K-th number of frames (K, 2K, ...; the largest is always shown).
         #[arg(long, value_name = "K", default_value_t = 1)]
         step: u64,
         /// Hide the progress bar (it is also hidden when stderr is not a terminal).
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Run a research sweep: every combination of a grid file's traces (or scenario), policies and [grid] values,
+    /// on all cores, one JSON line per run (its id, settings and report). Resumable with -o; docs/research.md.
+    Sweep {
+        /// The grid file (TOML: [[trace]] path/format or scenario, policies, exact, [set], [grid]).
+        grid: PathBuf,
+        /// Append result lines to FILE, skipping runs whose id is already there (`-`: standard output).
+        #[arg(long, short = 'o', value_name = "FILE", default_value = "-")]
+        out: PathBuf,
+        /// Run only shard I of N (1-based): runs I, I+N, I+2N, ... of the grid's order.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Threads (default: one per core).
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
+        /// Print the runs as JSON lines (id, settings) without running them.
+        #[arg(long)]
+        list: bool,
+        /// No summary line on stderr.
         #[arg(long)]
         quiet: bool,
     },

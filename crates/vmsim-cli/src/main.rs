@@ -3,10 +3,7 @@
 //! `main` delegates to `run()`, prints one line `error: ...` and exits 2 on failure (as clap does for bad
 //! arguments). anyhow lives only in this crate.
 
-mod args;
-mod commands;
-mod outfile;
-mod output;
+use vmsim_cli::{args, commands};
 
 use clap::Parser;
 use std::io::Write;

@@ -5,6 +5,7 @@
 //! | [`LackeyReader`]         | valgrind lackey memory traces (`I`/`L`/`S`/`M`) | valgrind `lackey/lk_main.c`              |
 //! | [`PagesReader`]          | one page number per line; [`write_pages`]       | libCacheSim `generalReader/txt.c`        |
 //! | [`Threaded`]             | parsing on a second thread, in batches          |                                          |
+//! | [`Recorded`]             | records decoded once, replayed many times       |                                          |
 //! | [`pages_touched`]        | the pages an access touches                     |                                          |
 //! | [`lackey_to_pages`]      | lackey trace → page trace, for libCacheSim      |                                          |
 //! | [`ParseError`]           | `FILE:LINE: what is wrong (hint)`               |                                          |
@@ -38,6 +39,7 @@ mod lackey;
 mod pages;
 mod reader;
 mod record;
+mod recorded;
 mod threaded;
 
 pub use convert::{lackey_to_pages, ConvertError};
@@ -46,4 +48,5 @@ pub use lackey::LackeyReader;
 pub use pages::{write_pages, PagesReader};
 pub use reader::BatchSource;
 pub use record::{pages_touched, Access, AccessKind};
+pub use recorded::Recorded;
 pub use threaded::Threaded;

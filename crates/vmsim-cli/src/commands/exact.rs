@@ -12,7 +12,7 @@
 //! a re-fault reads it back (a major fault). `replay` adds the replacement counts (`refs`, `hits`, `misses`,
 //! `evictions`, `cold_misses`); `policy` and `exact` say how the run was made.
 
-use super::replay::{drive, format_name, input, progress, trace_name, ReplayArgs};
+use super::replay::{drive_lackey_of, drive_pages_of, format_name, progress, trace_name, ReplayArgs};
 use crate::args::TraceFormat;
 use crate::output;
 use anyhow::{bail, Result};
@@ -25,7 +25,7 @@ use vmsim::reclaim::replay::{next_use_table, Replay, ReplayStats};
 use vmsim::reclaim::{NextUse, Policy, PolicyKind};
 use vmsim::sim::ProcessReport;
 use vmsim::stats::Stats;
-use vmsim_trace::{pages_touched, Access, AccessKind, LackeyReader, PagesReader};
+use vmsim_trace::{pages_touched, Access, AccessKind};
 
 /// Largest `--frames` in exact mode. Policies keep dense per-frame state (up to about 16 bytes a frame), allocated
 /// up front: 2^27 frames (512 GiB of 4 KiB pages) is already 2 GiB of host memory. A trace never needs more frames
@@ -71,7 +71,8 @@ struct ExactReport<'a> {
     replay: &'a ReplayStats,
 }
 
-pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>) -> Result<()> {
+/// `vmsim replay --exact`; the report goes to `out`.
+pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>, out: &mut dyn Write) -> Result<()> {
     let Some(frames) = a.frames else {
         bail!("--exact needs --frames N: the number of page frames to replace pages in (e.g. --frames 3)");
     };
@@ -93,7 +94,6 @@ pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>) -> Result<()> {
     pb.finish_and_clear();
     let run = result?;
     let stats = stats(&run, frames as u64, &cfg);
-    let mut out = std::io::stdout().lock();
     if a.machine.json {
         let report = ExactReport {
             arch: "none",
@@ -126,9 +126,9 @@ pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>) -> Result<()> {
         effective.reclaim.policy = kind;
         effective.reclaim.exact = true;
         effective.machine.frames = Some(frames as u64);
-        output::json_report(&mut out, &report, &[], &inputs, &effective)?;
+        output::json_report(out, &report, &[], &inputs, &effective)?;
     } else {
-        text(&mut out, a, kind, &run, &stats, &cfg)?;
+        text(out, a, kind, &run, &stats, &cfg)?;
     }
     Ok(())
 }
@@ -137,16 +137,15 @@ pub fn replay_exact(a: &ReplayArgs, policy: Option<PolicyKind>) -> Result<()> {
 fn exact_run<P: Policy>(a: &ReplayArgs, frames: usize, seed: u64, pb: &ProgressBar) -> Result<ExactRun> {
     let mut r = Replay::<P>::new(frames, seed);
     let mut run = ExactRun::default();
-    let (source, name) = input(&a.trace, pb)?;
     if P::USES_NEXT_USE {
         // OPT: the whole trace first, then one backward pass for each reference's next use.
         let mut pages = Vec::new();
         let _: Option<u64> = match a.format {
-            TraceFormat::Pages => drive(PagesReader::new(source, name), pb, |batch: &[u64]| {
+            TraceFormat::Pages => drive_pages_of(a, pb, |batch: &[u64]| {
                 pages.extend_from_slice(batch);
                 Ok(None)
             })?,
-            TraceFormat::Lackey => drive(LackeyReader::new(source, name), pb, |batch: &[Access]| {
+            TraceFormat::Lackey => drive_lackey_of(a, pb, |batch: &[Access]| {
                 for acc in batch {
                     let touched = pages_touched(acc.addr, acc.size, PAGE_SHIFT);
                     run.count(acc.kind, touched.end() - touched.start() + 1);
@@ -158,11 +157,11 @@ fn exact_run<P: Policy>(a: &ReplayArgs, frames: usize, seed: u64, pb: &ProgressB
         r.feed_with_next(&pages, &next_use_table(&pages));
     } else {
         let _: Option<u64> = match a.format {
-            TraceFormat::Pages => drive(PagesReader::new(source, name), pb, |batch: &[u64]| {
+            TraceFormat::Pages => drive_pages_of(a, pb, |batch: &[u64]| {
                 r.feed(batch);
                 Ok(None)
             })?,
-            TraceFormat::Lackey => drive(LackeyReader::new(source, name), pb, |batch: &[Access]| {
+            TraceFormat::Lackey => drive_lackey_of(a, pb, |batch: &[Access]| {
                 for acc in batch {
                     let touched = pages_touched(acc.addr, acc.size, PAGE_SHIFT);
                     run.count(acc.kind, touched.end() - touched.start() + 1);
@@ -205,7 +204,7 @@ fn stats(run: &ExactRun, frames: u64, cfg: &SimConfig) -> Stats {
 
 /// The short text summary.
 fn text(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     a: &ReplayArgs,
     kind: PolicyKind,
     run: &ExactRun,

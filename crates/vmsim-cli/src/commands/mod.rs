@@ -1,13 +1,14 @@
 //! One function per subcommand; `dispatch` is the one `match`.
 
 mod convert;
-mod exact;
+pub mod exact;
+pub mod grid;
 mod mkswap;
-mod mrc;
-mod replay;
-mod run;
+pub mod mrc;
+pub mod replay;
+pub mod run;
 mod snapshot;
-mod sweep;
+pub mod sweep;
 mod translate;
 
 use crate::args::{Cli, Command};
@@ -17,22 +18,35 @@ use vmsim::config::{blame, ConfigError, SimConfig};
 use vmsim::kernel::KernelError;
 use vmsim::sim::AnyMachine;
 
+/// Runs the command `cli` names, printing to standard output.
 pub fn dispatch(cli: Cli) -> Result<()> {
+    let stdout = &mut std::io::stdout().lock();
     match cli.command {
         Command::Run { scenario, demo, sweep, machine } => {
-            run::run(scenario.as_deref(), demo.as_deref(), &machine, &sweep)
+            run::run(scenario.as_deref(), demo.as_deref(), &machine, &sweep, stdout)
         }
         Command::Replay { trace, format, frames, exact, policy, memory, strict, scenario, machine } => {
             let quiet = machine.quiet;
-            let a = replay::ReplayArgs { trace, format, frames, memory, strict, scenario, quiet, machine };
+            let a =
+                replay::ReplayArgs { trace, format, frames, memory, strict, scenario, quiet, machine, decoded: None };
             if exact {
-                exact::replay_exact(&a, policy)
+                exact::replay_exact(&a, policy, stdout)
             } else {
-                replay::replay(&a, policy)
+                replay::replay(&a, policy, stdout)
             }
         }
-        Command::Mrc { trace, format, csv, max_frames, step, quiet } => {
-            mrc::mrc(&trace, format, csv, max_frames, step, quiet)
+        Command::Mrc { trace, format, csv, json, max_frames, step, quiet, sample_rate } => {
+            let shape = if json {
+                mrc::Shape::Json
+            } else if csv {
+                mrc::Shape::Csv
+            } else {
+                mrc::Shape::Table
+            };
+            mrc::mrc(&mrc::MrcArgs { trace, format, shape, max_frames, step, quiet, sample_rate }, stdout)
+        }
+        Command::Sweep { grid, out, shard, jobs, list, quiet } => {
+            grid::sweep(&grid::SweepArgs { grid, out, shard, jobs, list, quiet }, stdout)
         }
         Command::Mkswap { file, size, label } => mkswap::mkswap(&file, &size, label.as_deref()),
         Command::Snapshot { pid, out } => snapshot::snapshot(pid, &out),

@@ -7,37 +7,120 @@ use super::replay::{drive, input, progress};
 use crate::args::TraceFormat;
 use anyhow::{bail, Result};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use vmsim::addr::PAGE_SHIFT;
 use vmsim::reclaim::mrc::{Mrc, StackDistances};
+use vmsim::reclaim::shards::{SampledMrc, Shards};
 use vmsim_trace::{pages_touched, Access, LackeyReader, PagesReader};
 
-pub fn mrc(
-    trace: &Path,
-    format: TraceFormat,
-    csv: bool,
-    max_frames: Option<u64>,
-    step: u64,
-    quiet: bool,
-) -> Result<()> {
+/// How the curve is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A table for people.
+    Table,
+    /// `frames,misses,miss_ratio` lines.
+    Csv,
+    /// One JSON document with the curve as three arrays.
+    Json,
+}
+
+/// What `vmsim mrc` was asked for.
+#[derive(Debug)]
+pub struct MrcArgs {
+    /// The trace (`-` for standard input).
+    pub trace: PathBuf,
+    /// Its format.
+    pub format: TraceFormat,
+    /// How to print the curve.
+    pub shape: Shape,
+    /// Largest number of frames shown (default: the trace's distinct pages).
+    pub max_frames: Option<u64>,
+    /// Show every K-th number of frames.
+    pub step: u64,
+    /// No progress bar.
+    pub quiet: bool,
+    /// SHARDS sampling at this rate (None: the exact curve).
+    pub sample_rate: Option<f64>,
+}
+
+/// The JSON document of `vmsim mrc --json`.
+#[derive(Debug, serde::Serialize)]
+struct MrcJson<'a> {
+    vmsim_version: &'static str,
+    inputs: crate::output::Inputs,
+    policy: &'static str,
+    exact: bool,
+    /// SHARDS' rate, when sampled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sample_rate: Option<f64>,
+    /// References to sampled pages, when sampled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sampled_refs: Option<u64>,
+    refs: u64,
+    distinct_pages: u64,
+    frames: &'a [u64],
+    misses: &'a [u64],
+    miss_ratio: &'a [f64],
+}
+
+/// `vmsim mrc`: the curve goes to `out`.
+pub fn mrc(a: &MrcArgs, out: &mut dyn Write) -> Result<()> {
+    let (trace, format, max_frames, step, quiet) = (a.trace.as_path(), a.format, a.max_frames, a.step, a.quiet);
     if step == 0 {
         bail!("--step 0: must be at least 1 (show every K-th number of frames)");
     }
     if max_frames == Some(0) {
         bail!("--max-frames 0: must be at least 1 (with no frames every reference misses)");
     }
-    let curve = stack_distances(trace, format, quiet)?;
-    let max = max_frames.unwrap_or((curve.distinct_pages() as u64).max(1));
+    let curve = match a.sample_rate {
+        None => Curve::Exact(stack_distances(trace, format, quiet, StackDistances::default())?.finish()),
+        Some(rate) => {
+            let shards = Shards::new(rate).map_err(|e| anyhow::anyhow!("--sample-rate {rate}: {e}"))?;
+            Curve::Sampled(stack_distances(trace, format, quiet, shards)?.finish())
+        }
+    };
+    let max = max_frames.unwrap_or(curve.distinct_pages().max(1));
     // Rows stream: K, 2K, ... up to max, then max itself; nothing is collected, so `--max-frames 10000000000`
     // prints as it goes (and stops at once under `| head`).
     let last_multiple = max / step * step;
     let sizes = (1..=max / step).map(|i| i * step).chain((last_multiple != max).then_some(max));
-    let row = |c: u64| {
-        let c_idx = usize::try_from(c).unwrap_or(usize::MAX);
-        (c, curve.misses(c_idx), curve.miss_ratio(c_idx))
-    };
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    if csv {
+    let row = |c: u64| (c, curve.misses(c), curve.miss_ratio(c));
+    if a.shape == Shape::Json {
+        // Collected (the document holds the arrays): bounded by the distinct pages unless --max-frames is larger.
+        let (mut frames, mut misses, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for (c, m, r) in sizes.map(row) {
+            frames.push(c);
+            misses.push(m);
+            ratios.push(r);
+        }
+        let doc = MrcJson {
+            vmsim_version: env!("CARGO_PKG_VERSION"),
+            inputs: crate::output::Inputs {
+                command: "mrc",
+                trace: Some(super::replay::trace_name(trace)),
+                format: Some(super::replay::format_name(format)),
+                ..crate::output::Inputs::default()
+            },
+            policy: "lru",
+            exact: a.sample_rate.is_none(),
+            sample_rate: match &curve {
+                Curve::Exact(_) => None,
+                Curve::Sampled(c) => Some(c.rate()),
+            },
+            sampled_refs: match &curve {
+                Curve::Exact(_) => None,
+                Curve::Sampled(c) => Some(c.sampled_refs()),
+            },
+            refs: curve.refs(),
+            distinct_pages: curve.distinct_pages(),
+            frames: &frames,
+            misses: &misses,
+            miss_ratio: &ratios,
+        };
+        return crate::output::json(out, &doc);
+    }
+    let mut out = std::io::BufWriter::new(out);
+    if a.shape == Shape::Csv {
         writeln!(out, "frames,misses,miss_ratio")?;
         for (c, m, r) in sizes.map(row) {
             writeln!(out, "{c},{m},{r:.6}")?;
@@ -46,13 +129,25 @@ pub fn mrc(
         return Ok(());
     }
     let format = if format == TraceFormat::Lackey { "lackey" } else { "pages" };
-    writeln!(
-        out,
-        "exact LRU miss-ratio curve of {} ({format} format): {} references, {} distinct pages",
-        trace.display(),
-        curve.refs(),
-        curve.distinct_pages()
-    )?;
+    match &curve {
+        Curve::Exact(c) => writeln!(
+            out,
+            "exact LRU miss-ratio curve of {} ({format} format): {} references, {} distinct pages",
+            trace.display(),
+            c.refs(),
+            c.distinct_pages()
+        )?,
+        Curve::Sampled(c) => writeln!(
+            out,
+            "SHARDS-sampled LRU miss-ratio curve of {} ({format} format, rate {}): {} references ({} sampled), \
+             about {} distinct pages",
+            trace.display(),
+            c.rate(),
+            c.refs(),
+            c.sampled_refs(),
+            c.distinct_pages()
+        )?,
+    }
     // Column widths without collecting: frames grow to `max`; misses never grow with more frames, so the first
     // row has the widest.
     let first = if step <= max { step } else { max };
@@ -66,11 +161,61 @@ pub fn mrc(
     Ok(())
 }
 
-/// One pass over the trace: the stack distance of every page reference.
-fn stack_distances(trace: &Path, format: TraceFormat, quiet: bool) -> Result<Mrc> {
+/// The exact curve, or the SHARDS estimate.
+#[derive(Debug)]
+enum Curve {
+    Exact(Mrc),
+    Sampled(SampledMrc),
+}
+
+impl Curve {
+    fn refs(&self) -> u64 {
+        match self {
+            Curve::Exact(c) => c.refs(),
+            Curve::Sampled(c) => c.refs(),
+        }
+    }
+    fn distinct_pages(&self) -> u64 {
+        match self {
+            Curve::Exact(c) => c.distinct_pages() as u64,
+            Curve::Sampled(c) => c.distinct_pages(),
+        }
+    }
+    fn misses(&self, frames: u64) -> u64 {
+        match self {
+            Curve::Exact(c) => c.misses(usize::try_from(frames).unwrap_or(usize::MAX)),
+            Curve::Sampled(c) => c.misses(frames),
+        }
+    }
+    fn miss_ratio(&self, frames: u64) -> f64 {
+        match self {
+            Curve::Exact(c) => c.miss_ratio(usize::try_from(frames).unwrap_or(usize::MAX)),
+            Curve::Sampled(c) => c.miss_ratio(frames),
+        }
+    }
+}
+
+/// What counts the references: exact stack distances, or SHARDS' sample of them.
+trait Counter {
+    fn reference(&mut self, page: u64);
+}
+
+impl Counter for StackDistances {
+    fn reference(&mut self, page: u64) {
+        StackDistances::reference(self, page);
+    }
+}
+
+impl Counter for Shards {
+    fn reference(&mut self, page: u64) {
+        Shards::reference(self, page);
+    }
+}
+
+/// One pass over the trace: every page reference goes to `d`.
+fn stack_distances<C: Counter>(trace: &Path, format: TraceFormat, quiet: bool, mut d: C) -> Result<C> {
     let pb = progress(quiet, trace);
     let (source, name) = input(trace, &pb)?;
-    let mut d = StackDistances::default();
     let result = match format {
         TraceFormat::Pages => drive(PagesReader::new(source, name), &pb, |batch: &[u64]| {
             for &page in batch {
@@ -89,5 +234,5 @@ fn stack_distances(trace: &Path, format: TraceFormat, quiet: bool) -> Result<Mrc
     };
     pb.finish_and_clear();
     result?;
-    Ok(d.finish())
+    Ok(d)
 }

@@ -16,8 +16,87 @@ use vmsim::kernel::task::Pid;
 use vmsim::mmu::Access;
 use vmsim::sim::Machine;
 use vmsim::with_machine;
-use vmsim_trace::{AccessKind, BatchSource, LackeyReader, PagesReader, Threaded};
+use vmsim_trace::{AccessKind, BatchSource, LackeyReader, PagesReader, Recorded, Threaded};
 
+/// A trace decoded into memory once, for many replays (`vmsim sweep`): a replay given one reads no file.
+#[derive(Debug, Clone)]
+pub enum Decoded {
+    /// A lackey trace's accesses.
+    Lackey(std::sync::Arc<[vmsim_trace::Access]>),
+    /// A pages trace's page numbers.
+    Pages(std::sync::Arc<[u64]>),
+}
+
+impl Decoded {
+    /// Records in the trace.
+    pub fn len(&self) -> usize {
+        match self {
+            Decoded::Lackey(r) => r.len(),
+            Decoded::Pages(r) => r.len(),
+        }
+    }
+
+    /// Whether the trace has no record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Reads the whole trace at `path` into memory.
+pub fn decode(path: &Path, format: TraceFormat) -> Result<Decoded> {
+    let pb = ProgressBar::hidden();
+    let (r, name) = input(path, &pb)?;
+    Ok(match format {
+        TraceFormat::Lackey => {
+            let mut all = Vec::new();
+            drive(LackeyReader::new(r, name), &pb, |b: &[vmsim_trace::Access]| {
+                all.extend_from_slice(b);
+                Ok(None)
+            })?;
+            Decoded::Lackey(all.into())
+        }
+        TraceFormat::Pages => {
+            let mut all = Vec::new();
+            drive(PagesReader::new(r, name), &pb, |b: &[u64]| {
+                all.extend_from_slice(b);
+                Ok(None)
+            })?;
+            Decoded::Pages(all.into())
+        }
+    })
+}
+
+/// Feeds the page numbers of `a`'s pages trace (its file, or the copy decoded in memory) to `each`, as [`drive`].
+pub fn drive_pages_of<F>(a: &ReplayArgs, pb: &ProgressBar, each: F) -> Result<Option<u64>>
+where
+    F: FnMut(&[u64]) -> Result<Option<usize>>,
+{
+    match &a.decoded {
+        Some(Decoded::Pages(r)) => drive(Recorded::new(r.clone()), pb, each),
+        Some(Decoded::Lackey(_)) => bail!("{}: decoded as a lackey trace, replayed as pages", a.trace.display()),
+        None => {
+            let (r, name) = input(&a.trace, pb)?;
+            drive(PagesReader::new(r, name), pb, each)
+        }
+    }
+}
+
+/// Feeds the accesses of `a`'s lackey trace (its file, or the copy decoded in memory) to `each`, as [`drive`].
+pub fn drive_lackey_of<F>(a: &ReplayArgs, pb: &ProgressBar, each: F) -> Result<Option<u64>>
+where
+    F: FnMut(&[vmsim_trace::Access]) -> Result<Option<usize>>,
+{
+    match &a.decoded {
+        Some(Decoded::Lackey(r)) => drive(Recorded::new(r.clone()), pb, each),
+        Some(Decoded::Pages(_)) => bail!("{}: decoded as a pages trace, replayed as lackey", a.trace.display()),
+        None => {
+            let (r, name) = input(&a.trace, pb)?;
+            drive(LackeyReader::new(r, name), pb, each)
+        }
+    }
+}
+
+#[derive(Debug)]
 pub struct ReplayArgs {
     pub trace: PathBuf,
     pub format: TraceFormat,
@@ -27,6 +106,8 @@ pub struct ReplayArgs {
     pub scenario: Option<PathBuf>,
     pub quiet: bool,
     pub machine: MachineOpts,
+    /// The trace already in memory (`vmsim sweep` decodes each trace once); None: read `trace`.
+    pub decoded: Option<Decoded>,
 }
 
 /// Progress on stderr for reading `path`: a bar over the file's bytes with percentage, rate and ETA (a spinner with
@@ -61,7 +142,8 @@ impl std::io::Read for Counted {
     }
 }
 
-pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Result<()> {
+/// `vmsim replay` in the full model; the report goes to `out`.
+pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>, out: &mut dyn std::io::Write) -> Result<()> {
     let mut sets = a.machine.sets.clone();
     // The options that stand for a --set, with how they were typed (errors name the option).
     let mut options = Vec::new();
@@ -102,8 +184,8 @@ pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Res
         let pb = progress(a.quiet, &a.trace);
         let limit = a.machine.max_accesses.unwrap_or(u64::MAX);
         let result = match a.format {
-            TraceFormat::Lackey => drive_lackey(m, pid, &a.trace, &pb, limit),
-            TraceFormat::Pages => drive_pages(m, pid, &a.trace, &pb, limit),
+            TraceFormat::Lackey => drive_lackey(m, pid, a, &pb, limit),
+            TraceFormat::Pages => drive_pages(m, pid, a, &pb, limit),
         };
         pb.finish_and_clear();
         let stopped = result?;
@@ -118,7 +200,6 @@ pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Res
         (report, output::proc_views(&a.machine.proc, |v| m.proc_files(v)))
     });
     let (report, views) = report;
-    let mut out = std::io::stdout().lock();
     let json = a.machine.json;
     if json {
         let inputs = output::Inputs {
@@ -128,17 +209,17 @@ pub fn replay(a: &ReplayArgs, policy: Option<vmsim::reclaim::PolicyKind>) -> Res
             format: Some(format_name(a.format)),
             sets,
         };
-        output::json_report(&mut out, &report, &views, &inputs, &cfg)?;
+        output::json_report(out, &report, &views, &inputs, &cfg)?;
     } else {
         let title = format!(
             "replay of {} ({} format)",
             a.trace.display(),
             if a.format == TraceFormat::Lackey { "lackey" } else { "pages" }
         );
-        output::text(&mut out, &report, &cfg, Some(&title))?;
+        output::text(out, &report, &cfg, Some(&title))?;
     }
     if !json {
-        std::io::Write::write_all(&mut out, output::views_text(&views).as_bytes())?;
+        std::io::Write::write_all(out, output::views_text(&views).as_bytes())?;
     }
     Ok(())
 }
@@ -201,15 +282,13 @@ where
 fn drive_lackey<A: vmsim::arch::PagingMode>(
     m: &mut Machine<A>,
     pid: Pid,
-    path: &Path,
+    a: &ReplayArgs,
     pb: &ProgressBar,
     limit: u64,
 ) -> Result<Option<u64>> {
-    let (r, name) = input(path, pb)?;
-    let shown = trace_name(path);
-    let src = LackeyReader::new(r, name);
+    let shown = trace_name(&a.trace);
     let mut seen = 0u64;
-    drive(src, pb, |batch| {
+    drive_lackey_of(a, pb, |batch| {
         check_limit(&shown, seen, batch.len(), limit)?;
         seen += batch.len() as u64;
         for (i, r) in batch.iter().enumerate() {
@@ -229,17 +308,15 @@ fn drive_lackey<A: vmsim::arch::PagingMode>(
 fn drive_pages<A: vmsim::arch::PagingMode>(
     m: &mut Machine<A>,
     pid: Pid,
-    path: &Path,
+    a: &ReplayArgs,
     pb: &ProgressBar,
     limit: u64,
 ) -> Result<Option<u64>> {
-    let (r, name) = input(path, pb)?;
-    let shown = trace_name(path);
-    let src = PagesReader::new(r, name);
+    let shown = trace_name(&a.trace);
     // Pages above the user address space cannot be replayed by a process: an error, not a silent stop.
     let top_page = vmsim::kernel::mmap::user_top::<A>() / vmsim::PAGE_SIZE;
     let mut seen = 0u64;
-    drive(src, pb, |batch| {
+    drive_pages_of(a, pb, |batch| {
         check_limit(&shown, seen, batch.len(), limit)?;
         for (i, &page) in batch.iter().enumerate() {
             if page >= top_page {

@@ -23,7 +23,14 @@ pub const DEMOS: &[(&str, &str)] = &[
     ("whatif", include_str!("../../../../examples/whatif.toml")),
 ];
 
-pub fn run(path: Option<&Path>, demo: Option<&str>, opts: &MachineOpts, sweep: &[String]) -> Result<()> {
+/// `vmsim run`: the scenario at `path`, the embedded demo `demo`, or the default demo; the report goes to `out`.
+pub fn run(
+    path: Option<&Path>,
+    demo: Option<&str>,
+    opts: &MachineOpts,
+    sweep: &[String],
+    out: &mut dyn std::io::Write,
+) -> Result<()> {
     let (shown, text) = match (path, demo) {
         (Some(p), None) => (p.to_path_buf(), super::read_text(p)?),
         (None, None) => (Path::new("<embedded demo>").to_path_buf(), DEMO.to_string()),
@@ -36,21 +43,32 @@ pub fn run(path: Option<&Path>, demo: Option<&str>, opts: &MachineOpts, sweep: &
         },
         (Some(_), Some(_)) => anyhow::bail!("give a scenario file or --demo NAME, not both"),
     };
+    run_text(&shown, &text, opts, sweep, out)
+}
+
+/// Runs the scenario `text` (shown in reports and errors as `shown`), or sweeps it with `--sweep` values.
+pub fn run_text(
+    shown: &Path,
+    text: &str,
+    opts: &MachineOpts,
+    sweep: &[String],
+    out: &mut dyn std::io::Write,
+) -> Result<()> {
     if !sweep.is_empty() {
-        return super::sweep::sweep(&shown, &text, opts, sweep);
+        return super::sweep::sweep(shown, text, opts, sweep, out);
     }
-    let (scenario, cfg) = Scenario::parse(&shown, &text, &opts.sets)?;
-    let mut machine = super::boot(&cfg, Some((&shown, &text)), &opts.sets)?;
+    let shown = shown.to_path_buf();
+    let (scenario, cfg) = Scenario::parse(&shown, text, &opts.sets)?;
+    let mut machine = super::boot(&cfg, Some((&shown, text)), &opts.sets)?;
     let (report, views) = with_machine!(&mut machine, m => {
         m.set_access_limit(opts.max_accesses);
         let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         m.set_access_counter(counter.clone());
         let planned = planned_accesses(&scenario).min(opts.max_accesses.unwrap_or(u64::MAX));
-        let ran = with_progress(opts.quiet, planned, &counter, || m.run_scenario(&shown, &text, &scenario));
+        let ran = with_progress(opts.quiet, planned, &counter, || m.run_scenario(&shown, text, &scenario));
         ran?;
         (m.report(), output::proc_views(&opts.proc, |v| m.proc_files(v)))
     });
-    let mut out = std::io::stdout().lock();
     let json = opts.json;
     if json {
         let inputs = output::Inputs {
@@ -59,12 +77,12 @@ pub fn run(path: Option<&Path>, demo: Option<&str>, opts: &MachineOpts, sweep: &
             sets: opts.sets.clone(),
             ..output::Inputs::default()
         };
-        output::json_report(&mut out, &report, &views, &inputs, &cfg)?;
+        output::json_report(out, &report, &views, &inputs, &cfg)?;
     } else {
-        output::text(&mut out, &report, &cfg, scenario.description.as_deref())?;
+        output::text(out, &report, &cfg, scenario.description.as_deref())?;
     }
     if !json {
-        std::io::Write::write_all(&mut out, output::views_text(&views).as_bytes())?;
+        std::io::Write::write_all(out, output::views_text(&views).as_bytes())?;
     }
     Ok(())
 }

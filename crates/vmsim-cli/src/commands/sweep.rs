@@ -53,30 +53,91 @@ pub struct SweepRow {
 
 /// Expands `KEY=V1,V2` options into every combination of `--set` strings.
 pub fn combinations(sweeps: &[String]) -> Result<Vec<Vec<String>>> {
-    let mut out: Vec<Vec<String>> = vec![Vec::new()];
+    let mut axes = Vec::new();
     for s in sweeps {
         let Some((key, values)) = s.split_once('=') else {
             bail!("--sweep {s}: expected KEY=V1,V2,... (e.g. --sweep machine.memory=64MiB,48MiB,32MiB)");
         };
-        let values: Vec<&str> = values.split(',').map(str::trim).filter(|v| !v.is_empty()).collect();
+        let values: Vec<String> =
+            values.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_string).collect();
         if key.trim().is_empty() || values.is_empty() {
             bail!("--sweep {s}: expected KEY=V1,V2,... with at least one value");
         }
+        axes.push((key.trim().to_string(), values));
+    }
+    let n = axes.iter().map(|(_, v)| v.len()).product::<usize>();
+    if n > 4096 {
+        bail!("--sweep: {n} combinations (at most 4096)");
+    }
+    Ok(product(&axes))
+}
+
+/// Every combination of one value per axis (an axis: a key and its values), as `KEY=VALUE` strings in the axes'
+/// order; the last axis varies fastest. No axis: one empty combination.
+pub fn product(axes: &[(String, Vec<String>)]) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = vec![Vec::new()];
+    for (key, values) in axes {
         out = out
             .into_iter()
             .flat_map(|base| {
                 values.iter().map(move |v| {
                     let mut b = base.clone();
-                    b.push(format!("{}={v}", key.trim()));
+                    b.push(format!("{key}={v}"));
                     b
                 })
             })
             .collect();
     }
-    if out.len() > 4096 {
-        bail!("--sweep: {} combinations (at most 4096)", out.len());
-    }
-    Ok(out)
+    out
+}
+
+/// Runs `work` on every item on up to `threads` threads (at least one) and hands each result to `sink` in the
+/// items' order, as soon as it and every result before it are done, so the output order never depends on which
+/// thread finished first. Once `sink` fails no new item is started; the error is returned.
+pub fn in_order<T, R>(
+    items: &[T],
+    threads: usize,
+    work: impl Fn(&T) -> R + Sync,
+    mut sink: impl FnMut(usize, R) -> Result<()>,
+) -> Result<()>
+where
+    T: Sync,
+    R: Send,
+{
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let threads = threads.clamp(1, items.len().max(1));
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, R)>();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, stop, work) = (&next, &stop, &work);
+            s.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    if tx.send((i, work(item))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut done = std::collections::BTreeMap::new();
+        let mut want = 0;
+        for (i, r) in rx {
+            done.insert(i, r);
+            while let Some(r) = done.remove(&want) {
+                if let Err(e) = sink(want, r) {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+                want += 1;
+            }
+        }
+        Ok(())
+    })
 }
 
 fn row(sets: Vec<String>, r: &Report, cfg: &vmsim::config::SimConfig) -> SweepRow {
@@ -103,7 +164,7 @@ fn row(sets: Vec<String>, r: &Report, cfg: &vmsim::config::SimConfig) -> SweepRo
 }
 
 /// Runs the scenario once per combination and prints the table (or JSON lines with `--json`).
-pub fn sweep(shown: &Path, text: &str, opts: &MachineOpts, sweeps: &[String]) -> Result<()> {
+pub fn sweep(shown: &Path, text: &str, opts: &MachineOpts, sweeps: &[String], out: &mut dyn Write) -> Result<()> {
     let combos = combinations(sweeps)?;
     // Parse every configuration first: a bad value is reported before anything runs.
     let mut jobs = Vec::new();
@@ -115,38 +176,21 @@ pub fn sweep(shown: &Path, text: &str, opts: &MachineOpts, sweeps: &[String]) ->
         let (scenario, cfg) = Scenario::parse(shown, text, &sets).map_err(|e| super::relabel(e, &options))?;
         jobs.push((c.clone(), sets, scenario, cfg));
     }
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(jobs.len()).max(1);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<SweepRow>>>> = jobs.iter().map(|_| None.into()).collect();
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((combo, sets, scenario, cfg)) = jobs.get(i) else { break };
-                let r = (|| -> Result<SweepRow> {
-                    let mut m = super::boot(cfg, Some((shown, text)), sets)?;
-                    let report = with_machine!(&mut m, m => {
-                        m.set_access_limit(opts.max_accesses);
-                        m.run_scenario(shown, text, scenario)?;
-                        m.report()
-                    });
-                    Ok(row(combo.clone(), &report, cfg))
-                })();
-                if let Ok(mut slot) = results[i].lock() {
-                    *slot = Some(r);
-                }
-            });
-        }
-    });
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let mut rows = Vec::new();
-    for r in results {
-        match r.into_inner().ok().flatten() {
-            Some(Ok(row)) => rows.push(row),
-            Some(Err(e)) => return Err(e),
-            None => bail!("a sweep run did not finish"),
-        }
-    }
-    let mut out = std::io::stdout().lock();
+    let work = |(combo, sets, scenario, cfg): &(Vec<String>, Vec<String>, Scenario, vmsim::config::SimConfig)| {
+        let mut m = super::boot(cfg, Some((shown, text)), sets)?;
+        let report = with_machine!(&mut m, m => {
+            m.set_access_limit(opts.max_accesses);
+            m.run_scenario(shown, text, scenario)?;
+            m.report()
+        });
+        Ok(row(combo.clone(), &report, cfg))
+    };
+    in_order(&jobs, threads, work, |_, r: Result<SweepRow>| {
+        rows.push(r?);
+        Ok(())
+    })?;
     if opts.json {
         let doc = serde_json::json!({
             "vmsim_version": env!("CARGO_PKG_VERSION"),
@@ -155,7 +199,7 @@ pub fn sweep(shown: &Path, text: &str, opts: &MachineOpts, sweeps: &[String]) ->
             "sweep": sweeps,
             "runs": rows,
         });
-        serde_json::to_writer_pretty(&mut out, &doc)?;
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
         writeln!(out)?;
         return Ok(());
     }
@@ -214,5 +258,38 @@ mod tests {
         assert_eq!(c, vec![vec!["a=1", "b=x"], vec!["a=1", "b=y"], vec!["a=2", "b=x"], vec!["a=2", "b=y"]]);
         assert!(combinations(&["a".into()]).is_err());
         assert!(combinations(&["a=".into()]).is_err());
+    }
+
+    #[test]
+    fn in_order_hands_results_over_in_item_order() {
+        // Early items take longest, so they finish last on 4 threads; the sink still sees 0, 1, 2, ...
+        let items: Vec<u64> = (0..40).collect();
+        let mut seen = Vec::new();
+        let slow = |&i: &u64| {
+            std::thread::sleep(std::time::Duration::from_millis(40u64.saturating_sub(i)));
+            i * 10
+        };
+        in_order(&items, 4, slow, |i, r| {
+            seen.push((i, r));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, items.iter().zip(0usize..).map(|(&i, k)| (k, i * 10)).collect::<Vec<_>>());
+        // A failing sink stops the run and its error is returned; nothing after it is handed over.
+        let mut got = Vec::new();
+        let r = in_order(
+            &items,
+            2,
+            |&i| i,
+            |i, _| {
+                got.push(i);
+                if i == 5 {
+                    bail!("stop at 5")
+                }
+                Ok(())
+            },
+        );
+        assert_eq!(r.unwrap_err().to_string(), "stop at 5");
+        assert_eq!(got, vec![0, 1, 2, 3, 4, 5]);
     }
 }

@@ -40,7 +40,7 @@ pub struct Inputs {
 /// and the full effective `config` (every `[machine]`, `[tlb]`, `[cost]`, `[reclaim]` and `[swap]` value, defaults
 /// included), so a result carries what produced it.
 pub fn json_report(
-    out: &mut impl Write,
+    out: &mut (impl Write + ?Sized),
     r: &impl serde::Serialize,
     views: &[(String, String)],
     inputs: &Inputs,
@@ -66,7 +66,7 @@ pub fn json_report(
 }
 
 /// The stable JSON stats object (docs/stats.md), pretty-printed, with a trailing newline.
-pub fn json(out: &mut impl Write, r: &impl serde::Serialize) -> Result<()> {
+pub fn json(out: &mut (impl Write + ?Sized), r: &impl serde::Serialize) -> Result<()> {
     serde_json::to_writer_pretty(&mut *out, r)?;
     writeln!(out)?;
     Ok(())
@@ -101,7 +101,7 @@ pub fn ns(v: f64) -> String {
 }
 
 /// The text report.
-pub fn text(out: &mut impl Write, r: &Report, cfg: &SimConfig, title: Option<&str>) -> Result<()> {
+pub fn text(out: &mut (impl Write + ?Sized), r: &Report, cfg: &SimConfig, title: Option<&str>) -> Result<()> {
     let s = &r.stats;
     if let Some(t) = title {
         writeln!(out, "{t}")?;
@@ -347,7 +347,7 @@ fn cpus_text(out: &mut impl Write, r: &Report) -> Result<()> {
 }
 
 /// The `CPU caches` section: per cache, where accesses and walk references were served, prefetchers.
-fn caches_text(out: &mut impl Write, c: &vmsim::cache::CacheReport) -> Result<()> {
+fn caches_text(out: &mut (impl Write + ?Sized), c: &vmsim::cache::CacheReport) -> Result<()> {
     writeln!(out, "\nCPU caches (page-walk reads enter at {})", c.walker_entry.to_uppercase())?;
     writeln!(
         out,
@@ -394,7 +394,7 @@ fn caches_text(out: &mut impl Write, c: &vmsim::cache::CacheReport) -> Result<()
 }
 
 /// The pyramid: per level, accesses served, latency, time and share of the total.
-fn pyramid_text(out: &mut impl Write, rows: &[vmsim::stats::PyramidRow]) -> Result<()> {
+fn pyramid_text(out: &mut (impl Write + ?Sized), rows: &[vmsim::stats::PyramidRow]) -> Result<()> {
     writeln!(out, "\nThe memory pyramid (where the time went)")?;
     writeln!(
         out,

@@ -39,6 +39,7 @@ pub mod opt;
 pub mod random;
 pub mod replay;
 pub mod s3fifo;
+pub mod shards;
 pub mod sieve;
 pub mod two_list;
 pub mod vmscan;
