@@ -325,7 +325,7 @@ pub fn text(out: &mut (impl Write + ?Sized), r: &Report, cfg: &SimConfig, title:
 /// The `CPUs` section (a machine with more than one CPU): per CPU its switches, the ASID flushes they cost, the
 /// TLB-shootdown IPIs it received and its TLB hits and misses; then the IPIs sent and TLB entries the kernel's
 /// flushes dropped, over all CPUs (the JSON's `cpus[]` and `tlb.shootdown_ipis`, `tlb.flushed_entries`).
-fn cpus_text(out: &mut impl Write, r: &Report) -> Result<()> {
+fn cpus_text(out: &mut (impl Write + ?Sized), r: &Report) -> Result<()> {
     writeln!(
         out,
         "\nCPUs{:>21} {:>12} {:>13} {:>11} {:>12} {:>12}",
