@@ -74,6 +74,8 @@ const CASES: &[Case] = &[
     ok("run-demo-shared-json-proc",          &["run", "--demo", "shared", "--json", "--proc", "status,smaps_rollup"]),
     ok("run-demo-threads-json",              &["run", "--demo", "threads", "--json"]),
     ok("run-demo-pagecache-proc",            &["run", "--demo", "pagecache", "--set", "reclaim.verify=true", "--proc", "meminfo,vmstat,smaps:3"]),
+    ok("run-compaction-proc",                &["run", "examples/compaction.toml", "--proc", "buddyinfo,pagetypeinfo,extfrag_index,unusable_index"]),
+    ok("run-compaction-json",                &["run", "examples/compaction.toml", "--json"]),
     fails("run-demo-unknown", 2,             &["run", "--demo", "nope"]),
     fails("run-example-multicpu-cpus1", 2,   &["run", "examples/multicpu.toml", "--set", "machine.cpus=1"]),
     // The demo under every policy the full model accepts, and other settings.

@@ -1247,6 +1247,7 @@ impl<M: PagingMode> Machine<M> {
                 host_data_bytes: k.mem.host_data_bytes() as u64,
             },
             cost: Default::default(),
+            compaction: (k.compaction.passes > 0).then_some(k.compaction),
             zswap: k.zswap.cfg.enabled.then(|| {
                 let z = &k.zswap;
                 let stored_bytes = z.stats.stored_pages * PAGE_SIZE;

@@ -268,6 +268,9 @@ pub struct Stats {
     /// zswap, when enabled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zswap: Option<ZswapReport>,
+    /// Compaction's counters, when a compaction pass ran (kernel/compaction.rs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compaction: Option<crate::kernel::compaction::CompactStats>,
     /// KSM's sysfs counters, when KSM runs or scanned anything.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ksm: Option<crate::kernel::ksm::KsmStats>,
