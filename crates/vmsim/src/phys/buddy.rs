@@ -387,6 +387,24 @@ impl Buddy {
         self.add(pfn, order, t);
     }
 
+    /// If the order-10 block at `block` lies in an untouched range, cut it out of the range and put it on the
+    /// MOVABLE order-10 list, where the list operations see it.
+    fn list_untouched(&mut self, block: u64) {
+        let Some((&s, &e)) = self.untouched.range(..=block).next_back() else { return };
+        if block >= e {
+            return;
+        }
+        self.untouched.remove(&s);
+        if s < block {
+            self.untouched.insert(s, block);
+        }
+        if block + MAX_ORDER_PAGES < e {
+            self.untouched.insert(block + MAX_ORDER_PAGES, e);
+        }
+        self.untouched_blocks -= 1;
+        self.add(block, MAX_PAGE_ORDER, MigrateType::Movable);
+    }
+
     /// Take frame `pfn` out of the free lists, wherever it is (a teaching set-up that places a page in frame M;
     /// `take_page_off_buddy`). False if it is allocated or outside the managed frames.
     pub fn claim(&mut self, pfn: Pfn) -> bool {
@@ -395,20 +413,7 @@ impl Buddy {
             return false;
         }
         // An untouched order-10 block: list it first, so the split below finds it.
-        let block = p & !(MAX_ORDER_PAGES - 1);
-        if let Some((&s, &e)) = self.untouched.range(..=block).next_back() {
-            if block < e {
-                self.untouched.remove(&s);
-                if s < block {
-                    self.untouched.insert(s, block);
-                }
-                if block + MAX_ORDER_PAGES < e {
-                    self.untouched.insert(block + MAX_ORDER_PAGES, e);
-                }
-                self.untouched_blocks -= 1;
-                self.add(block, MAX_PAGE_ORDER, MigrateType::Movable);
-            }
-        }
+        self.list_untouched(p & !(MAX_ORDER_PAGES - 1));
         for order in 0..=MAX_PAGE_ORDER {
             let start = p & !((1u64 << order) - 1);
             for t in MigrateType::ALL {
@@ -439,19 +444,7 @@ impl Buddy {
         let mut out = Vec::new();
         // An untouched order-10 block: list it, so that the order-10 case below finds it.
         let block = start & !(MAX_ORDER_PAGES - 1);
-        if let Some((&s, &e)) = self.untouched.range(..=block).next_back() {
-            if block < e {
-                self.untouched.remove(&s);
-                if s < block {
-                    self.untouched.insert(s, block);
-                }
-                if block + MAX_ORDER_PAGES < e {
-                    self.untouched.insert(block + MAX_ORDER_PAGES, e);
-                }
-                self.untouched_blocks -= 1;
-                self.add(block, MAX_PAGE_ORDER, MigrateType::Movable);
-            }
-        }
+        self.list_untouched(block);
         for t in MigrateType::ALL {
             if self.remove(block, MAX_PAGE_ORDER, t) {
                 // Keep the other half free, at order 9 and of its own pageblock's type.
