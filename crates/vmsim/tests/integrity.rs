@@ -1,6 +1,6 @@
 //! Issue 10, integrity: with verify mode on, no page's content is lost or changed through KSM merge and unmerge,
-//! zswap compression, decompression and writeback, an OOM kill of another process, or fork, under heavy pressure
-//! and under every replacement policy. Each process checks its own bytes with `expect` steps.
+//! zswap compression, decompression and writeback, an OOM kill of another process, fork, or compaction (page
+//! migration, issue 11) under heavy pressure and under every replacement policy. Each process checks its own bytes with `expect` steps.
 
 use std::path::Path;
 use vmsim::config::Scenario;
@@ -31,7 +31,9 @@ steps = [
   { op = "mmap", name = "d", len = "2MiB" },
   { op = "fill", addr = "d", len = "2MiB", content = "text", seed = 4 },
   { op = "read", addr = "d", len = "2MiB", stride = 256, repeat = 3 },
+  { op = "compact_memory" },
   { op = "fork", child = "twin-a-child" },
+  { op = "compact_memory" },
   { op = "store", addr = "d+0x1000", text = "changed by twin-a" },
   { op = "read", addr = "d", len = "2MiB", repeat = 4 },
   { op = "madvise", addr = "d", len = "1MiB", advice = "unmergeable" },
@@ -43,7 +45,9 @@ steps = [
 name = "twin-a-child"
 steps = [
   { op = "read", addr = "d", len = "2MiB", repeat = 2 },
+  { op = "compact_memory" },
   { op = "store", addr = "d+0x2000", text = "child's own" },
+  { op = "compact_memory" },
   { op = "expect", addr = "d+0x2000", text = "child's own" },
   { op = "exit" },
 ]
@@ -88,6 +92,8 @@ fn no_page_is_lost_through_ksm_zswap_oom_and_fork_under_every_policy() {
             assert!(r.oom_kills.iter().any(|k| k.name == "hog"), "{policy}: the hog is killed: {:#?}", r.events);
             let z = r.stats.zswap.unwrap();
             assert!(z.counters.zswpout > 0, "{policy}: zswap was used");
+            let c = m.kernel.compaction;
+            assert!(c.passes == 4 && c.pgmigrate_success > 0, "{policy}: compaction migrated pages: {c:?}");
             let ksm = r.stats.ksm.unwrap();
             assert!(ksm.pages_scanned > 0, "{policy}: ksmd ran");
             let states: Vec<&str> = r.processes.iter().map(|p| p.state.as_str()).collect();
