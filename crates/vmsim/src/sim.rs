@@ -983,6 +983,9 @@ impl<M: PagingMode> Machine<M> {
                     self.event(pid, format!("msync({:#x}, {len}) failed: {}", a.raw(), e.errno));
                 }
             }
+            Step::CompactMemory if self.kernel.cfg.exact => {
+                self.event(pid, "compact_memory: nothing to do in exact mode (its user frames are a fixed pool outside the buddy allocator)".to_string());
+            }
             Step::CompactMemory => {
                 let before = self.kernel.frames.buddyinfo_line(0, "Normal");
                 let moved = self.kernel.compaction.pgmigrate_success;

@@ -68,6 +68,10 @@ impl<M: PagingMode> Kernel<M> {
     /// `compact_zone()`: one pass over the zone. `order` is the order a request needs (`None`: the whole zone,
     /// as `/proc/sys/vm/compact_memory` asks with `order = -1`).
     pub fn compact_zone(&mut self, order: Option<u8>) -> CompactResult {
+        if self.cfg.exact {
+            // Exact mode's user frames live outside the buddy allocator, in their own pool: nothing to compact.
+            return CompactResult::Complete;
+        }
         self.compaction.passes += 1;
         // Scan the frames up to the end of the region ever used: above it every block is a never-split order-10
         // block, which the free scanner would isolate first (Linux starts at the zone end); starting below it
