@@ -59,3 +59,18 @@ fn compaction_moves_pages_and_rebuilds_large_blocks() {
         });
     }
 }
+
+/// Exact mode keeps its user frames in a fixed pool outside the buddy allocator: compaction leaves them alone.
+#[test]
+fn exact_mode_does_not_compact() {
+    let text = "[machine]\nmemory = \"1MiB\"\n[reclaim]\nexact = true\n[[process]]\nname = \"a\"\nsteps = [\n  { op = \"mmap\", name = \"m\", len = \"64KiB\" },\n  { op = \"store\", addr = \"m+0x3000\", text = \"x\" },\n  { op = \"compact_memory\" },\n  { op = \"expect\", addr = \"m+0x3000\", text = \"x\" },\n]\n";
+    let path = Path::new("exact.toml");
+    let (sc, cfg) = Scenario::parse(path, text, &[]).unwrap();
+    let mut m = AnyMachine::new(&cfg).unwrap();
+    with_machine!(&mut m, m => {
+        m.run_scenario(path, text, &sc).unwrap();
+        assert_eq!(m.expect_failures, 0);
+        assert_eq!(m.kernel.compaction, vmsim::kernel::compaction::CompactStats::default());
+        assert!(m.report().events.iter().any(|e| e.contains("nothing to do in exact mode")));
+    });
+}
