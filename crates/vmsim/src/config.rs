@@ -631,8 +631,12 @@ pub enum Step {
         /// With `swap`: text stored at the start of the swapped-out page.
         text: Option<String>,
     },
-    /// `exit(0)`: free everything.
+    /// `exit(0)`: this task ends; its mm is freed with its last user (a process's other threads go on).
     Exit,
+    /// `exit_group(0)`: every thread of this task's group ends, as a fatal signal ends them (kernel/exit.c
+    /// `do_group_exit`).
+    #[serde(rename = "exit_group")]
+    ExitGroup,
     /// `fork()`: start the `[[process]]` named `child` as a copy-on-write copy of this one. The child inherits the
     /// parent's named regions; its own entry lists its steps and is not started at boot.
     Fork {
@@ -980,14 +984,14 @@ fn step_error(path: &Path, text: &str, offset: usize) -> Option<ConfigError> {
     None
 }
 
-/// An `exit` or `execve` step with fields besides `op` (serde ignores them for a variant without fields).
+/// An `exit`, `exit_group` or `execve` step with fields besides `op` (serde ignores them for a variant without fields).
 fn unit_step_with_fields(path: &Path, text: &str) -> Option<ConfigError> {
     for StepsArray { name, steps, .. } in steps_arrays(text) {
         for (n, (span, value)) in steps.into_iter().enumerate() {
             let Some(t) = value.as_table() else { continue };
             let op = t.get("op").and_then(toml::Value::as_str).unwrap_or("");
             let extra: Vec<&str> = t.keys().map(String::as_str).filter(|k| *k != "op").collect();
-            if matches!(op, "exit" | "execve") && !extra.is_empty() {
+            if matches!(op, "exit" | "exit_group" | "execve") && !extra.is_empty() {
                 let message = format!(
                     "step {} ({op}) of process {name:?}: {op} takes no fields, found `{}`",
                     n + 1,

@@ -914,6 +914,7 @@ impl<M: PagingMode> Machine<M> {
                 }
             }
             Step::Exit => self.kernel.exit(pid),
+            Step::ExitGroup => self.kernel.exit_group(pid),
             Step::Expect { addr, text, hex } => {
                 let a = self.resolve(pid, addr)?;
                 let want = step_bytes(text, hex, StepErrorKind::ExpectNeedsOneSource)?;

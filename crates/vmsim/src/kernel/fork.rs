@@ -231,13 +231,19 @@ impl<M: PagingMode> Kernel<M> {
 
     /// `wait4(child or -1)`: reap an exited child of `parent` (the given one, or any), or say it would block.
     /// `ECHILD` when there is no such child (or every child was already reaped).
+    ///
+    /// A child is a thread-group leader (`eligible_child`, kernel/exit.c, without `__WALL` skips the others). A
+    /// leader that has exited while other threads of its group still run is not reaped: `wait_consider_task` reaps
+    /// an `EXIT_ZOMBIE` only when `!delay_group_leader(p)` (`thread_group_leader(p) && !thread_group_empty(p)`,
+    /// include/linux/sched/signal.h), and otherwise clears `notask_error`, so wait blocks instead of failing with
+    /// ECHILD. The group empties as its other threads exit (each releases itself, `release_task`).
     pub fn wait(&mut self, parent: Pid, child: Option<Pid>) -> Result<WaitStatus, SysError> {
         let candidates: Vec<(Pid, bool)> = self
             .tasks
             .values()
             .filter(|t| t.parent == Some(parent) && !t.reaped && t.tgid == t.pid)
             .filter(|t| child.is_none_or(|c| c == t.pid))
-            .map(|t| (t.pid, t.is_running()))
+            .map(|t| (t.pid, t.is_running() || self.delay_group_leader(t.pid)))
             .collect();
         if candidates.is_empty() {
             return Err(SysError::new(SysOp::Wait, None, Errno::Child, Cause::NoChild));
@@ -251,5 +257,10 @@ impl<M: PagingMode> Kernel<M> {
             }
             None => Ok(WaitStatus::WouldBlock),
         }
+    }
+
+    /// `delay_group_leader(p)`: `leader` leads a thread group in which another thread still runs.
+    fn delay_group_leader(&self, leader: Pid) -> bool {
+        self.tasks.values().any(|t| t.tgid == leader && t.pid != leader && t.is_running())
     }
 }

@@ -898,6 +898,19 @@ impl<M: PagingMode> Kernel<M> {
         self.kill(pid, TaskState::Exited);
     }
 
+    /// `exit_group()`: end every thread of `pid`'s thread group (kernel/exit.c `do_group_exit`: `zap_other_threads`
+    /// sends the others SIGKILL, and each exits with the group's exit code), as a fatal signal does. The address
+    /// space goes with its last user.
+    pub fn exit_group(&mut self, pid: Pid) {
+        let Some(tgid) = self.tasks.get(&pid).map(|t| t.tgid) else { return };
+        let group: Vec<Pid> = std::iter::once(pid)
+            .chain(self.tasks.values().filter(|t| t.tgid == tgid && t.pid != pid).map(|t| t.pid))
+            .collect();
+        for t in group {
+            self.end_task(t, TaskState::Exited);
+        }
+    }
+
     /// End a task with `state`; when it was the last user of its mm, free the mm's memory (`exit_mm` →
     /// `mmput` → `exit_mmap`). The others go on.
     pub fn kill(&mut self, pid: Pid, state: TaskState) {

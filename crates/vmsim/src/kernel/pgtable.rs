@@ -325,10 +325,41 @@ pub fn free_empty_tables<M: PagingMode>(
     if start >= end || M::LEVELS == 1 {
         return (0, TlbFlush::nothing());
     }
-    let mut freed = 0;
+    let mut freed = Freed::default();
     prune::<M>(mem, frames, pgd.root, Level(M::LEVELS), 0, start.raw(), end.raw(), &mut freed);
-    let flush = if freed > 0 { TlbFlush::tables(pgd.mm, start, end) } else { TlbFlush::nothing() };
-    (freed, flush)
+    let flush = if freed.count > 0 {
+        TlbFlush::tables(pgd.mm, VirtAddr::new(freed.first), VirtAddr::new(freed.last + (1 << PAGE_SHIFT)), freed.shift)
+    } else {
+        TlbFlush::nothing()
+    };
+    (freed.count, flush)
+}
+
+/// What `prune` freed, as the mmu_gather records it: `pte_free_tlb(tlb, ptep, address)` (and `pmd_free_tlb`,
+/// `pud_free_tlb`; include/asm-generic/tlb.h) adds `[address, address + PAGE_SIZE)` to the gathered range, where
+/// `address` is the first address the freed table covered (`free_pte_range(tlb, pmd, addr)` is called with the
+/// PMD-aligned `addr` of `free_pmd_range`, `pmd_free_tlb` with `start &= PUD_MASK`, mm/memory.c), and sets
+/// `cleared_pmds` (`cleared_puds`, `cleared_p4ds`): the stride `tlb_get_unmap_shift()` uses when no PTE was
+/// cleared.
+#[derive(Default)]
+struct Freed {
+    count: u64,
+    first: u64,
+    last: u64,
+    shift: u32,
+}
+
+impl Freed {
+    fn record(&mut self, lo: u64, shift: u32) {
+        if self.count == 0 {
+            (self.first, self.last, self.shift) = (lo, lo, shift);
+        } else {
+            self.first = self.first.min(lo);
+            self.last = self.last.max(lo);
+            self.shift = self.shift.min(shift);
+        }
+        self.count += 1;
+    }
 }
 
 #[allow(clippy::too_many_arguments, reason = "recursive helper carrying the walk state")]
@@ -340,7 +371,7 @@ fn prune<M: PagingMode>(
     base: u64,
     start: u64,
     end: u64,
-    freed: &mut u64,
+    freed: &mut Freed,
 ) {
     for (lo, span, pa) in entries_in::<M>(table, level, base, start, end) {
         if level.0 == 1 {
@@ -351,7 +382,7 @@ fn prune<M: PagingMode>(
         if table_is_empty::<M>(mem, child) {
             mem.write_u64(pa, 0);
             free_table(mem, frames, child);
-            *freed += 1;
+            freed.record(lo, span_shift::<M>(level));
         }
     }
 }

@@ -22,8 +22,9 @@ enum Scope {
     Nothing,
     /// One leaf translation of the given size (INVLPG).
     Page(MmId, VirtAddr, PageSizeKind),
-    /// Paging-structure-cache entries for tables freed under `[start, end)` (`tlb->freed_tables`).
-    Tables(MmId, VirtAddr, VirtAddr),
+    /// Paging-structure-cache entries for freed tables (`tlb->freed_tables`): the range `[start, end)` the gather
+    /// records for them and its stride shift (see `pgtable::free_empty_tables`).
+    Tables(MmId, VirtAddr, VirtAddr, u32),
     /// Every translation of the address space (INVPCID single-context).
     Mm(MmId),
 }
@@ -75,9 +76,9 @@ impl TlbFlush {
     pub(crate) const fn page(mm: MmId, va: VirtAddr, size: PageSizeKind) -> Self {
         Self { scope: Scope::Page(mm, va, size) }
     }
-    /// The paging-structure caches' view of tables freed under `[start, end)`.
-    pub(crate) const fn tables(mm: MmId, start: VirtAddr, end: VirtAddr) -> Self {
-        Self { scope: Scope::Tables(mm, start, end) }
+    /// The paging-structure caches' view of freed tables, gathered as `[start, end)` with stride `1 << shift`.
+    pub(crate) const fn tables(mm: MmId, start: VirtAddr, end: VirtAddr, shift: u32) -> Self {
+        Self { scope: Scope::Tables(mm, start, end, shift) }
     }
     /// Every translation of `mm`.
     pub(crate) const fn mm(mm: MmId) -> Self {
@@ -147,7 +148,7 @@ fn invalidate<M: PagingMode>(mmu: &mut crate::mmu::Mmu<M>, asid: Asid, scope: Sc
             }
             s.invlpg += 1;
         }
-        Scope::Tables(_, start, end) => {
+        Scope::Tables(_, start, end, _) => {
             mmu.invalidate_tables(asid, start, end);
             s.invlpg += 1;
         }
@@ -158,8 +159,8 @@ fn invalidate<M: PagingMode>(mmu: &mut crate::mmu::Mmu<M>, asid: Asid, scope: Sc
     }
 }
 
-/// Linux's range-flush ceiling: up to 33 pages are flushed one INVLPG each, more flush the whole context
-/// (`tlb_single_page_flush_ceiling`, arch/x86/mm/tlb.c; SPEC §14).
+/// Linux's range-flush ceiling: a gathered range of up to 33 pages is flushed one INVLPG per page, a longer one
+/// flushes the whole context (`tlb_single_page_flush_ceiling`, arch/x86/mm/tlb.c; SPEC §14).
 pub const TLB_SINGLE_PAGE_FLUSH_CEILING: usize = 33;
 
 /// A batch of deferred invalidations (`struct mmu_gather`).
@@ -169,36 +170,110 @@ pub struct FlushBatch {
     pending: Vec<Scope>,
 }
 
+/// The range an mmu_gather accumulated for one mm: `__tlb_adjust_range()` (include/asm-generic/tlb.h) keeps the
+/// lowest start and highest end of everything cleared, and `tlb_get_unmap_shift()` the smallest level cleared
+/// (`cleared_ptes` before `cleared_pmds`, `cleared_puds`, `cleared_p4ds`).
+#[derive(Debug, Clone, Copy)]
+struct Gathered {
+    start: u64,
+    end: u64,
+    shift: u32,
+    /// `tlb->fullmm` / `need_flush_all`: a whole-mm flush was asked for.
+    all: bool,
+}
+
+impl Gathered {
+    fn of(scopes: &[Scope]) -> Option<Self> {
+        let mut g: Option<Gathered> = None;
+        for &scope in scopes {
+            let (start, end, shift, all) = match scope {
+                Scope::Nothing => continue,
+                Scope::Page(_, va, size) => (va.raw(), va.raw() + (1u64 << size.shift()), size.shift(), false),
+                Scope::Tables(_, start, end, shift) => (start.raw(), end.raw(), shift, false),
+                Scope::Mm(_) => (0, 0, PageSizeKind::Size4K.shift(), true),
+            };
+            g = Some(match g {
+                None => Gathered { start, end, shift, all },
+                Some(g) if all || g.all => Gathered { all: true, ..g },
+                Some(g) => {
+                    Gathered { start: g.start.min(start), end: g.end.max(end), shift: g.shift.min(shift), all: false }
+                }
+            });
+        }
+        g
+    }
+
+    /// `flush_tlb_mm_range()`: `(end - start) >> stride_shift > tlb_single_page_flush_ceiling` (or
+    /// `end == TLB_FLUSH_ALL`) flushes the whole mm. The span counts every page between the lowest and the highest
+    /// address gathered, cleared or not: a sparse zap whose span exceeds the ceiling is one full flush.
+    fn needs_full_flush(&self) -> bool {
+        self.all || (self.end - self.start) >> self.shift > TLB_SINGLE_PAGE_FLUSH_CEILING as u64
+    }
+
+    /// The INVLPGs of a partial flush: `flush_tlb_func()` loops `addr` from `start` while `addr < end` by
+    /// `1 << stride_shift`, one `flush_tlb_one_user(addr)` each.
+    fn invlpgs(&self) -> u64 {
+        (self.end - self.start).div_ceil(1u64 << self.shift)
+    }
+}
+
 impl FlushBatch {
     /// An empty batch.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Issue the batched invalidations: per page up to the ceiling, else one flush per address space.
+    /// Issue the batched invalidations, one `flush_tlb_mm_range()` per mm (`tlb_flush_mmu()`, in the order the
+    /// mms were first gathered): one IPI per remote CPU that has the mm loaded, then per CPU either one INVLPG per
+    /// page of the gathered span or, when the span exceeds the ceiling, one flush of the mm's whole context.
     pub fn finish<M: PagingMode>(self, cpus: &mut Cpus<M>) -> FlushSummary {
         let mut s = FlushSummary::default();
-        let pages = self.pending.iter().filter(|p| matches!(p, Scope::Page(..))).count();
-        if pages > TLB_SINGLE_PAGE_FLUSH_CEILING {
-            let mut mms: Vec<MmId> = self.pending.iter().filter_map(|p| p.mm()).collect();
-            mms.sort_unstable();
-            mms.dedup();
-            for mm in mms {
+        let mut mms: Vec<MmId> = Vec::new();
+        for mm in self.pending.iter().filter_map(|p| p.mm()) {
+            if !mms.contains(&mm) {
+                mms.push(mm);
+            }
+        }
+        for mm in mms {
+            let scopes: Vec<Scope> = self.pending.iter().copied().filter(|p| p.mm() == Some(mm)).collect();
+            let Some(g) = Gathered::of(&scopes) else { continue };
+            if g.needs_full_flush() {
                 s.add(apply(cpus, Scope::Mm(mm)));
-            }
-        } else {
-            // tlb_flush_mmu() issues one flush_tlb_mm_range() for the gathered range: one IPI per remote CPU of
-            // each mm, which then drops the pages one INVLPG each (flush_tlb_func), not one IPI per page.
-            let mut mms: Vec<MmId> = Vec::new();
-            for mm in self.pending.iter().filter_map(|p| p.mm()) {
-                if !mms.contains(&mm) {
-                    mms.push(mm);
-                }
-            }
-            for mm in mms {
-                s.add(apply_all(cpus, mm, self.pending.iter().copied().filter(|p| p.mm() == Some(mm))));
+            } else {
+                s.add(flush_range(cpus, mm, &scopes, g));
             }
         }
         s
     }
+}
+
+/// A partial `flush_tlb_mm_range()` of one mm on every CPU that may hold it. Each INVLPG drops the translation of
+/// the page holding its address (every 4 KiB piece of a large page the model's TLBs hold) and, on x86, every
+/// paging-structure-cache entry of the PCID (Intel SDM Vol 3A §4.10.4.1), which covers freed tables.
+fn flush_range<M: PagingMode>(cpus: &mut Cpus<M>, mm: MmId, scopes: &[Scope], g: Gathered) -> FlushSummary {
+    let mut s = FlushSummary::default();
+    let (pcid, this) = (cpus.pcid, cpus.this_cpu);
+    let small = PageSizeKind::Size4K.shift();
+    for cpu in cpus.iter_mut() {
+        let Some(asid) = cpu.asid_of(mm, pcid) else { continue };
+        if cpu.id != this && cpu.loaded_mm == Some(mm) {
+            s.ipis += 1;
+            cpu.counters.shootdowns_received += 1;
+        }
+        let mut scratch = FlushSummary::default();
+        for &scope in scopes {
+            invalidate(&mut cpu.mmu, asid, scope, &mut scratch);
+        }
+        if g.shift == small {
+            // The INVLPGs between the gathered pages drop whatever those pages still have cached too.
+            let mut va = g.start;
+            while va < g.end {
+                scratch.entries += cpu.mmu.invalidate_page(asid, VirtAddr::new(va)) as u64;
+                va += 1 << small;
+            }
+        }
+        s.entries += scratch.entries;
+        s.invlpg += g.invlpgs();
+    }
+    s
 }
