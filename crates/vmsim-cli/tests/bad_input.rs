@@ -329,6 +329,15 @@ fn scenario_errors_are_located() {
         case("run: vm overcommit_memory 3", &["run", "s.toml"])
             .file("s.toml", b"[vm]\novercommit_memory = 3\n[[process]]\nname = \"a\"\n")
             .err("s.toml:2:21: vm.overcommit_memory = 3: expected 0 (heuristic), 1 (always) or 2 (strict)"),
+        case("run: vm extfrag_threshold 1001", &["run", "s.toml"])
+            .file("s.toml", b"[vm]\nextfrag_threshold = 1001\n[[process]]\nname = \"a\"\n")
+            .err("s.toml:2:21: vm.extfrag_threshold = 1001: out of range 0..=1000"),
+        case("run: alloc_pages order 11", &["run", "s.toml"])
+            .file("s.toml", b"[[process]]\nname = \"a\"\nsteps = [{ op = \"alloc_pages\", order = 11, name = \"x\" }]\n")
+            .err("s.toml:3:10: step 1 (alloc_pages) of process \"a\": alloc_pages order = 11: out of range 0..=10 (MAX_PAGE_ORDER on x86-64)"),
+        case("run: free_pages unknown name", &["run", "s.toml"])
+            .file("s.toml", b"[[process]]\nname = \"a\"\nsteps = [{ op = \"free_pages\", name = \"x\" }]\n")
+            .err("s.toml:3:10: step 1 (free_pages) of process \"a\": free_pages name \"x\": no alloc_pages step of this process has that name"),
         case("run: zswap compressor lzo", &["run", "s.toml"])
             .file("s.toml", b"[zswap]\ncompressor = \"lzo\"\n[[process]]\nname = \"a\"\n")
             .err("s.toml:2:14: unknown variant `lzo`, expected `lz4` or `zstd`"),

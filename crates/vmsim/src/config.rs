@@ -253,7 +253,7 @@ impl Default for SwapConfig {
 }
 
 /// `[vm]`: the overcommit sysctls (`/proc/sys/vm/overcommit_*`, `admin_reserve_kbytes`, `user_reserve_kbytes`;
-/// mm/util.c; LINUX-VM-SPEC §7).
+/// mm/util.c; LINUX-VM-SPEC §7) and `extfrag_threshold` (mm/compaction.c; SPEC §12).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VmConfig {
@@ -267,6 +267,9 @@ pub struct VmConfig {
     pub admin_reserve_kbytes: Option<u64>,
     /// `vm.user_reserve_kbytes` (default: Linux's boot value, `min(free_kB / 32, 131072)`).
     pub user_reserve_kbytes: Option<u64>,
+    /// `vm.extfrag_threshold`, 0..=1000 (default 500, mm/compaction.c `sysctl_extfrag_threshold`): direct
+    /// compaction for an order above 3 is skipped when the fragmentation index is at or below it.
+    pub extfrag_threshold: u32,
 }
 
 impl Default for VmConfig {
@@ -277,6 +280,7 @@ impl Default for VmConfig {
             overcommit_kbytes: 0,
             admin_reserve_kbytes: None,
             user_reserve_kbytes: None,
+            extfrag_threshold: crate::kernel::compaction::DEFAULT_EXTFRAG_THRESHOLD,
         }
     }
 }
@@ -508,6 +512,26 @@ pub enum Step {
     /// `/proc/buddyinfo` before and after.
     #[serde(rename = "compact_memory")]
     CompactMemory,
+    /// `alloc_pages(GFP_KERNEL | __GFP_COMP, order)`, `count` times, as a kernel driver allocates a physically
+    /// contiguous buffer (for DMA, say): unmovable blocks of 2^order frames, held by the process until a
+    /// `free_pages` step with the same `name` or until it exits. A block the free lists cannot give runs direct
+    /// compaction (deferral and `vm.extfrag_threshold` apply); the event log shows what happened.
+    #[serde(rename = "alloc_pages")]
+    AllocPages {
+        /// Order 0..=10 (2^order frames per block).
+        order: u8,
+        /// Blocks to allocate (default 1).
+        #[serde(default = "one_u32")]
+        count: u32,
+        /// Name for the `free_pages` step.
+        name: String,
+    },
+    /// `__free_pages()` of every block an `alloc_pages` step of this process named `name` holds.
+    #[serde(rename = "free_pages")]
+    FreePages {
+        /// The `alloc_pages` step's name.
+        name: String,
+    },
     /// `echo 1 > /proc/sys/vm/drop_caches`: drop every clean, unmapped page-cache page.
     #[serde(rename = "drop_caches")]
     DropCaches,
@@ -1193,6 +1217,12 @@ impl SimConfig {
                     "zswap.accept_threshold_percent = {}: out of range 0..=100",
                     self.zswap.accept_threshold_percent
                 ),
+            ));
+        }
+        if self.vm.extfrag_threshold > 1000 {
+            return Err(Invalid::new(
+                "vm.extfrag_threshold",
+                format!("vm.extfrag_threshold = {}: out of range 0..=1000", self.vm.extfrag_threshold),
             ));
         }
         if self.vm.overcommit_ratio > 100_000 {

@@ -78,6 +78,12 @@ pub enum StepErrorKind {
     /// A sweep with `stride = 0`.
     #[error("stride must be at least 1 byte")]
     ZeroStride,
+    /// An `alloc_pages` step with an order above `MAX_PAGE_ORDER`.
+    #[error("alloc_pages order = {0}: out of range 0..=10 (MAX_PAGE_ORDER on x86-64)")]
+    OrderTooLarge(u8),
+    /// A `free_pages` step naming no `alloc_pages` step of this process.
+    #[error("free_pages name {0:?}: no alloc_pages step of this process has that name")]
+    UnknownPages(String),
     /// A store step with both or neither of `text` and `hex`.
     #[error("store needs exactly one of text = \"...\" or hex = \"...\"")]
     StoreNeedsOneSource,
@@ -327,6 +333,8 @@ pub struct Machine<M: PagingMode> {
     failed_regions: BTreeMap<(Pid, String), String>,
     /// The children each process started, by their `[[process]]` name (for `wait`).
     started: BTreeMap<(Pid, String), Pid>,
+    /// Names of the `alloc_pages` steps each process ran (for `free_pages`).
+    alloc_names: std::collections::BTreeSet<(Pid, String)>,
     /// `expect` steps that read something else than expected.
     pub expect_failures: u64,
     /// Accesses already done of each process's current read/write/exec step (preempted by the quantum).
@@ -422,6 +430,7 @@ impl<M: PagingMode> Machine<M> {
             ra_pages: u64::from(r.read_ahead_kb) * 1024 / PAGE_SIZE,
             swappiness: r.swappiness,
             overcommit: cfg.vm.overcommit(),
+            extfrag_threshold: cfg.vm.extfrag_threshold,
             zswap: cfg.zswap.params(),
             ksm: cfg.ksm.params(),
             ..KernelConfig::default()
@@ -458,6 +467,7 @@ impl<M: PagingMode> Machine<M> {
             access_limit: u64::MAX,
             access_counter: None,
             started: BTreeMap::new(),
+            alloc_names: std::collections::BTreeSet::new(),
             expect_failures: 0,
             progress: BTreeMap::new(),
             descriptions: BTreeMap::new(),
@@ -1001,6 +1011,53 @@ impl<M: PagingMode> Machine<M> {
                         after.trim_end()
                     ),
                 );
+            }
+            Step::AllocPages { order, count, name } => {
+                if *order > crate::phys::buddy::MAX_PAGE_ORDER {
+                    return Err(StepErrorKind::OrderTooLarge(*order));
+                }
+                self.alloc_names.insert((pid, name.clone()));
+                let (mut got, mut ran, mut deferred, mut skipped) = (0u32, 0u32, 0u32, 0u32);
+                let (s0, f0) = (self.kernel.compaction.success, self.kernel.compaction.fail);
+                for _ in 0..*count {
+                    let (page, compact) = self.kernel.alloc_pages_kernel(*order);
+                    match compact {
+                        Some(crate::kernel::compaction::DirectCompact::Ran(_)) => ran += 1,
+                        Some(crate::kernel::compaction::DirectCompact::Deferred) => deferred += 1,
+                        Some(crate::kernel::compaction::DirectCompact::Skipped) => skipped += 1,
+                        None => {}
+                    }
+                    if let Some(p) = page {
+                        got += 1;
+                        self.kernel.driver_pages.entry(pid).or_default().push((name.clone(), p, *order));
+                    }
+                }
+                let c = self.kernel.compaction;
+                let after = self.kernel.frames.buddyinfo_line(0, "Normal");
+                self.event(
+                    pid,
+                    format!(
+                        "alloc_pages(GFP_KERNEL | __GFP_COMP, order {order}) {name:?}: {got} of {count} blocks; \
+                         direct compaction: {ran} ran, {deferred} deferred, {skipped} skipped, {} succeeded, {} failed; \
+                         buddyinfo: {}",
+                        c.success - s0,
+                        c.fail - f0,
+                        after.trim_end()
+                    ),
+                );
+            }
+            Step::FreePages { name } => {
+                if !self.alloc_names.contains(&(pid, name.clone())) {
+                    return Err(StepErrorKind::UnknownPages(name.clone()));
+                }
+                let held = self.kernel.driver_pages.remove(&pid).unwrap_or_default();
+                let (free, keep): (Vec<_>, Vec<_>) = held.into_iter().partition(|(n, _, _)| n == name);
+                for (_, pfn, order) in free {
+                    self.kernel.frames.free_pages(pfn, order);
+                }
+                if !keep.is_empty() {
+                    self.kernel.driver_pages.insert(pid, keep);
+                }
             }
             Step::DropCaches => {
                 let n = self.kernel.drop_caches();

@@ -100,6 +100,9 @@ pub struct KernelConfig {
     pub zswap: crate::swap::zswap::ZswapConfig,
     /// KSM's settings (`[ksm]`).
     pub ksm: ksm::KsmConfig,
+    /// `vm.extfrag_threshold`, 0..=1000 (default 500): compaction for a costly order is skipped when the
+    /// fragmentation index is at or below it (kernel/compaction.rs `compaction_suitable`).
+    pub extfrag_threshold: u32,
 }
 
 impl Default for KernelConfig {
@@ -122,6 +125,7 @@ impl Default for KernelConfig {
             overcommit: overcommit::OvercommitConfig::default(),
             zswap: crate::swap::zswap::ZswapConfig::default(),
             ksm: ksm::KsmConfig::default(),
+            extfrag_threshold: compaction::DEFAULT_EXTFRAG_THRESHOLD,
         }
     }
 }
@@ -240,6 +244,12 @@ pub struct Kernel<M: PagingMode> {
     pub frames: Buddy,
     /// Compaction's counters (kernel/compaction.rs).
     pub compaction: compaction::CompactStats,
+    /// The zone's compaction deferral state (`compact_considered`, `compact_defer_shift`,
+    /// `compact_order_failed`).
+    pub compact_defer: compaction::CompactDefer,
+    /// Blocks of kernel memory a task holds (scenario `alloc_pages` steps): name, first frame, order. Freed by
+    /// `free_pages` steps or when the task ends.
+    pub driver_pages: BTreeMap<Pid, Vec<(String, Pfn, u8)>>,
     /// The CPUs, each with its MMU and ASID table.
     pub cpus: Cpus<M>,
     /// Tasks by pid (exited ones stay, for reports).
@@ -383,6 +393,8 @@ impl<M: PagingMode> Kernel<M> {
             mem,
             frames: alloc,
             compaction: compaction::CompactStats::default(),
+            compact_defer: compaction::CompactDefer::default(),
+            driver_pages: BTreeMap::new(),
             cpus: Cpus::new(cfg.cpus, tlb, cfg.pcid)?,
             tasks: BTreeMap::new(),
             mms: MmArena::default(),
@@ -958,6 +970,10 @@ impl<M: PagingMode> Kernel<M> {
         let Some(t) = self.tasks.get_mut(&pid) else { return false };
         let Some(mm_id) = t.mm.take() else { return false };
         t.state = state;
+        // The task's kernel blocks go back to the allocator (a driver's buffers released with the task's files).
+        for (_, pfn, order) in self.driver_pages.remove(&pid).unwrap_or_default() {
+            self.frames.free_pages(pfn, order);
+        }
         self.reschedule();
         self.cpus.descheduled(pid);
         let counters = self.release_mm(mm_id);

@@ -530,6 +530,19 @@ impl Buddy {
         MigrateType::ALL.iter().any(|&t| self.mask(t) >> order != 0)
     }
 
+    /// `__zone_watermark_ok()` (mm/page_alloc.c) for one zone without lowmem reserve, HighAtomic reserve or
+    /// CMA: free pages less the `(1 << order) - 1` a block of the order cannot use
+    /// (`__zone_watermark_unusable_free`) must be above `mark`; for order > 0 a free block of at least `order`
+    /// must exist on a MIGRATE_PCPTYPES list (the per-order loop).
+    pub fn watermark_ok(&self, order: u8, mark: u64) -> bool {
+        let unusable = (1u64 << order.min(MAX_PAGE_ORDER)) - 1;
+        // C's free_pages is a long and may go negative: compare without wrapping.
+        if self.nr_free <= mark.saturating_add(unusable) {
+            return false;
+        }
+        order == 0 || self.has_free_block(order)
+    }
+
     /// Pageblocks of each type (`pagetypeinfo_showblockcount`), over the managed frames.
     pub fn pageblock_counts(&self) -> [u64; MIGRATE_PCPTYPES] {
         let total = self.frames.div_ceil(PAGEBLOCK_PAGES);
@@ -708,6 +721,26 @@ mod tests {
             "Node 0, zone   Normal -1.000  0.499  0.749  0.874  0.937  0.968  0.984  0.992  0.996  0.998  0.999 "
         );
         assert!(extfrag_line(&c, 0, "Normal").contains(" 0.-500 "), "C prints -500 as 0.-500");
+    }
+
+    /// `__zone_watermark_ok`: free pages minus `2^order - 1` strictly above the mark, and for order > 0 a
+    /// free block of at least that order.
+    #[test]
+    fn order_aware_watermark() {
+        let mem = PhysMem::new(1024);
+        let mut b = Buddy::new(1024);
+        assert!(!b.watermark_ok(0, 1024) && b.watermark_ok(0, 1023), "strictly above the mark");
+        // Order 10: 1024 - 1023 = 1 free page counted, above a mark of 0 only.
+        assert!(b.watermark_ok(10, 0) && !b.watermark_ok(10, 1));
+        // Every other frame taken: 512 free pages, none in a block above order 0.
+        let all: Vec<_> = (0..1024).map(|_| b.alloc_pages(0, MigrateType::Movable, &mem).unwrap()).collect();
+        for p in all.iter().filter(|p| p.raw() % 2 == 0) {
+            b.free_pages(*p, 0);
+        }
+        assert!(b.watermark_ok(0, 500));
+        assert!(!b.watermark_ok(1, 0), "enough pages, but no order-1 block: the per-order loop fails");
+        b.free_pages(all[1], 0);
+        assert!(b.watermark_ok(1, 0) && !b.watermark_ok(2, 0));
     }
 
     #[test]
