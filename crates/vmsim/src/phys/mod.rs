@@ -35,19 +35,72 @@ impl Chunk {
     }
 }
 
-/// Simulated RAM: `frames` page frames, lazily backed by host memory.
-///
-/// Chunks live in a table indexed by chunk number that grows to the highest chunk touched, as long as that stays
-/// within twice the chunks in use (the buddy allocator packs frames at the bottom of RAM); a chunk far beyond
-/// (a teaching set-up that places a page in the last frame of a 256 TiB machine) goes to a sorted side table, so
-/// the host never pays for the size of simulated RAM.
+/// The chunks of RAM ever touched, by chunk number: a table that grows to the highest chunk touched, as long as
+/// that stays within twice the chunks in use (the buddy allocator packs frames at the bottom of RAM); a chunk far
+/// beyond (a teaching set-up that places a page in the last frame of a 256 TiB machine) goes to a sorted side
+/// table, so the host never pays for the size of simulated RAM.
+#[derive(Debug, Default)]
+struct ChunkTable {
+    dense: Vec<Option<Box<Chunk>>>,
+    far: std::collections::BTreeMap<usize, Box<Chunk>>,
+    /// Chunks created in `dense`.
+    live: usize,
+}
+
+impl ChunkTable {
+    /// Chunk `c`, if it was ever touched.
+    #[inline]
+    fn get(&self, c: usize) -> Option<&Chunk> {
+        match self.dense.get(c) {
+            Some(slot) => slot.as_deref(),
+            None => self.get_far(c),
+        }
+    }
+
+    #[cold]
+    fn get_far(&self, c: usize) -> Option<&Chunk> {
+        self.far.get(&c).map(|b| &**b)
+    }
+
+    /// Chunk `c` for writing, if it was ever touched.
+    #[inline]
+    fn get_mut(&mut self, c: usize) -> Option<&mut Chunk> {
+        match self.dense.get_mut(c) {
+            Some(slot) => slot.as_deref_mut(),
+            None => self.far.get_mut(&c).map(|b| &mut **b),
+        }
+    }
+
+    /// Chunk `c`, created if needed.
+    #[inline]
+    fn get_or_create(&mut self, c: usize) -> &mut Chunk {
+        if c >= self.dense.len() {
+            return self.grow_to(c);
+        }
+        let slot = &mut self.dense[c];
+        if slot.is_none() {
+            self.live += 1;
+        }
+        slot.get_or_insert_with(|| Box::new(Chunk::new()))
+    }
+
+    #[cold]
+    fn grow_to(&mut self, c: usize) -> &mut Chunk {
+        let limit = 2 * (self.live + 1).max(512);
+        if c < limit && !self.far.contains_key(&c) {
+            self.dense.resize_with((c + 1).max(self.dense.len() * 2).min(limit), || None);
+            self.live += 1;
+            return self.dense[c].get_or_insert_with(|| Box::new(Chunk::new()));
+        }
+        self.far.entry(c).or_insert_with(|| Box::new(Chunk::new()))
+    }
+}
+
+/// Simulated RAM: `frames` page frames, lazily backed by host memory (see [`ChunkTable`]).
 #[derive(Debug)]
 pub struct PhysMem {
     frames: usize,
-    chunks: Vec<Option<Box<Chunk>>>,
-    far: std::collections::BTreeMap<usize, Box<Chunk>>,
-    /// Chunks created in `chunks`.
-    live_chunks: usize,
+    chunks: ChunkTable,
     data_frames: usize,
 }
 
@@ -57,7 +110,7 @@ static ZERO_PAGE: PageData = [0; PAGE_BYTES];
 impl PhysMem {
     /// RAM of `frames` frames, all free and reading as zero.
     pub fn new(frames: usize) -> Self {
-        Self { frames, chunks: Vec::new(), far: std::collections::BTreeMap::new(), live_chunks: 0, data_frames: 0 }
+        Self { frames, chunks: ChunkTable::default(), data_frames: 0 }
     }
 
     /// Number of frames of RAM.
@@ -73,51 +126,19 @@ impl PhysMem {
     /// The chunk holding `pfn`, if it was ever touched.
     #[inline]
     fn chunk(&self, pfn: Pfn) -> Option<&Chunk> {
-        let c = pfn.index() / CHUNK_FRAMES;
-        match self.chunks.get(c) {
-            Some(slot) => slot.as_deref(),
-            None => self.far_chunk(c),
-        }
-    }
-
-    #[cold]
-    fn far_chunk(&self, c: usize) -> Option<&Chunk> {
-        self.far.get(&c).map(|b| &**b)
+        self.chunks.get(pfn.index() / CHUNK_FRAMES)
     }
 
     /// The chunk holding `pfn` for writing, if it was ever touched.
     #[inline]
     fn chunk_if_mut(&mut self, pfn: Pfn) -> Option<&mut Chunk> {
-        let c = pfn.index() / CHUNK_FRAMES;
-        match self.chunks.get_mut(c) {
-            Some(slot) => slot.as_deref_mut(),
-            None => self.far.get_mut(&c).map(|b| &mut **b),
-        }
+        self.chunks.get_mut(pfn.index() / CHUNK_FRAMES)
     }
 
     /// The chunk holding `pfn`, created if needed.
     #[inline]
     fn chunk_mut(&mut self, pfn: Pfn) -> &mut Chunk {
-        let c = pfn.index() / CHUNK_FRAMES;
-        if c >= self.chunks.len() {
-            return self.grow_to(c);
-        }
-        let slot = &mut self.chunks[c];
-        if slot.is_none() {
-            self.live_chunks += 1;
-        }
-        slot.get_or_insert_with(|| Box::new(Chunk::new()))
-    }
-
-    #[cold]
-    fn grow_to(&mut self, c: usize) -> &mut Chunk {
-        let limit = 2 * (self.live_chunks + 1).max(512);
-        if c < limit && !self.far.contains_key(&c) {
-            self.chunks.resize_with((c + 1).max(self.chunks.len() * 2).min(limit), || None);
-            self.live_chunks += 1;
-            return self.chunks[c].get_or_insert_with(|| Box::new(Chunk::new()));
-        }
-        self.far.entry(c).or_insert_with(|| Box::new(Chunk::new()))
+        self.chunks.get_or_create(pfn.index() / CHUNK_FRAMES)
     }
 
     /// Metadata of a frame (a shared default for frames never touched).
@@ -160,10 +181,11 @@ impl PhysMem {
     /// The frame's bytes for writing; allocates host memory for it.
     pub fn page_mut(&mut self, pfn: Pfn) -> &mut PageData {
         let i = pfn.index() % CHUNK_FRAMES;
-        if self.is_zero_backed(pfn) {
+        let slot = &mut self.chunks.get_or_create(pfn.index() / CHUNK_FRAMES).data[i];
+        if slot.is_none() {
             self.data_frames += 1;
         }
-        self.chunk_mut(pfn).data[i].get_or_insert_with(|| Box::new([0; PAGE_BYTES]))
+        slot.get_or_insert_with(|| Box::new([0; PAGE_BYTES]))
     }
 
     /// Replace the frame's bytes with `data` (a copy into the frame). Unlike `*page_mut(pfn) = *data`, a frame
@@ -271,11 +293,11 @@ mod tests {
         m.meta_mut(top).refcount = 1;
         assert_eq!(m.read_u64(top.start()), 42);
         assert_eq!(m.meta(top).refcount, 1);
-        assert!(m.chunks.is_empty() && m.far.len() == 1);
+        assert!(m.chunks.dense.is_empty() && m.chunks.far.len() == 1);
         for i in 0..2000 {
             m.meta_mut(Pfn::from_index(i * CHUNK_FRAMES)).refcount = 1;
         }
-        assert!(m.chunks.len() <= 4096, "{}", m.chunks.len());
+        assert!(m.chunks.dense.len() <= 4096, "{}", m.chunks.dense.len());
         assert_eq!(m.read_u64(top.start()), 42);
         m.zero_frame(top);
         assert_eq!((m.read_u64(top.start()), m.host_data_bytes()), (0, 0));
