@@ -187,6 +187,11 @@ impl Pfn {
     pub const fn from_index(index: usize) -> Self {
         Self(index as u64)
     }
+    /// Construction from a frame number already known to fit (a frame of a valid machine, below 2^36), as the
+    /// buddy allocator keeps them.
+    pub const fn from_frame(raw: u64) -> Self {
+        Self(raw)
+    }
     /// Construction from a PTE's masked address field (at most 40 bits by construction of the mask).
     pub const fn from_pte_field(raw: u64) -> Self {
         Self(raw & ((1 << (MAX_PHYS_BITS - PAGE_SHIFT)) - 1))

@@ -178,12 +178,12 @@ impl<M: PagingMode> Kernel<M> {
             if migrate_pfn >= free_pfn {
                 break CompactResult::Complete;
             }
-            // isolate_migratepages(): one pageblock, up to COMPACT_CLUSTER_MAX pages at a time.
+            // isolate_migratepages(): up to a pageblock's worth of frames, COMPACT_CLUSTER_MAX pages at a time.
             let block_end = (migrate_pfn + PAGEBLOCK_PAGES).min(free_pfn);
             let mut batch = Vec::new();
             while migrate_pfn < block_end && batch.len() < COMPACT_CLUSTER_MAX {
                 self.compaction.migrate_scanned += 1;
-                let pfn = Pfn::from_index(usize::try_from(migrate_pfn).unwrap_or(usize::MAX));
+                let pfn = Pfn::from_frame(migrate_pfn);
                 if self.migratable(pfn) {
                     batch.push(pfn);
                 }
@@ -211,7 +211,7 @@ impl<M: PagingMode> Kernel<M> {
                     stop = true;
                     continue;
                 };
-                let new = Pfn::from_index(usize::try_from(new).unwrap_or(usize::MAX));
+                let new = Pfn::from_frame(new);
                 if self.migrate_page(old, new) {
                     self.compaction.pgmigrate_success += 1;
                 } else {
@@ -225,7 +225,7 @@ impl<M: PagingMode> Kernel<M> {
         };
         // release_free_list(): unused targets go back to the allocator.
         for pfn in free_list {
-            self.frames.free_pages(Pfn::from_index(usize::try_from(pfn).unwrap_or(usize::MAX)), 0);
+            self.frames.free_pages(Pfn::from_frame(pfn), 0);
         }
         result
     }

@@ -299,7 +299,7 @@ impl Buddy {
         let movable_pages = (start.max(self.first)..end)
             .filter(|&p| {
                 !free_blocks.iter().any(|&(b, o, _)| (b..b + (1 << o)).contains(&p))
-                    && mem.meta(Pfn::from_index(usize::try_from(p).unwrap_or(usize::MAX))).test(PageFlags::LRU)
+                    && mem.meta(Pfn::from_frame(p)).test(PageFlags::LRU)
             })
             .count() as u64;
         let alike = if t == MigrateType::Movable {
@@ -358,7 +358,7 @@ impl Buddy {
             None => self.rmqueue_claim(order, t, mem).or_else(|| self.rmqueue_steal(order, t))?,
         };
         self.nr_free -= 1 << order;
-        Some(Pfn::from_index(usize::try_from(pfn).ok()?))
+        Some(Pfn::from_frame(pfn))
     }
 
     /// Free the order-`order` block at `pfn` (`__free_one_page`), merging with free buddies.
