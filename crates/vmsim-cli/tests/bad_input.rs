@@ -1097,6 +1097,12 @@ fn scenario_errors_are_located() {
         case("translate: step execve extra", &["translate", "--scenario", "s.toml", "0x1000"])
             .file("s.toml", b"[[process]]\nname = \"a\"\nsteps = [\n  { op = \"execve\", path = \"/bin/sh\" },\n]\n")
             .err("s.toml:4:3: step 1 (execve) of process \"a\": execve takes no fields, found `path`"),
+        case("run: step compact_memory extra", &["run", "s.toml"])
+            .file("s.toml", b"[[process]]\nname = \"a\"\nsteps = [\n  { op = \"compact_memory\", order = 9 },\n]\n")
+            .err("s.toml:4:3: step 1 (compact_memory) of process \"a\": compact_memory takes no fields, found `order`"),
+        case("run: step drop_caches extra", &["run", "s.toml"])
+            .file("s.toml", b"[[process]]\nname = \"a\"\nsteps = [\n  { op = \"drop_caches\", level = 3 },\n]\n")
+            .err("s.toml:4:3: step 1 (drop_caches) of process \"a\": drop_caches takes no fields, found `level`"),
         case("run: step second process bad", &["run", "s.toml"])
             .file("s.toml", b"[[process]]\nname = \"a\"\n[[process]]\nname = \"b\"\nsteps = [\n  { op = \"read\", addr = \"nobuf\" },\n]\n")
             .err("s.toml:6:3: step 1 (read) of process \"b\": unknown region \"nobuf\" (name it in an earlier mmap step: name = \"nobuf\")"),

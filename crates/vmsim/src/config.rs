@@ -1008,14 +1008,18 @@ fn step_error(path: &Path, text: &str, offset: usize) -> Option<ConfigError> {
     None
 }
 
-/// An `exit`, `exit_group` or `execve` step with fields besides `op` (serde ignores them for a variant without fields).
+/// The steps without fields. serde ignores extra keys on a variant without fields, so [`unit_step_with_fields`]
+/// checks these by name; a new field-less step belongs here.
+const UNIT_STEP_OPS: [&str; 5] = ["exit", "exit_group", "execve", "drop_caches", "compact_memory"];
+
+/// A field-less step ([`UNIT_STEP_OPS`]) written with fields besides `op`.
 fn unit_step_with_fields(path: &Path, text: &str) -> Option<ConfigError> {
     for StepsArray { name, steps, .. } in steps_arrays(text) {
         for (n, (span, value)) in steps.into_iter().enumerate() {
             let Some(t) = value.as_table() else { continue };
             let op = t.get("op").and_then(toml::Value::as_str).unwrap_or("");
             let extra: Vec<&str> = t.keys().map(String::as_str).filter(|k| *k != "op").collect();
-            if matches!(op, "exit" | "exit_group" | "execve") && !extra.is_empty() {
+            if UNIT_STEP_OPS.contains(&op) && !extra.is_empty() {
                 let message = format!(
                     "step {} ({op}) of process {name:?}: {op} takes no fields, found `{}`",
                     n + 1,
